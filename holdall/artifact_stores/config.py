@@ -1,0 +1,87 @@
+"""The pydantic model every artifact-store flavor's config derives from."""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from holdall.errors import ConfigError
+
+
+def split_scheme(path: str) -> tuple[str, str]:
+    """("s3://", "bucket/key") for "s3://bucket/key"; ("", path) for a plain path."""
+    scheme, sep, rest = path.partition("://")
+    if sep and scheme and "/" not in scheme:
+        return f"{scheme.lower()}://", rest
+    return "", path
+
+
+def _is_container(annotation: Any) -> bool:
+    origins = {typing.get_origin(arg) or arg for arg in typing.get_args(annotation)}
+    origins.add(typing.get_origin(annotation) or annotation)
+    return bool(origins & {dict, list})
+
+
+class ArtifactStoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset()
+
+    path: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_for_containers(cls, data: Any) -> Any:
+        # Values from the command line are strings; a dict or list field takes JSON.
+        if not isinstance(data, dict):
+            return data
+        decoded = dict(data)
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if field is not None and isinstance(value, str) and _is_container(field.annotation):
+                try:
+                    decoded[key] = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{key} must be JSON ({exc.msg})") from exc
+        return decoded
+
+    @field_validator("path")
+    @classmethod
+    def _check_path(cls, path: str) -> str:
+        return cls.normalize_path(path)
+
+    @classmethod
+    def normalize_path(cls, path: str) -> str:
+        scheme, rest = split_scheme(path.strip())
+        if scheme not in cls.SUPPORTED_SCHEMES:
+            raise ValueError(
+                f"'{scheme or path}' paths are not supported; use "
+                + " or ".join(sorted(cls.SUPPORTED_SCHEMES))
+            )
+        if not rest.strip("/"):
+            raise ValueError(f"'{path}' names no bucket or container")
+        return scheme + rest.rstrip("/")
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return sorted(cls.model_fields)
+
+
+def describe_validation_error(flavor: str, config_class: type[ArtifactStoreConfig],
+                              exc: ValidationError) -> ConfigError:
+    """Turn pydantic's report into one line that names the key and what to do."""
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "config"
+    valid = ", ".join(f"--{k}" for k in config_class.keys())
+    if error["type"] == "extra_forbidden":
+        return ConfigError(
+            f"unknown config key '{key}' for flavor '{flavor}'; valid keys: {valid}",
+            fix=f"holdall artifact-store flavor describe {flavor}",
+        )
+    if error["type"] == "missing":
+        return ConfigError(f"flavor '{flavor}' needs --{key}")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"invalid --{key} for flavor '{flavor}': {message}")

@@ -1,0 +1,59 @@
+"""Keep every path inside a store's root: the one check all flavors share."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from holdall.artifact_stores.config import split_scheme
+from holdall.errors import PathOutsideStoreError
+
+
+@dataclass(frozen=True)
+class StoreRoot:
+    """A store's root, as a URI (`s3://bucket/prefix`, `/abs/dir`) and as an fsspec path."""
+
+    scheme: str  # "" for plain local paths
+    fs_root: str  # what fsspec calls the root: "bucket/prefix", "/abs/dir"
+    aliases: frozenset[str]  # every scheme that names this store's filesystem
+
+    @classmethod
+    def parse(cls, uri: str, aliases: frozenset[str]) -> StoreRoot:
+        scheme, rest = split_scheme(uri)
+        fs_root = _normalize(rest) if rest else rest
+        return cls(scheme=scheme, fs_root=fs_root, aliases=aliases | {scheme})
+
+    def resolve(self, path: str) -> str:
+        """The fsspec path for `path` (a URI in the store, or relative to its root)."""
+        scheme, rest = split_scheme(str(path))
+        if scheme:
+            if scheme not in self.aliases:
+                raise self._outside(path)
+            candidate = rest
+        elif rest.startswith("/") and not self.scheme:
+            candidate = rest
+        else:
+            candidate = f"{self.fs_root}/{rest}"
+        resolved = _normalize(candidate)
+        if not self.contains(resolved):
+            raise self._outside(path)
+        return resolved
+
+    def contains(self, fs_path: str) -> bool:
+        prefix = self.fs_root.rstrip("/") + "/"
+        return fs_path == self.fs_root or fs_path.startswith(prefix)
+
+    def uri(self, fs_path: str) -> str:
+        return f"{self.scheme}{fs_path}"
+
+    def _outside(self, path: str) -> PathOutsideStoreError:
+        return PathOutsideStoreError(
+            f"'{path}' is outside the artifact store root '{self.uri(self.fs_root)}'"
+        )
+
+
+def _normalize(path: str) -> str:
+    normalized = posixpath.normpath(path)
+    # POSIX keeps a leading "//"; one slash is what every filesystem here means.
+    return re.sub(r"^/+", "/", normalized)

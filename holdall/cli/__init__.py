@@ -1,0 +1,1 @@
+"""The `holdall` command. Command modules import only click; the rest loads inside commands."""

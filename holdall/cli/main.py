@@ -1,0 +1,62 @@
+"""Entry point of the `holdall` command: the group, and the one place errors are reported."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from holdall import __version__
+from holdall.cli.artifact_store import artifact_store
+from holdall.cli.integration import integration
+from holdall.cli.stack import stack
+from holdall.errors import HoldallError
+from holdall.settings import DEBUG_ENV, debug
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="holdall")
+def cli() -> None:
+    """holdall: versioned ML artifacts, with lineage, in the storage you already have."""
+
+
+cli.add_command(integration)
+cli.add_command(artifact_store)
+cli.add_command(stack)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="holdall", standalone_mode=False)
+    except click.exceptions.Abort:
+        return _fail("aborted")
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except HoldallError as exc:
+        if debug():
+            traceback.print_exc()
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except OSError as exc:
+        if debug():
+            traceback.print_exc()
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except Exception as exc:
+        if debug():
+            raise
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc}\n  set {DEBUG_ENV}=1 to see the traceback", 2
+        )
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,53 @@
+"""One error shape everywhere: what failed, why, and the exact command that fixes it."""
+
+from __future__ import annotations
+
+
+class HoldallError(Exception):
+    """An error the user can act on. `fix` is the command (or step) that resolves it."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        if self.fix:
+            return f"{self.message}\n  fix: {self.fix}"
+        return self.message
+
+
+class NotFoundError(HoldallError):
+    pass
+
+
+class AlreadyExistsError(HoldallError):
+    pass
+
+
+class InUseError(HoldallError):
+    pass
+
+
+class ConfigError(HoldallError):
+    """Invalid flavor configuration (unknown key, wrong scheme, bad value)."""
+
+
+class FlavorError(HoldallError):
+    """A flavor that is unknown, not installed, or broken."""
+
+
+class IntegrationError(HoldallError):
+    """An integration's entry point that failed to load or declares something invalid."""
+
+
+class CatalogueError(HoldallError):
+    """flavors.yaml does not match its schema."""
+
+
+class StateError(HoldallError):
+    """The config dir or metadata database cannot be read or written."""
+
+
+class PathOutsideStoreError(HoldallError, PermissionError):
+    """A path that resolves outside the artifact store's root."""

@@ -1,0 +1,1 @@
+"""The metadata database: components, stacks (and, later, artifact versions and lineage)."""

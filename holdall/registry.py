@@ -1,0 +1,273 @@
+"""Which integrations and flavors exist: entry points for the installed, the catalogue for the rest.
+
+Finding integrations imports only their declarations (no SDK). A flavor's class is imported
+and checked the first time it is asked for; a broken plugin is reported by name and never
+takes the others down.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from holdall import __version__
+from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from holdall.errors import FlavorError, IntegrationError, NotFoundError
+from holdall.integration import Integration, import_object
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+
+ENTRY_POINT_GROUP = "holdall.integrations"
+
+
+@dataclass(frozen=True)
+class IntegrationInfo:
+    name: str
+    distribution: str
+    installed: bool
+    version: str | None = None
+    summary: str = ""
+    source: str | None = None
+    requirements: tuple[str, ...] = ()
+    flavors: tuple[str, ...] = ()
+    entry_point: str | None = None
+    declaration: Integration | None = None
+    error: str | None = None
+
+    @property
+    def install_command(self) -> str:
+        return f"holdall integration install {self.name}"
+
+
+@dataclass(frozen=True)
+class FlavorInfo:
+    type: str
+    name: str
+    integration: str
+    installed: bool
+    schemes: tuple[str, ...]
+    error: str | None = None
+
+
+def _canonical(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _core_version_problem(declaration: Integration) -> str | None:
+    if not declaration.requires_core:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specifier = SpecifierSet(declaration.requires_core)
+    except InvalidSpecifier:
+        return f"requires_core {declaration.requires_core!r} is not a version specifier"
+    if __version__ in specifier:
+        return None
+    return f"it works with holdall {specifier}, but holdall {__version__} is installed"
+
+
+def _declaration_problem(name: str, declaration: object) -> str | None:
+    if not isinstance(declaration, Integration):
+        return f"the entry point names a {type(declaration).__name__}, not a holdall Integration"
+    if declaration.name != name:
+        return f"the entry point is called '{name}' but declares '{declaration.name}'"
+    for flavor, dotted in declaration.artifact_stores.items():
+        if ":" not in dotted:
+            return f"flavor '{flavor}' points at {dotted!r}, not 'package.module:Class'"
+    return _core_version_problem(declaration)
+
+
+@dataclass
+class Registry:
+    catalogue: Catalogue
+    entry_points: list[metadata.EntryPoint]
+    _integrations: dict[str, IntegrationInfo] | None = field(default=None, init=False)
+    _flavors: dict[tuple[str, str], type[ArtifactStoreFlavor]] = field(
+        default_factory=dict, init=False
+    )
+
+    @classmethod
+    def discover(cls, catalogue: Catalogue | None = None) -> Registry:
+        found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        return cls(catalogue or load_catalogue(), list(found))
+
+    # -- integrations --------------------------------------------------------------------
+
+    def integrations(self) -> list[IntegrationInfo]:
+        if self._integrations is None:
+            self._integrations = self._load_integrations()
+        return sorted(self._integrations.values(), key=lambda i: i.name)
+
+    def integration(self, name: str) -> IntegrationInfo:
+        known = {i.name: i for i in self.integrations()}
+        if name not in known:
+            raise NotFoundError(
+                f"no integration called '{name}'; known: {', '.join(sorted(known))}",
+                fix="holdall integration list",
+            )
+        return known[name]
+
+    def problems(self) -> list[str]:
+        return [
+            f"integration '{i.name}' ({i.entry_point}) is broken: {i.error}"
+            for i in self.integrations()
+            if i.error
+        ]
+
+    def _load_integrations(self) -> dict[str, IntegrationInfo]:
+        infos = {name: self._catalogued(entry) for name, entry in self.catalogue.entries.items()}
+        for entry_point in self.entry_points:
+            info = self._load_entry_point(entry_point, infos)
+            infos[info.name] = info
+        return infos
+
+    @staticmethod
+    def _catalogued(entry: CatalogueEntry) -> IntegrationInfo:
+        return IntegrationInfo(
+            name=entry.name,
+            distribution=entry.distribution,
+            installed=False,
+            summary=entry.summary,
+            source=entry.source,
+            requirements=entry.requirements,
+            flavors=tuple(f.name for f in entry.flavors),
+        )
+
+    def _load_entry_point(
+        self, entry_point: metadata.EntryPoint, known: dict[str, IntegrationInfo]
+    ) -> IntegrationInfo:
+        dist = entry_point.dist
+        distribution = dist.name if dist else "unknown"
+        previous = known.get(entry_point.name)
+        if previous and previous.installed:
+            problem = f"distribution {distribution} declares it too, beside {previous.distribution}"
+            return replace(previous, error=problem)
+        info = replace(
+            previous or IntegrationInfo(entry_point.name, distribution, installed=True),
+            installed=True,
+            distribution=distribution,
+            version=dist.version if dist else None,
+            entry_point=f"{entry_point.name} = {entry_point.value}",
+        )
+        try:
+            declaration = entry_point.load()
+        except Exception as exc:  # any failure of third-party code is that plugin's problem
+            return replace(info, error=f"{type(exc).__name__}: {exc}")
+        problem = _declaration_problem(entry_point.name, declaration)
+        if problem or not isinstance(declaration, Integration):
+            return replace(info, error=problem)
+        catalogued = self.catalogue.entries.get(entry_point.name)
+        if catalogued and _canonical(catalogued.distribution) != _canonical(distribution):
+            return replace(info, error=f"the catalogue says it comes from {catalogued.distribution}")
+        return replace(info, declaration=declaration, flavors=tuple(declaration.artifact_stores))
+
+    # -- flavors -------------------------------------------------------------------------
+
+    def flavor_names(self) -> list[str]:
+        return sorted({f for i in self.integrations() for f in i.flavors})
+
+    def flavor(self, name: str) -> type[ArtifactStoreFlavor]:
+        key = ("artifact_store", name)
+        if key not in self._flavors:
+            self._flavors[key] = self._load_flavor(name)
+        return self._flavors[key]
+
+    def flavors(self) -> list[FlavorInfo]:
+        infos = []
+        for integration in self.integrations():
+            for name in integration.flavors:
+                infos.append(self._flavor_info(integration, name))
+        return sorted(infos, key=lambda f: f.name)
+
+    def _flavor_info(self, integration: IntegrationInfo, name: str) -> FlavorInfo:
+        spec = self.catalogue.flavor("artifact_store", name)
+        schemes = spec[1].schemes if spec else ()
+        error = integration.error
+        if integration.installed and not error:
+            try:
+                schemes = tuple(sorted(self.flavor(name).schemes()))
+            except FlavorError as exc:
+                error = exc.message
+        return FlavorInfo(
+            type="artifact_store",
+            name=name,
+            integration=integration.name,
+            installed=integration.installed,
+            schemes=schemes,
+            error=error,
+        )
+
+    def _owner(self, name: str) -> IntegrationInfo:
+        for integration in self.integrations():
+            if name in integration.flavors:
+                return integration
+        raise FlavorError(
+            f"unknown flavor '{name}'; known flavors: {', '.join(self.flavor_names())}",
+            fix="holdall artifact-store flavor list",
+        )
+
+    def _load_flavor(self, name: str) -> type[ArtifactStoreFlavor]:
+        integration = self._owner(name)
+        if not integration.installed:
+            raise FlavorError(
+                f"flavor '{name}' comes with the '{integration.name}' integration, "
+                "which is not installed",
+                fix=integration.install_command,
+            )
+        if integration.error or integration.declaration is None:
+            raise FlavorError(
+                f"flavor '{name}' is unavailable: integration '{integration.name}' is broken "
+                f"({integration.error})",
+                fix=f"pip install --force-reinstall {integration.distribution}",
+            )
+        dotted = integration.declaration.artifact_stores[name]
+        try:
+            flavor = import_object(dotted)
+        except Exception as exc:
+            raise FlavorError(
+                f"integration '{integration.name}': flavor '{name}' ({dotted}) failed to load: "
+                f"{type(exc).__name__}: {exc}",
+                fix=f"pip install --force-reinstall {integration.distribution}",
+            ) from exc
+        problem = self._flavor_problem(name, flavor)
+        if problem:
+            raise FlavorError(
+                f"integration '{integration.name}': flavor '{name}' ({dotted}) is invalid: "
+                f"{problem}"
+            )
+        return flavor  # type: ignore[no-any-return]
+
+    def _flavor_problem(self, name: str, flavor: object) -> str | None:
+        from holdall.artifact_stores.config import ArtifactStoreConfig
+        from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+
+        if not (isinstance(flavor, type) and issubclass(flavor, ArtifactStoreFlavor)):
+            return "it is not an ArtifactStoreFlavor subclass"
+        if getattr(flavor, "name", None) != name:
+            return f"its name is {getattr(flavor, 'name', None)!r}, not {name!r}"
+        config = getattr(flavor, "config_class", None)
+        if not (isinstance(config, type) and issubclass(config, ArtifactStoreConfig)):
+            return "its config_class is not an ArtifactStoreConfig subclass"
+        spec = self.catalogue.flavor("artifact_store", name)
+        if spec and set(spec[1].schemes) != set(flavor.schemes()):
+            return (
+                f"it supports {sorted(flavor.schemes())} but flavors.yaml says "
+                f"{sorted(spec[1].schemes)}"
+            )
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_registry() -> Registry:
+    return Registry.discover()
+
+
+def warn_problems(registry: Registry) -> None:
+    for problem in registry.problems():
+        print(f"warning: {problem}", file=sys.stderr)
