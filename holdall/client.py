@@ -41,14 +41,19 @@ def _check_name(kind: str, name: str) -> None:
 
 def _store_model(row: ComponentRow) -> ArtifactStoreModel:
     return ArtifactStoreModel(
-        id=row.id, name=row.name, flavor=row.flavor, config=json.loads(row.config),
+        id=row.id,
+        name=row.name,
+        flavor=row.flavor,
+        config=json.loads(row.config),
         created=row.created,
     )
 
 
 def _stack_model(row: StackRow) -> StackModel:
     return StackModel(
-        id=row.id, name=row.name, artifact_store=_store_model(row.artifact_store),
+        id=row.id,
+        name=row.name,
+        artifact_store=_store_model(row.artifact_store),
         created=row.created,
     )
 
@@ -99,7 +104,10 @@ class Client:
                     store_id = str(uuid.uuid4())
                     config = LocalConfig(path=LocalFlavor.default_path(store_id))
                     store = ComponentRow(
-                        id=store_id, type=ARTIFACT_STORE, name=DEFAULT, flavor=LocalFlavor.name,
+                        id=store_id,
+                        type=ARTIFACT_STORE,
+                        name=DEFAULT,
+                        flavor=LocalFlavor.name,
                         config=_config_json(config),
                     )
                     session.add(store)
@@ -112,7 +120,9 @@ class Client:
     @staticmethod
     def _find_store(session: Session, name: str) -> ComponentRow | None:
         return session.scalar(
-            select(ComponentRow).where(ComponentRow.type == ARTIFACT_STORE, ComponentRow.name == name)
+            select(ComponentRow).where(
+                ComponentRow.type == ARTIFACT_STORE, ComponentRow.name == name
+            )
         )
 
     def _store_row(self, session: Session, name: str) -> ComponentRow:
@@ -128,7 +138,10 @@ class Client:
         return row
 
     def register_artifact_store(
-        self, name: str, flavor: str, path: str | None = None,
+        self,
+        name: str,
+        flavor: str,
+        path: str | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> ArtifactStoreModel:
         _check_name("artifact store", name)
@@ -143,7 +156,10 @@ class Client:
             )
         validated = _validate(flavor_class, {**(config or {}), "path": path})
         row = ComponentRow(
-            id=store_id, type=ARTIFACT_STORE, name=name, flavor=flavor,
+            id=store_id,
+            type=ARTIFACT_STORE,
+            name=name,
+            flavor=flavor,
             config=_config_json(validated),
         )
         duplicate = AlreadyExistsError(
@@ -167,7 +183,8 @@ class Client:
     def list_artifact_stores(self) -> list[ArtifactStoreModel]:
         with self._session() as session:
             rows = session.scalars(
-                select(ComponentRow).where(ComponentRow.type == ARTIFACT_STORE)
+                select(ComponentRow)
+                .where(ComponentRow.type == ARTIFACT_STORE)
                 .order_by(ComponentRow.name)
             )
             return [_store_model(row) for row in rows]
@@ -201,7 +218,9 @@ class Client:
     def stacks_using(self, store_name: str) -> list[str]:
         with self._session() as session:
             row = self._store_row(session, store_name)
-            names = session.scalars(select(StackRow.name).where(StackRow.artifact_store_id == row.id))
+            names = session.scalars(
+                select(StackRow.name).where(StackRow.artifact_store_id == row.id)
+            )
             return sorted(names)
 
     def artifact_store(self, model: ArtifactStoreModel) -> BaseArtifactStore:
@@ -252,7 +271,9 @@ class Client:
 
     def list_stacks(self) -> list[StackModel]:
         with self._session() as session:
-            return [_stack_model(r) for r in session.scalars(select(StackRow).order_by(StackRow.name))]
+            return [
+                _stack_model(r) for r in session.scalars(select(StackRow).order_by(StackRow.name))
+            ]
 
     def update_stack(self, name: str, artifact_store: str) -> StackModel:
         with self._session() as session:
@@ -265,9 +286,7 @@ class Client:
         if name == DEFAULT:
             raise InUseError("the default stack cannot be deleted")
         if name == self.active_stack_model.name:
-            raise InUseError(
-                f"stack '{name}' is the active stack", fix="holdall stack set default"
-            )
+            raise InUseError(f"stack '{name}' is the active stack", fix="holdall stack set default")
         with self._session() as session:
             session.delete(self._stack_row(session, name))
 
@@ -283,8 +302,10 @@ class Client:
             row = session.get(StackRow, active_id) if active_id else None
             if row is None:
                 if active_id:
-                    print("warning: the active stack no longer exists; using 'default'",
-                          file=sys.stderr)
+                    print(
+                        "warning: the active stack no longer exists; using 'default'",
+                        file=sys.stderr,
+                    )
                 row = self._stack_row(session, DEFAULT)
             return _stack_model(row)
 
@@ -292,4 +313,3 @@ class Client:
     def active_stack(self) -> Stack:
         model = self.active_stack_model
         return Stack(model=model, artifact_store=self.artifact_store(model.artifact_store))
-

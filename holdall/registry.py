@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from holdall import __version__
 from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
-from holdall.errors import FlavorError, IntegrationError, NotFoundError
+from holdall.errors import FlavorError, NotFoundError
 from holdall.integration import Integration, import_object
 
 if TYPE_CHECKING:
@@ -159,12 +159,14 @@ class Registry:
             declaration = entry_point.load()
         except Exception as exc:  # any failure of third-party code is that plugin's problem
             return replace(info, error=f"{type(exc).__name__}: {exc}")
-        problem = _declaration_problem(entry_point.name, declaration)
-        if problem or not isinstance(declaration, Integration):
-            return replace(info, error=problem)
+        invalid = _declaration_problem(entry_point.name, declaration)
+        if invalid or not isinstance(declaration, Integration):
+            return replace(info, error=invalid)
         catalogued = self.catalogue.entries.get(entry_point.name)
         if catalogued and _canonical(catalogued.distribution) != _canonical(distribution):
-            return replace(info, error=f"the catalogue says it comes from {catalogued.distribution}")
+            return replace(
+                info, error=f"the catalogue says it comes from {catalogued.distribution}"
+            )
         return replace(info, declaration=declaration, flavors=tuple(declaration.artifact_stores))
 
     # -- flavors -------------------------------------------------------------------------

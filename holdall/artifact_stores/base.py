@@ -155,7 +155,7 @@ class BaseArtifactStore(ABC):
         # File by file, since a recursive mv of a prefix is not portable across fsspec
         # backends (s3fs tries to copy the pseudo-directory itself).
         for file in self.filesystem.find(source):
-            self.filesystem.mv(file, target + file[len(source):])
+            self.filesystem.mv(file, target + file[len(source) :])
         if self.filesystem.exists(source):
             self.filesystem.rm(source, recursive=True)
 

@@ -66,16 +66,17 @@ class ArtifactStoreConfig(BaseModel):
         return scheme + rest.rstrip("/")
 
     @classmethod
-    def keys(cls) -> list[str]:
+    def setting_names(cls) -> list[str]:
         return sorted(cls.model_fields)
 
 
-def describe_validation_error(flavor: str, config_class: type[ArtifactStoreConfig],
-                              exc: ValidationError) -> ConfigError:
+def describe_validation_error(
+    flavor: str, config_class: type[ArtifactStoreConfig], exc: ValidationError
+) -> ConfigError:
     """Turn pydantic's report into one line that names the key and what to do."""
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"]) or "config"
-    valid = ", ".join(f"--{k}" for k in config_class.keys())
+    valid = ", ".join(f"--{k}" for k in config_class.setting_names())
     if error["type"] == "extra_forbidden":
         return ConfigError(
             f"unknown config key '{key}' for flavor '{flavor}'; valid keys: {valid}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from holdall.artifact_stores.config import ArtifactStoreConfig
@@ -16,7 +17,7 @@ class ArtifactStoreFlavor:
 
     type: ClassVar[str] = "artifact_store"
     name: ClassVar[str]
-    config_class: ClassVar[type[ArtifactStoreConfig]]
+    config_class: ClassVar[builtins.type[ArtifactStoreConfig]]
     # "package.module:StoreClass", imported only when a store is used
     implementation: ClassVar[str]
 

@@ -36,6 +36,9 @@ def run(argv: list[str] | None = None) -> int:
         result = cli.main(args=argv, prog_name="holdall", standalone_mode=False)
     except click.exceptions.Abort:
         return _fail("aborted")
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "holdall"
+        return _fail(f"{exc.format_message()}\n  fix: {command} --help", exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

@@ -40,7 +40,9 @@ def parse_config_options(args: list[str]) -> dict[str, str]:
     while remaining:
         arg = remaining.pop(0)
         if not arg.startswith("--") or arg == "--":
-            raise click.UsageError(f"unexpected argument {arg!r}; flavor settings look like --KEY=VALUE")
+            raise click.UsageError(
+                f"unexpected argument {arg!r}; flavor settings look like --KEY=VALUE"
+            )
         key, sep, raw = arg[2:].partition("=")
         if not sep:
             if not remaining or remaining[0].startswith("--"):

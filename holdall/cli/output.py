@@ -9,7 +9,11 @@ from typing import Any
 import click
 
 OUTPUT_OPTION = click.option(
-    "--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
     help="Output format.",
 )
 
@@ -31,9 +35,11 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: s
         return
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+    click.echo(
+        "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip()
+    )
     for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
 
 
 def print_record(record: dict[str, Any], output: str) -> None:

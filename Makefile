@@ -1,0 +1,41 @@
+# `make test` and `make demo` are the two commands a new user needs (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INTEGRATIONS := $(patsubst %/setup.cfg,%,$(wildcard integrations/*/setup.cfg))
+LINTED := holdall integrations tests benchmarks examples
+
+.PHONY: test lint typecheck pytest demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The core and every integration in the tree, editable, with the test tools.
+$(VENV)/.test-installed: $(BIN)/python setup.cfg requirements-test.txt $(addsuffix /setup.cfg,$(INTEGRATIONS))
+	$(BIN)/pip install --quiet -e . $(addprefix -e ,$(INTEGRATIONS)) -r requirements-test.txt
+	touch $@
+
+test: lint typecheck pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check $(LINTED)
+
+typecheck: $(VENV)/.test-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.test-installed
+	$(BIN)/pytest
+
+$(VENV)/.core-installed: $(BIN)/python setup.cfg
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+demo: $(VENV)/.core-installed
+	$(BIN)/python examples/quickstart.py
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/cli_startup.py
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info

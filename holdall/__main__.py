@@ -1,0 +1,3 @@
+from holdall.cli.main import main
+
+main()

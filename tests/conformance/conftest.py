@@ -1,0 +1,25 @@
+"""Run every conformance test once per installed artifact-store flavor."""
+
+from __future__ import annotations
+
+import pytest
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.registry import Registry
+
+
+def installed_flavors() -> list[str]:
+    return [f.name for f in Registry.discover().flavors() if f.installed and not f.error]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "flavor" in metafunc.fixturenames:
+        metafunc.parametrize("flavor", installed_flavors())
+
+
+@pytest.fixture
+def store(flavor: str, request: pytest.FixtureRequest) -> BaseArtifactStore:
+    # A flavor installed without a fixture fails here, loudly, rather than going untested.
+    fixture = request.getfixturevalue(f"{flavor}_artifact_store")
+    assert isinstance(fixture, BaseArtifactStore)
+    return fixture

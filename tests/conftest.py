@@ -1,0 +1,65 @@
+"""Shared fixtures: every test gets its own config dir, and a way to run the command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from holdall.cli.main import run
+from holdall.registry import get_registry
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.postgres"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    directory = tmp_path / "holdall-config"
+    monkeypatch.setenv("HOLDALL_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("HOLDALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HOLDALL_DEBUG", raising=False)
+    get_registry.cache_clear()
+    yield directory
+    get_registry.cache_clear()
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run `holdall ARGS...` in this process, as main() would, and capture what it prints."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def holdall_process(
+    *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), **kwargs
+) -> Result:
+    """Run `python -m holdall ARGS...` as its own process (for imports, tracebacks, races)."""
+    completed = subprocess.run(
+        [*prefix, sys.executable, "-m", "holdall", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        **kwargs,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)

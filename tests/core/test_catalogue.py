@@ -1,0 +1,107 @@
+"""flavors.yaml: valid against its schema, and in step with the integrations it lists."""
+
+from __future__ import annotations
+
+import configparser
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from holdall.catalogue import parse_catalogue
+from holdall.errors import CatalogueError
+from holdall.registry import Registry
+from tests.conftest import REPO
+
+SCHEMA = json.loads((REPO / "holdall" / "flavors.schema.json").read_text())
+DOCUMENT = yaml.safe_load((REPO / "flavors.yaml").read_text())
+ENTRIES = sorted(DOCUMENT["integrations"])
+
+
+def test_flavors_yaml_matches_its_schema() -> None:
+    jsonschema.validate(DOCUMENT, SCHEMA)
+
+
+def test_the_package_copy_is_the_root_file() -> None:
+    assert (REPO / "holdall" / "flavors.yaml").resolve() == (REPO / "flavors.yaml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("integrations"), "has no 'integrations'"),
+        (lambda d: d.update(schema_version=2), "schema_version must be 1"),
+        (lambda d: d["integrations"]["local"].pop("distribution"), "has no 'distribution'"),
+        (lambda d: d["integrations"]["local"].update(flavors="local"), "flavors must be a list"),
+        (
+            lambda d: d["integrations"]["local"]["flavors"][0].update(type="orchestrator"),
+            "type must be one of",
+        ),
+        (
+            lambda d: d["integrations"]["local"]["flavors"][0].update(schemes=[1]),
+            "must be a list of strings",
+        ),
+    ],
+)
+def test_a_broken_catalogue_is_refused_by_the_schema_and_the_loader(
+    mutate: Any, message: str
+) -> None:
+    document = json.loads(json.dumps(DOCUMENT))
+    mutate(document)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(document)
+
+
+def _setup_cfg(source: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser()
+    assert parser.read(REPO / source / "setup.cfg"), f"no setup.cfg in {source}"
+    return parser
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.strip().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_each_entry_matches_its_setup_cfg(name: str) -> None:
+    entry = parse_catalogue(DOCUMENT).entries[name]
+    setup = _setup_cfg(entry.source)
+    assert setup["metadata"]["name"] == entry.distribution
+    declared = _lines(setup["options.entry_points"]["holdall.integrations"])
+    entry_points = {
+        line.split("=", 1)[0].strip(): line.split("=", 1)[1].strip() for line in declared
+    }
+    assert name in entry_points, f"{entry.source}/setup.cfg has no entry point '{name}'"
+    requires = _lines(setup["options"].get("install_requires", ""))
+    if entry.distribution == "holdall":
+        # Ships in the core: needs nothing beyond the core's own requirements.
+        assert entry.requirements == ()
+    else:
+        beyond_core = [r for r in requires if not r.startswith("holdall")]
+        assert sorted(beyond_core) == sorted(entry.requirements)
+        assert any(r.startswith("holdall") for r in requires), "must require the core"
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_each_entry_matches_its_flavor_classes(name: str) -> None:
+    entry = parse_catalogue(DOCUMENT).entries[name]
+    registry = Registry.discover()
+    integration = registry.integration(name)
+    assert integration.installed, f"`make test` installs every integration; {name} is missing"
+    assert integration.declaration is not None
+    assert sorted(integration.declaration.artifact_stores) == sorted(f.name for f in entry.flavors)
+    for spec in entry.flavors:
+        flavor = registry.flavor(spec.name)
+        assert (flavor.type, flavor.name) == (spec.type, spec.name)
+        assert flavor.schemes() == frozenset(spec.schemes)
+
+
+def test_every_integration_in_the_tree_is_catalogued() -> None:
+    in_tree = {p.parent.name for p in Path(REPO / "integrations").glob("*/setup.cfg")}
+    catalogued = {e for e in ENTRIES if e != "local"}
+    assert in_tree == catalogued
