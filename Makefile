@@ -20,6 +20,7 @@ test: lint typecheck pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy

@@ -40,7 +40,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as config:
         env = {"HOLDALL_CONFIG_DIR": config, "PATH": str(Path(sys.executable).parent)}
         timings: dict[str, list[float]] = {name: [] for name in commands()}
-        for name, command in commands().items():
+        for command in commands().values():
             wall(command, env)  # warm the page cache and .pyc files
         for _ in range(args.runs):
             for name, command in commands().items():
@@ -51,12 +51,16 @@ def main() -> int:
     for name, samples in timings.items():
         median = statistics.median(samples)
         p90 = statistics.quantiles(samples, n=10)[-1]
-        verdict = "" if name.startswith("python") else (
-            "ok" if median < TARGET_S else f"OVER {TARGET_S}s"
+        verdict = (
+            ""
+            if name.startswith("python")
+            else ("ok" if median < TARGET_S else f"OVER {TARGET_S}s")
         )
         failed |= verdict.startswith("OVER")
-        print(f"{name:28} {median * 1000:7.1f}ms {p90 * 1000:7.1f}ms {median / baseline:9.2f}  "
-              f"{verdict}")
+        print(
+            f"{name:28} {median * 1000:7.1f}ms {p90 * 1000:7.1f}ms {median / baseline:9.2f}  "
+            f"{verdict}"
+        )
     return 1 if failed else 0
 
 

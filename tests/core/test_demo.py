@@ -12,7 +12,10 @@ def test_the_quickstart_runs_twice_in_a_row() -> None:
     outputs = [
         subprocess.run(
             [sys.executable, str(REPO / "examples" / "quickstart.py")],
-            capture_output=True, text=True, check=True, timeout=120,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         ).stdout
         for _ in range(2)
     ]
