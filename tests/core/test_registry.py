@@ -116,3 +116,10 @@ def test_an_unknown_flavor_lists_the_known_ones() -> None:
 def test_the_catalogue_ships_inside_the_package() -> None:
     catalogue = load_catalogue()
     assert catalogue.entries["local"].distribution == "holdall"
+
+
+def test_a_flavor_without_a_default_path_needs_one(plugin_env: dict[str, str]) -> None:
+    result = holdall_process("artifact-store", "register", "m", "--flavor=memory", env=plugin_env)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "flavor 'memory' needs --path" in result.err
+    assert "fix: holdall artifact-store register m --flavor=memory --path=memory://" in result.err
