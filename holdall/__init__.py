@@ -8,14 +8,17 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from holdall.client import Client
+    from holdall.pipelines import pipeline, step
 
-__all__ = ["Client", "__version__"]
+__all__ = ["Client", "__version__", "pipeline", "step"]
+
+# `import holdall` stays cheap: each name loads on first use (SQLAlchemy only with Client).
+_LAZY = {"Client": "holdall.client", "pipeline": "holdall.pipelines", "step": "holdall.pipelines"}
 
 
 def __getattr__(name: str) -> Any:
-    # `import holdall` stays cheap: the client (and SQLAlchemy behind it) loads on first use.
-    if name == "Client":
-        from holdall.client import Client
+    if name in _LAZY:
+        from importlib import import_module
 
-        return Client
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'holdall' has no attribute {name!r}")

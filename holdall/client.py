@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import uuid
 from collections.abc import Mapping
@@ -13,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from holdall.artifacts.api import ArtifactsAPI
 from holdall.client_config import read_client_config, write_client_config
 from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
 from holdall.metadata.database import Database
 from holdall.metadata.models import ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel, Stack, StackModel
+from holdall.names import check_name
 from holdall.registry import Registry, get_registry
 from holdall.settings import database_url
 
@@ -28,15 +29,6 @@ if TYPE_CHECKING:
 
 ARTIFACT_STORE = "artifact_store"
 DEFAULT = "default"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-
-
-def _check_name(kind: str, name: str) -> None:
-    if not NAME_PATTERN.match(name):
-        raise ConfigError(
-            f"invalid {kind} name {name!r}: use letters, digits, '_', '.' and '-' "
-            "(starting with a letter or digit, at most 128 characters)"
-        )
 
 
 def _store_model(row: ComponentRow) -> ArtifactStoreModel:
@@ -73,7 +65,7 @@ def _config_json(config: ArtifactStoreConfig) -> str:
     return json.dumps(config.model_dump(mode="json"), sort_keys=True)
 
 
-class Client:
+class Client(ArtifactsAPI):
     """Nothing connects at construction; the database is opened on the first call."""
 
     def __init__(self, database: str | None = None, registry: Registry | None = None) -> None:
@@ -85,11 +77,15 @@ class Client:
     def registry(self) -> Registry:
         return self._registry or get_registry()
 
-    def _session(self) -> Any:
+    def _db(self) -> Database:
+        """The database, with the default stack in it."""
         if not self._ready:
             self._ensure_defaults()
             self._ready = True
-        return self._database.session()
+        return self._database
+
+    def _session(self) -> Any:
+        return self._db().session()
 
     def _ensure_defaults(self) -> None:
         """On first use, the `default` stack with a local store under the config dir."""
@@ -144,7 +140,7 @@ class Client:
         path: str | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> ArtifactStoreModel:
-        _check_name("artifact store", name)
+        check_name("artifact store", name)
         flavor_class = self.registry.flavor(flavor)
         store_id = str(uuid.uuid4())
         path = path if path is not None else flavor_class.default_path(store_id)
@@ -174,6 +170,10 @@ class Client:
         except IntegrityError:
             raise duplicate from None  # registered by another process at the same moment
         return _store_model(row)
+
+    def get_artifact_store_by_id(self, store_id: str) -> ArtifactStoreModel:
+        with self._session() as session:
+            return _store_model(session.get_one(ComponentRow, store_id))
 
     def get_artifact_store(self, name: str) -> ArtifactStoreModel:
         with self._session() as session:
@@ -243,7 +243,7 @@ class Client:
         return row
 
     def _create_stack(self, name: str, store_name: str) -> StackModel:
-        _check_name("stack", name)
+        check_name("stack", name)
         duplicate = AlreadyExistsError(
             f"a stack called '{name}' already exists",
             fix=f"pick another name, or change it: holdall stack update {name} -a {store_name}",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from holdall.errors import StateError
@@ -17,6 +17,8 @@ from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
 
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
+SCHEMA_ATTEMPTS = 5
+SCHEMA_LOCK_KEY = 0x686F6C64  # "hold": the advisory lock taken while creating the schema
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -86,15 +88,23 @@ class Database:
         return sessionmaker(engine, expire_on_commit=False)
 
     def _create_schema(self, engine: Engine) -> None:
-        try:
-            with engine.begin() as connection:
-                Base.metadata.create_all(connection)
-        except IntegrityError:
-            # Another process created the same tables between our check and our CREATE.
-            with engine.begin() as connection:
-                Base.metadata.create_all(connection)
-        except (SQLAlchemyError, ImportError) as exc:
-            raise describe_database_error(self.url, exc) from exc
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                with engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        # Processes starting together would race to CREATE the same tables.
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                        )
+                    Base.metadata.create_all(connection)
+                return
+            except (IntegrityError, ProgrammingError):
+                # Another process created a table between our check and our CREATE (where
+                # the database offers no lock for this); the next pass finds it there.
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+            except (SQLAlchemyError, ImportError) as exc:
+                raise describe_database_error(self.url, exc) from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -108,7 +118,3 @@ class Database:
             raise
         except DBAPIError as exc:
             raise describe_database_error(self.url, exc) from exc
-
-    def transact(self, work: Callable[[Session], Any]) -> Any:
-        with self.session() as session:
-            return work(session)

@@ -48,3 +48,74 @@ class StackRow(Base):
     updated: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
     artifact_store: Mapped[ComponentRow] = relationship(lazy="joined")
+
+
+class ArtifactRow(Base):
+    """An artifact name; its versions count 1, 2, 3 ... under it."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created: Mapped[datetime] = mapped_column(default=_now)
+
+
+class PipelineRunRow(Base):
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    pipeline: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
+    stack_id: Mapped[str | None] = mapped_column(String(36))
+    start: Mapped[datetime] = mapped_column(default=_now)
+    end: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StepRunRow(Base):
+    __tablename__ = "step_runs"
+    __table_args__ = (UniqueConstraint("pipeline_run_id", "name", name="uq_step_run_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    pipeline_run_id: Mapped[str] = mapped_column(ForeignKey("pipeline_runs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
+    parameters: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    start: Mapped[datetime] = mapped_column(default=_now)
+    end: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ArtifactVersionRow(Base):
+    """One stored value. Readers see only `committed` ones: a version is reserved first, its
+    data written and checksummed, and only then committed."""
+
+    __tablename__ = "artifact_versions"
+    __table_args__ = (UniqueConstraint("artifact_id", "version", name="uq_artifact_version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), index=True)  # reserved, committed, abandoned
+    uri: Mapped[str] = mapped_column(Text)
+    artifact_store_id: Mapped[str] = mapped_column(ForeignKey("stack_components.id"))
+    materializer: Mapped[str] = mapped_column(String(255), default="")
+    data_type: Mapped[str] = mapped_column(String(255), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    files: Mapped[str] = mapped_column(Text, default="{}")  # JSON {relative path: [size, sha256]}
+    producer_step_run_id: Mapped[str | None] = mapped_column(ForeignKey("step_runs.id"))
+    pipeline_run_id: Mapped[str | None] = mapped_column(ForeignKey("pipeline_runs.id"))
+    reserved_by: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
+    created: Mapped[datetime] = mapped_column(default=_now)
+    committed: Mapped[datetime | None] = mapped_column(default=None)
+
+    artifact: Mapped[ArtifactRow] = relationship(lazy="joined")
+
+
+class StepInputRow(Base):
+    __tablename__ = "step_run_inputs"
+
+    step_run_id: Mapped[str] = mapped_column(ForeignKey("step_runs.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    artifact_version_id: Mapped[str] = mapped_column(ForeignKey("artifact_versions.id"))

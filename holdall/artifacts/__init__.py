@@ -1,0 +1,1 @@
+"""Artifact versions: saved atomically, checksummed, loaded with verification."""

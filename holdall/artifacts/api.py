@@ -1,0 +1,178 @@
+"""The artifact and run half of the Client: save, load, look up, follow lineage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from holdall.artifacts.versions import COMMITTED, Producer, load_value, save_value
+from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
+from holdall.errors import ConfigError, NotFoundError
+from holdall.metadata.models import (
+    ArtifactRow,
+    ArtifactVersionRow,
+    PipelineRunRow,
+    StepInputRow,
+    StepRunRow,
+)
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.base import BaseArtifactStore
+    from holdall.client import Client
+
+
+def parse_version(version: int | str | None) -> int | None:
+    if version is None or isinstance(version, int):
+        return version
+    if str(version).isdigit():
+        return int(version)
+    raise ConfigError(f"invalid version {version!r}: versions are whole numbers 1, 2, 3 ...")
+
+
+def _committed(name: str) -> Any:
+    return (
+        select(ArtifactVersionRow)
+        .join(ArtifactRow)
+        .where(ArtifactRow.name == name, ArtifactVersionRow.status == COMMITTED)
+    )
+
+
+class ArtifactsAPI:
+    """Mixed into Client; relies on its `_session`, `_database` and store lookups."""
+
+    def _client(self) -> Client:
+        return self  # type: ignore[return-value]
+
+    # -- save and load --------------------------------------------------------------------
+
+    def save_artifact(self, value: Any, name: str) -> ArtifactVersion:
+        """Save `value` as the next version of `name` in the active stack's artifact store."""
+        client = self._client()
+        store = client.active_stack.artifact_store
+        row = save_value(client._db(), store, value, name, Producer())
+        return self.get_artifact_version(name, row.version)
+
+    def load_artifact(self, name: str, version: int | str | None = None) -> Any:
+        return self.get_artifact_version(name, version).load()
+
+    def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
+        client = self._client()
+        with client._session() as session:
+            row = session.get_one(ArtifactVersionRow, artifact.id)
+        return load_value(row, self._store_by_id(row.artifact_store_id))
+
+    def _store_by_id(self, store_id: str) -> BaseArtifactStore:
+        client = self._client()
+        return client.artifact_store(client.get_artifact_store_by_id(store_id))
+
+    # -- artifact versions ----------------------------------------------------------------
+
+    def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
+        number = parse_version(version)
+        with self._client()._session() as session:
+            query = _committed(name)
+            if number is None:
+                query = query.order_by(ArtifactVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(ArtifactVersionRow.version == number)
+            row = session.scalar(query)
+            if row is None:
+                raise self._missing_version(session, name, number)
+            return ArtifactVersion.of(row, self._client())
+
+    def _missing_version(self, session: Session, name: str, number: int | None) -> NotFoundError:
+        versions = session.scalars(
+            _committed(name).with_only_columns(ArtifactVersionRow.version)
+        ).all()
+        if not versions:
+            return NotFoundError(f"no artifact called '{name}'", fix="holdall artifact list")
+        return NotFoundError(
+            f"artifact '{name}' has no version {number}; it has "
+            + ", ".join(str(v) for v in sorted(versions)),
+            fix=f"holdall artifact versions {name}",
+        )
+
+    def list_artifact_versions(self, name: str) -> list[ArtifactVersion]:
+        with self._client()._session() as session:
+            rows = session.scalars(_committed(name).order_by(ArtifactVersionRow.version)).all()
+            if not rows:
+                raise self._missing_version(session, name, None)
+            return [ArtifactVersion.of(row, self._client()) for row in rows]
+
+    def list_artifacts(self) -> list[tuple[str, int, int]]:
+        """(name, latest version, number of versions) for every artifact with a version."""
+        with self._client()._session() as session:
+            rows = session.execute(
+                select(
+                    ArtifactRow.name,
+                    func.max(ArtifactVersionRow.version),
+                    func.count(ArtifactVersionRow.id),
+                )
+                .join(ArtifactVersionRow)
+                .where(ArtifactVersionRow.status == COMMITTED)
+                .group_by(ArtifactRow.name)
+                .order_by(ArtifactRow.name)
+            ).all()
+            return [(name, latest, count) for name, latest, count in rows]
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def get_pipeline_run_by_id(self, run_id: str) -> PipelineRun:
+        with self._client()._session() as session:
+            return PipelineRun.of(session.get_one(PipelineRunRow, run_id), self._client())
+
+    def get_pipeline_run(self, pipeline_name: str | None, run_name: str) -> PipelineRun:
+        with self._client()._session() as session:
+            query = select(PipelineRunRow).where(PipelineRunRow.name == run_name)
+            if pipeline_name is not None:
+                query = query.where(PipelineRunRow.pipeline == pipeline_name)
+            row = session.scalar(query)
+            if row is None:
+                where = f" of pipeline '{pipeline_name}'" if pipeline_name else ""
+                raise NotFoundError(
+                    f"no run called '{run_name}'{where}",
+                    fix=f"holdall pipeline runs {pipeline_name or ''}".rstrip(),
+                )
+            return PipelineRun.of(row, self._client())
+
+    def list_pipeline_runs(self, pipeline_name: str | None = None) -> list[PipelineRun]:
+        with self._client()._session() as session:
+            query = select(PipelineRunRow).order_by(PipelineRunRow.start)
+            if pipeline_name is not None:
+                query = query.where(PipelineRunRow.pipeline == pipeline_name)
+            return [PipelineRun.of(row, self._client()) for row in session.scalars(query)]
+
+    def get_step_run(self, step_run_id: str) -> StepRun:
+        with self._client()._session() as session:
+            return StepRun.of(session.get_one(StepRunRow, step_run_id), self._client())
+
+    def run_steps(self, run_id: str) -> dict[str, StepRun]:
+        with self._client()._session() as session:
+            rows = session.scalars(
+                select(StepRunRow)
+                .where(StepRunRow.pipeline_run_id == run_id)
+                .order_by(StepRunRow.start)
+            )
+            return {row.name: StepRun.of(row, self._client()) for row in rows}
+
+    def step_inputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
+        with self._client()._session() as session:
+            pairs = session.execute(
+                select(StepInputRow.name, ArtifactVersionRow)
+                .join(ArtifactVersionRow)
+                .where(StepInputRow.step_run_id == step_run_id)
+                .order_by(StepInputRow.name)
+            ).all()
+            return {name: ArtifactVersion.of(row, self._client()) for name, row in pairs}
+
+    def step_outputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
+        with self._client()._session() as session:
+            rows = session.scalars(
+                select(ArtifactVersionRow).where(
+                    ArtifactVersionRow.producer_step_run_id == step_run_id,
+                    ArtifactVersionRow.status == COMMITTED,
+                )
+            )
+            return {row.artifact.name: ArtifactVersion.of(row, self._client()) for row in rows}

@@ -1,0 +1,163 @@
+"""Saving and loading one artifact version, so that nothing half-done is ever visible.
+
+save: reserve the next version number (a row readers do not see) -> write the data through
+the materializer, hashing as it goes -> commit the row with its checksums. A failure on the
+way abandons the version and removes its data; a killed process leaves a reserved row that
+`holdall artifact gc` cleans up.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifacts.integrity import (
+    CorruptArtifactError,
+    RecordingStore,
+    VerifyingStore,
+    decode_files,
+    encode_files,
+    manifest_digest,
+)
+from holdall.integration import import_object
+from holdall.materializers.registry import by_name, choose, dotted
+from holdall.metadata.database import Database
+from holdall.metadata.models import ArtifactRow, ArtifactVersionRow
+from holdall.names import check_name
+
+RESERVED, COMMITTED, ABANDONED = "reserved", "committed", "abandoned"
+RESERVE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Where a version comes from: a step of a pipeline run, or a direct save."""
+
+    pipeline: str | None = None
+    step: str | None = None
+    pipeline_run_id: str | None = None
+    step_run_id: str | None = None
+
+    def directory(self, artifact: str, version: int) -> str:
+        if self.pipeline and self.step:
+            return f"{self.pipeline}/{self.step}/{artifact}/{version}"
+        return f"_saved/{artifact}/{version}"
+
+
+def process_tag() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _next_version(session: Session, name: str) -> tuple[ArtifactRow, int]:
+    artifact = session.scalar(select(ArtifactRow).where(ArtifactRow.name == name))
+    if artifact is None:
+        artifact = ArtifactRow(name=name)
+        session.add(artifact)
+        session.flush()
+    highest = session.scalar(
+        select(func.max(ArtifactVersionRow.version)).where(
+            ArtifactVersionRow.artifact_id == artifact.id
+        )
+    )
+    return artifact, (highest or 0) + 1
+
+
+def reserve(
+    database: Database, name: str, store: BaseArtifactStore, producer: Producer
+) -> ArtifactVersionRow:
+    """A new version number for `name`, unique even among processes saving at once."""
+    for _ in range(RESERVE_ATTEMPTS):
+        try:
+            with database.session() as session:
+                artifact, version = _next_version(session, name)
+                row = ArtifactVersionRow(
+                    artifact_id=artifact.id,
+                    version=version,
+                    status=RESERVED,
+                    uri=f"{store.path}/{producer.directory(name, version)}",
+                    artifact_store_id=store.id,
+                    producer_step_run_id=producer.step_run_id,
+                    pipeline_run_id=producer.pipeline_run_id,
+                    reserved_by=process_tag(),
+                )
+                session.add(row)
+            return row
+        except IntegrityError:
+            continue  # another process took that number (or created the artifact) first
+    raise RuntimeError(f"could not reserve a version of '{name}' after {RESERVE_ATTEMPTS} tries")
+
+
+def save_value(
+    database: Database, store: BaseArtifactStore, value: Any, name: str, producer: Producer
+) -> ArtifactVersionRow:
+    check_name("artifact", name)
+    materializer = choose(value)
+    row = reserve(database, name, store, producer)
+    try:
+        recording = RecordingStore(store, row.uri)
+        materializer(row.uri, recording).save(value)
+        files = recording.digests()
+    except BaseException:
+        abandon(database, store, row.id)
+        raise
+    with database.session() as session:
+        committed = session.get_one(ArtifactVersionRow, row.id)
+        committed.status = COMMITTED
+        committed.materializer = dotted(materializer)
+        committed.data_type = dotted(type(value))
+        committed.files = encode_files(files)
+        committed.size = sum(size for size, _ in files.values())
+        committed.sha256 = manifest_digest(files)
+        committed.committed = _now()
+        return committed
+
+
+def abandon(database: Database, store: BaseArtifactStore | None, version_id: str) -> None:
+    """Mark a version abandoned and remove whatever data it left (best effort)."""
+    with database.session() as session:
+        row = session.get_one(ArtifactVersionRow, version_id)
+        row.status = ABANDONED
+        uri = row.uri
+    if store is not None:
+        try:
+            if store.exists(uri):
+                store.rmtree(uri)
+        except OSError:
+            pass  # gc retries; the version is invisible either way
+
+
+def _data_type(name: str) -> type:
+    try:
+        loaded = import_object(name)
+    except (ImportError, AttributeError, ValueError):
+        return object
+    return loaded if isinstance(loaded, type) else object
+
+
+def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
+    materializer = by_name(row.materializer)
+    verifying = VerifyingStore(store, row.uri, decode_files(row.files))
+    label = f"{row.artifact.name}:{row.version}"
+    try:
+        if materializer.LOAD_RUNS_CODE:
+            verifying.verify_rest()  # nothing runs before every byte is known good
+        value = materializer(row.uri, verifying).load(_data_type(row.data_type))
+        verifying.verify_rest()
+    except FileNotFoundError:
+        raise CorruptArtifactError(
+            f"the data of {label} is missing from {row.uri}",
+            fix="the files were removed from the store; this version cannot be loaded",
+        ) from None
+    return value

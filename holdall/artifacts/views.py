@@ -1,0 +1,134 @@
+"""What the client hands out about artifacts and runs; related records load when asked for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+
+if TYPE_CHECKING:
+    from holdall.client import Client
+
+
+@dataclass(frozen=True)
+class ArtifactVersion:
+    id: str
+    name: str
+    version: int
+    uri: str
+    materializer: str
+    data_type: str
+    size: int
+    sha256: str
+    created: datetime
+    artifact_store_id: str
+    producer_step_run_id: str | None
+    pipeline_run_id: str | None
+    client: Client = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, row: ArtifactVersionRow, client: Client) -> ArtifactVersion:
+        return cls(
+            id=row.id,
+            name=row.artifact.name,
+            version=row.version,
+            uri=row.uri,
+            materializer=row.materializer,
+            data_type=row.data_type,
+            size=row.size,
+            sha256=row.sha256,
+            created=row.committed or row.created,
+            artifact_store_id=row.artifact_store_id,
+            producer_step_run_id=row.producer_step_run_id,
+            pipeline_run_id=row.pipeline_run_id,
+            client=client,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def load(self) -> Any:
+        """The stored value, after checking it against its checksums."""
+        return self.client.load_artifact_version(self)
+
+    @property
+    def producer_step(self) -> StepRun | None:
+        if self.producer_step_run_id is None:
+            return None
+        return self.client.get_step_run(self.producer_step_run_id)
+
+    @property
+    def run(self) -> PipelineRun | None:
+        if self.pipeline_run_id is None:
+            return None
+        return self.client.get_pipeline_run_by_id(self.pipeline_run_id)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    id: str
+    name: str
+    status: str
+    start: datetime
+    end: datetime | None
+    parameters: dict[str, Any]
+    error: str | None
+    pipeline_run_id: str
+    client: Client = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, row: StepRunRow, client: Client) -> StepRun:
+        return cls(
+            id=row.id,
+            name=row.name,
+            status=row.status,
+            start=row.start,
+            end=row.end,
+            parameters=json.loads(row.parameters),
+            error=row.error,
+            pipeline_run_id=row.pipeline_run_id,
+            client=client,
+        )
+
+    @property
+    def run(self) -> PipelineRun:
+        return self.client.get_pipeline_run_by_id(self.pipeline_run_id)
+
+    @property
+    def inputs(self) -> dict[str, ArtifactVersion]:
+        return self.client.step_inputs(self.id)
+
+    @property
+    def outputs(self) -> dict[str, ArtifactVersion]:
+        return self.client.step_outputs(self.id)
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    id: str
+    pipeline: str
+    name: str
+    status: str
+    start: datetime
+    end: datetime | None
+    client: Client = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, row: PipelineRunRow, client: Client) -> PipelineRun:
+        return cls(
+            id=row.id,
+            pipeline=row.pipeline,
+            name=row.name,
+            status=row.status,
+            start=row.start,
+            end=row.end,
+            client=client,
+        )
+
+    @property
+    def steps(self) -> dict[str, StepRun]:
+        return self.client.run_steps(self.id)

@@ -1,0 +1,102 @@
+"""Running a laid-out pipeline on the active stack, one step after another.
+
+Every input is loaded from the artifact store (checksum verified), never handed over in
+memory, so a step receives exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from holdall.artifacts.versions import Producer, load_value, save_value
+from holdall.errors import HoldallError
+from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+from holdall.pipelines import records
+from holdall.pipelines.graph import Graph, Invocation, OutputRef
+
+if TYPE_CHECKING:
+    from holdall.artifacts.views import PipelineRun
+    from holdall.client import Client
+
+
+class StepFailedError(HoldallError):
+    def __init__(self, message: str, fix: str, run: PipelineRun) -> None:
+        super().__init__(message, fix)
+        self.run = run
+
+
+def _outputs(invocation: Invocation, result: Any) -> dict[str, Any]:
+    names = invocation.step.outputs
+    if len(names) <= 1:
+        return dict(zip(names, [result], strict=False))
+    if not isinstance(result, tuple) or len(result) != len(names):
+        raise TypeError(
+            f"step '{invocation.name}' declares {len(names)} outputs ({', '.join(names)}) "
+            f"but returned {type(result).__name__}"
+            + (f" of {len(result)}" if isinstance(result, tuple) else "")
+        )
+    return dict(zip(names, result, strict=True))
+
+
+class Runner:
+    def __init__(self, graph: Graph, client: Client) -> None:
+        self.graph = graph
+        self.client = client
+        self.database = client._db()
+        self.stack = client.active_stack
+        self.produced: dict[tuple[int, str], str] = {}  # (invocation id, output) -> version id
+
+    def run(self) -> PipelineRun:
+        run = records.start_run(self.database, self.graph.pipeline, self.stack.model.id)
+        for invocation in self.graph.invocations:
+            try:
+                self._run_step(run.id, invocation)
+            except Exception as exc:
+                records.finish(self.database, PipelineRunRow, run.id, records.FAILED)
+                raise StepFailedError(
+                    f"step '{invocation.name}' of run '{run.name}' failed: "
+                    f"{type(exc).__name__}: {exc}",
+                    fix=f"the outputs of the steps before it are kept: "
+                    f"holdall pipeline run describe {run.name}",
+                    run=self.client.get_pipeline_run_by_id(run.id),
+                ) from exc
+            except BaseException:
+                records.finish(self.database, PipelineRunRow, run.id, records.FAILED)
+                raise
+        records.finish(self.database, PipelineRunRow, run.id, records.COMPLETED)
+        return self.client.get_pipeline_run_by_id(run.id)
+
+    def _run_step(self, run_id: str, invocation: Invocation) -> None:
+        step_row = records.start_step(
+            self.database, run_id, invocation.name, invocation.parameters()
+        )
+        try:
+            arguments = invocation.arguments.arguments.copy()
+            for parameter, ref in invocation.upstream().items():
+                arguments[parameter] = self._load_input(step_row.id, parameter, ref)
+            bound = invocation.step.signature.bind_partial()
+            bound.arguments.update(arguments)
+            result = invocation.step.func(*bound.args, **bound.kwargs)
+            producer = Producer(self.graph.pipeline, invocation.name, run_id, step_row.id)
+            for output, value in _outputs(invocation, result).items():
+                version = save_value(
+                    self.database, self.stack.artifact_store, value, output, producer
+                )
+                self.produced[(id(invocation), output)] = version.id
+        except BaseException as exc:
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            records.finish(self.database, StepRunRow, step_row.id, records.FAILED, error)
+            raise
+        records.finish(self.database, StepRunRow, step_row.id, records.COMPLETED)
+
+    def _load_input(self, step_run_id: str, parameter: str, ref: OutputRef) -> Any:
+        version_id = self.produced[(id(ref.invocation), ref.output)]
+        session: Session
+        with self.database.session() as session:
+            row = session.get_one(ArtifactVersionRow, version_id)
+            row.artifact  # noqa: B018 - load the relationship while the session is open
+        records.record_input(self.database, step_run_id, parameter, version_id)
+        return load_value(row, self.client._store_by_id(row.artifact_store_id))
