@@ -8,8 +8,10 @@ import traceback
 import click
 
 from holdall import __version__
+from holdall.cli.artifact import artifact
 from holdall.cli.artifact_store import artifact_store
 from holdall.cli.integration import integration
+from holdall.cli.pipeline import pipeline
 from holdall.cli.stack import stack
 from holdall.errors import HoldallError
 from holdall.settings import DEBUG_ENV, debug
@@ -24,6 +26,8 @@ def cli() -> None:
 cli.add_command(integration)
 cli.add_command(artifact_store)
 cli.add_command(stack)
+cli.add_command(artifact)
+cli.add_command(pipeline)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -19,7 +19,8 @@ def test_the_quickstart_runs_twice_in_a_row() -> None:
         ).stdout
         for _ in range(2)
     ]
-    assert "registered stack 'quickstart'" in outputs[0]
-    assert "registered" not in outputs[1]
-    assert "runs/latest/metrics.json" in outputs[1]
-    assert "active stack is still 'default'" in outputs[1]
+    for version, output in enumerate(outputs, start=1):
+        assert "on stack 'default': completed" in output
+        assert f"/training_pipeline/train/model/{version}" in output
+        assert f"model:{version}  <- train" in output
+        assert f"dataset: dataset:{version}  <- load_data" in output

@@ -1,0 +1,116 @@
+"""`holdall artifact ...`: the versions pipelines saved, where they came from, and clean-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from holdall.cli.output import OUTPUT_OPTION, print_record, print_rows
+
+
+def _client() -> Any:
+    from holdall.client import Client
+
+    return Client()
+
+
+def _version(spec: str) -> Any:
+    name, _, version = spec.partition(":")
+    return _client().get_artifact_version(name, version or None)
+
+
+def version_record(artifact: Any) -> dict[str, Any]:
+    return {
+        "name": artifact.name,
+        "version": artifact.version,
+        "uri": artifact.uri,
+        "data_type": artifact.data_type,
+        "size": artifact.size,
+        "created": artifact.created.isoformat(timespec="seconds"),
+    }
+
+
+@click.group()
+def artifact() -> None:
+    """Artifacts: the versioned inputs and outputs of pipeline steps."""
+
+
+@artifact.command("list")
+@OUTPUT_OPTION
+def list_artifacts(output: str) -> None:
+    """List every artifact with its latest version."""
+    rows = [
+        {"name": name, "latest_version": latest, "versions": count}
+        for name, latest, count in _client().list_artifacts()
+    ]
+    print_rows(rows, ["name", "latest_version", "versions"], output)
+
+
+@artifact.command("versions")
+@click.argument("name")
+@OUTPUT_OPTION
+def versions(name: str, output: str) -> None:
+    """List the versions of one artifact."""
+    rows = [version_record(v) for v in _client().list_artifact_versions(name)]
+    print_rows(rows, ["version", "created", "size", "data_type", "uri"], output)
+
+
+@artifact.command("describe")
+@click.argument("spec", metavar="NAME[:VERSION]")
+@OUTPUT_OPTION
+def describe(spec: str, output: str) -> None:
+    """Show one version (the latest unless VERSION is given)."""
+    version = _version(spec)
+    producer = version.producer_step
+    record = {
+        **version_record(version),
+        "materializer": version.materializer,
+        "sha256": version.sha256,
+        "producer_step": producer.name if producer else None,
+        "pipeline_run": producer.run.name if producer else None,
+    }
+    print_record(record, output)
+
+
+@artifact.command("lineage")
+@click.argument("spec", metavar="NAME[:VERSION]")
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["tree", "mermaid", "dot"]),
+    default="tree",
+    show_default=True,
+    help="A tree for the terminal, or a graph to draw.",
+)
+def lineage(spec: str, style: str) -> None:
+    """Show the steps and artifacts a version was made from."""
+    from holdall.artifacts import lineage as graph
+
+    root = graph.lineage(_version(spec))
+    render = {"tree": graph.render_tree, "mermaid": graph.render_mermaid, "dot": graph.render_dot}
+    click.echo(render[style](root))
+
+
+@artifact.command("gc")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed, remove nothing.")
+@click.option(
+    "--older-than",
+    type=float,
+    default=24.0,
+    show_default=True,
+    metavar="HOURS",
+    help="Collect saves in progress on other machines once they are this old.",
+)
+def gc(dry_run: bool, older_than: float) -> None:
+    """Remove the data of saves that were interrupted (never visible as versions)."""
+    from datetime import timedelta
+
+    from holdall.artifacts.gc import collect
+
+    collected = collect(_client(), timedelta(hours=older_than), dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for item in collected:
+        what = item.uri if item.data_found else "(no data was written)"
+        click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
+    click.echo(f"{len(collected)} interrupted save(s) {'found' if dry_run else 'cleaned up'}")

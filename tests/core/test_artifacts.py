@@ -1,0 +1,262 @@
+"""Saving and loading artifacts outside pipelines: versions, integrity, races, crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from holdall import Client
+from holdall.artifacts.integrity import CorruptArtifactError
+from holdall.errors import ConfigError, NotFoundError
+from holdall.materializers import registry
+from holdall.materializers.base import BaseMaterializer
+from holdall.materializers.registry import UnsupportedTypeError
+from tests.conftest import holdall_process
+from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.plugins import install_fake_distribution
+
+
+@pytest.fixture(autouse=True)
+def clean_materializer_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(registry, "_registered", [])
+    monkeypatch.setattr(registry, "_pickle", {"enabled": False})
+    monkeypatch.delenv(registry.PICKLE_ENV, raising=False)
+    yield
+
+
+def test_save_and_load_outside_a_pipeline() -> None:
+    client = Client()
+    first = client.save_artifact({"a": 1}, "config")
+    second = client.save_artifact({"a": 2}, "config")
+    assert (first.version, second.version) == (1, 2)
+    assert client.load_artifact("config") == {"a": 2}
+    assert client.load_artifact("config", version=1) == {"a": 1}
+    assert client.load_artifact("config", version="1") == {"a": 1}
+    assert first.producer_step is None and first.run is None
+    assert first.uri.endswith("/_saved/config/1")
+    assert first.sha256 and first.size == len('{"a": 1}')
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "", "../x", ".hidden", "x" * 129])
+def test_bad_artifact_names(name: str) -> None:
+    with pytest.raises(ConfigError, match="invalid artifact name"):
+        Client().save_artifact(1, name)
+
+
+def test_versions_that_do_not_exist() -> None:
+    client = Client()
+    client.save_artifact(1, "thing")
+    with pytest.raises(NotFoundError, match="artifact 'thing' has no version 7; it has 1"):
+        client.get_artifact_version("thing", 7)
+    with pytest.raises(NotFoundError, match="no artifact called 'other'"):
+        client.load_artifact("other")
+    with pytest.raises(ConfigError, match="invalid version 'latest'"):
+        client.get_artifact_version("thing", "latest")
+
+
+def _data_file(version: Any) -> Path:
+    files = [p for p in Path(version.uri).rglob("*") if p.is_file()]
+    assert len(files) == 1
+    return files[0]
+
+
+@pytest.mark.parametrize("value", [b"\x00" * 4096, {"k": list(range(100))}])
+def test_corrupted_data_is_refused_naming_the_uri(value: Any) -> None:
+    version = Client().save_artifact(value, "fragile")
+    path = _data_file(version)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(CorruptArtifactError) as caught:
+        version.load()
+    assert f"checksum mismatch: {path}" in caught.value.message
+
+
+def test_corrupted_parquet_is_refused_though_it_is_read_out_of_order() -> None:
+    pandas = pytest.importorskip("pandas")
+    version = Client().save_artifact(pandas.DataFrame({"a": range(1000)}), "frame")
+    path = _data_file(version)
+    content = bytearray(path.read_bytes())
+    content[200] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(CorruptArtifactError, match="checksum mismatch"):
+        version.load()
+
+
+def test_files_deleted_by_hand(cli) -> None:
+    version = Client().save_artifact(b"gone soon", "ephemeral")
+    _data_file(version).unlink()
+    with pytest.raises(CorruptArtifactError, match=f"missing from {version.uri}"):
+        version.load()
+
+
+def test_saving_the_same_name_at_once_gives_distinct_versions() -> None:
+    script = (
+        "import sys; from holdall import Client; Client().save_artifact(int(sys.argv[1]), 'shared')"
+    )
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(i)]) for i in range(6)]
+    assert [p.wait(timeout=120) for p in processes] == [0] * 6
+    versions = Client().list_artifact_versions("shared")
+    assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6]
+    assert sorted(v.load() for v in versions) == [0, 1, 2, 3, 4, 5]
+
+
+SLOW_SAVE = """
+    import time
+    from holdall import Client
+    from holdall.materializers import BaseMaterializer, register_materializer
+
+    @register_materializer
+    class Slow(BaseMaterializer):
+        ASSOCIATED_TYPES = ("builtins.bytearray",)
+
+        def save(self, data):
+            with self.artifact_store.open(self.path("part.bin"), "wb") as handle:
+                handle.write(b"x" * 4096)
+                handle.flush()
+                print("writing", flush=True)
+                time.sleep(120)
+
+    Client().save_artifact(bytearray(b"never finished"), "victim")
+"""
+
+
+def test_a_save_killed_midway_leaves_no_version_and_gc_cleans_up(tmp_path: Path) -> None:
+    script = tmp_path / "slow_save.py"
+    script.write_text(textwrap.dedent(SLOW_SAVE))
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "writing"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+    client = Client()
+    with pytest.raises(NotFoundError, match="no artifact called 'victim'"):
+        client.get_artifact_version("victim")
+    store = client.active_stack.artifact_store
+    leftover = f"{store.path}/_saved/victim/1"
+    assert store.exists(f"{leftover}/part.bin")
+
+    dry = holdall_process("artifact", "gc", "--dry-run")
+    assert f"would remove victim:1: {leftover}" in dry.out and store.exists(leftover)
+    collected = holdall_process("artifact", "gc")
+    assert collected.code == 0, collected.err
+    assert f"removed victim:1: {leftover}" in collected.out and "is gone" in collected.out
+    assert not store.exists(leftover)
+    assert "0 interrupted save(s)" in holdall_process("artifact", "gc").out
+
+    assert client.save_artifact(b"second try", "victim").version == 2
+    assert [v.version for v in client.list_artifact_versions("victim")] == [2]
+
+
+def test_gc_leaves_saves_in_progress_alone() -> None:
+    from datetime import timedelta
+
+    from holdall.artifacts.gc import collect
+    from holdall.artifacts.versions import Producer, reserve
+
+    client = Client()
+    reserve(client._db(), "in_progress", client.active_stack.artifact_store, Producer())
+    assert collect(client, timedelta(hours=24), dry_run=False) == []
+    assert [c.label for c in collect(client, timedelta(0), dry_run=True)] == ["in_progress:1"]
+
+
+class Opaque:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+def test_pickle_only_when_turned_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = Client()
+    with pytest.raises(UnsupportedTypeError) as caught:
+        client.save_artifact(Opaque(3), "opaque")
+    assert "HOLDALL_ALLOW_PICKLE=1" in (caught.value.fix or "")
+    registry.enable_pickle()
+    client.save_artifact(Opaque(3), "opaque")
+    registry.enable_pickle(False)
+    with pytest.raises(UnsupportedTypeError, match="pickled, and loading a pickle runs its code"):
+        client.load_artifact("opaque")
+    monkeypatch.setenv(registry.PICKLE_ENV, "1")
+    assert client.load_artifact("opaque").value == 3
+
+
+def test_a_registered_materializer_comes_first() -> None:
+    @registry.register_materializer
+    class FractionMaterializer(BaseMaterializer):
+        ASSOCIATED_TYPES = ("fractions.Fraction",)
+
+        def save(self, data: Any) -> None:
+            with self.artifact_store.open(self.path("fraction.txt"), "wb") as handle:
+                handle.write(str(data).encode())
+
+        def load(self, data_type: type) -> Any:
+            with self.artifact_store.open(self.path("fraction.txt"), "rb") as handle:
+                return data_type(handle.read().decode())
+
+    version = Client().save_artifact(Fraction(1, 3), "third")
+    assert version.materializer.endswith("FractionMaterializer")
+    assert version.load() == Fraction(1, 3)
+
+
+def test_register_materializer_checks_what_it_is_given() -> None:
+    with pytest.raises(TypeError, match="ASSOCIATED_TYPES"):
+        registry.register_materializer(BaseMaterializer)
+
+
+ENTRY_POINT_MATERIALIZER = {
+    "holdall_fraction/__init__.py": """
+        from holdall.materializers import BaseMaterializer
+
+        class FractionMaterializer(BaseMaterializer):
+            ASSOCIATED_TYPES = ("fractions.Fraction",)
+
+            def save(self, data):
+                with self.artifact_store.open(self.path("f.txt"), "wb") as handle:
+                    handle.write(str(data).encode())
+
+            def load(self, data_type):
+                with self.artifact_store.open(self.path("f.txt"), "rb") as handle:
+                    return data_type(handle.read().decode())
+    """,
+    "holdall_brokenmat/__init__.py": "raise ImportError('missing dependency')",
+}
+
+
+def test_materializers_from_entry_points(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install_fake_distribution(site, "holdall-fraction", {}, ENTRY_POINT_MATERIALIZER)
+    info = site / "holdall_fraction-1.0.dist-info"
+    (info / "entry_points.txt").write_text(
+        "[holdall.materializers]\n"
+        "fraction = holdall_fraction:FractionMaterializer\n"
+        "broken = holdall_brokenmat:Thing\n"
+    )
+    script = (
+        "from fractions import Fraction; from holdall import Client; c = Client(); "
+        "v = c.save_artifact(Fraction(2, 7), 'f'); print(v.materializer, c.load_artifact('f'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "holdall_fraction:FractionMaterializer 2/7"
+    assert "materializer entry point 'broken = holdall_brokenmat:Thing' is broken" in result.stderr
+
+
+def test_cli_errors_for_missing_artifacts(cli) -> None:
+    assert "no artifact called 'nope'" in error_of(cli("artifact", "describe", "nope"))
+    Client().save_artifact(1, "one")
+    assert "has no version 5" in error_of(cli("artifact", "lineage", "one:5"))
+    assert "invalid version 'x'" in error_of(cli("artifact", "describe", "one:x"))
