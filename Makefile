@@ -37,6 +37,7 @@ demo: $(VENV)/.core-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/artifacts_local.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

@@ -8,28 +8,19 @@ seeks) is checked with a second pass after the materializer is done.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifacts.checksum import BLOCK, BlockHasher, FileDigests
 from holdall.errors import HoldallError
-
-CHUNK = 8 * 1024 * 1024
-
-FileDigests = dict[str, tuple[int, str]]  # relative path -> (size, sha256)
 
 
 class CorruptArtifactError(HoldallError):
     pass
-
-
-def manifest_digest(files: FileDigests) -> str:
-    """The artifact's checksum: sha256 over its files' names, sizes and checksums."""
-    lines = "".join(f"{path}\0{size}\0{sha}\n" for path, (size, sha) in sorted(files.items()))
-    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def encode_files(files: FileDigests) -> str:
@@ -41,65 +32,86 @@ def decode_files(text: str) -> FileDigests:
 
 
 def hash_file(store: BaseArtifactStore, path: str) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
+    hasher = BlockHasher()
     with store.open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+        while chunk := handle.read(BLOCK):
+            hasher.update(chunk)
+    return hasher.size, hasher.hexdigest()
 
 
-class _HashingWriter:
-    def __init__(self, handle: IO[bytes], on_close: Any) -> None:
+class _Wrapper:
+    """Passes everything it does not define to the file it wraps."""
+
+    def __init__(self, handle: Any) -> None:
         self._handle = handle
-        self._digest = hashlib.sha256()
-        self._size = 0
-        self._on_close = on_close
 
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self._digest.update(view)
-        self._size += view.nbytes
-        self._handle.write(view)
-        return view.nbytes
-
-    def close(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
-            self._on_close(self._size, self._digest.hexdigest())
-
-    def __enter__(self) -> _HashingWriter:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def close(self) -> None:
+        raise NotImplementedError
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
 
 
-class _VerifyingReader:
-    def __init__(self, handle: Any, expected: tuple[int, str], on_close: Any) -> None:
-        self._handle = handle
-        self._digest = hashlib.sha256()
+class _HashingWriter(_Wrapper):
+    def __init__(self, handle: Any, on_close: Callable[[int, str], None]) -> None:
+        super().__init__(handle)
+        self._hasher = BlockHasher()
+        self._on_close = on_close
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._hasher.update(view, alongside=lambda: self._handle.write(view))
+        return view.nbytes
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+            self._on_close(self._hasher.size, self._hasher.hexdigest())
+
+
+class _VerifyingReader(_Wrapper):
+    """Hashes what is read, as long as it is read in order; says at close what it saw."""
+
+    def __init__(self, handle: Any, size: int, on_close: Callable[[tuple[int, str] | None], None]):
+        super().__init__(handle)
+        self._hasher = BlockHasher()
         self._position = 0
         self._sequential = True
-        self._expected = expected
+        self._size = size
         self._on_close = on_close
+
+    def _seen(self, data: Any) -> None:
+        if self._sequential:
+            self._hasher.update(data)
+        self._position += len(data)
 
     def read(self, size: int = -1) -> bytes:
         data: bytes = self._handle.read(size)
-        if self._sequential:
-            self._digest.update(data)
-        self._position += len(data)
+        self._seen(data)
         return data
 
     def readinto(self, buffer: Any) -> int:
-        count = int(self._handle.readinto(buffer))
-        if self._sequential:
-            self._digest.update(memoryview(buffer)[:count])
-        self._position += count
-        return count
+        """Fill `buffer` a block at a time, each block hashing while the next one is read."""
+        view = memoryview(buffer).cast("B")
+        total = 0
+        try:
+            while total < view.nbytes:
+                count = int(self._handle.readinto(view[total : total + BLOCK]) or 0)
+                if not count:
+                    break
+                if self._sequential:
+                    self._hasher.update(view[total : total + count], wait=False)
+                total += count
+        finally:
+            self._hasher.wait()
+        self._position += total
+        return total
 
     def seek(self, offset: int, whence: int = 0) -> int:
         target = int(self._handle.seek(offset, whence))
@@ -115,17 +127,8 @@ class _VerifyingReader:
         if self._handle.closed:
             return
         self._handle.close()
-        fully_read = self._sequential and self._position == self._expected[0]
-        self._on_close(fully_read and (self._position, self._digest.hexdigest()))
-
-    def __enter__(self) -> _VerifyingReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
+        whole = self._sequential and self._position == self._size
+        self._on_close((self._hasher.size, self._hasher.hexdigest()) if whole else None)
 
 
 @dataclass
@@ -136,9 +139,7 @@ class _StoreView:
     root: str  # the version's directory
 
     def relative(self, path: str) -> str:
-        resolved = self.store.resolve(path)
-        root = self.store.resolve(self.root)
-        return posixpath.relpath(resolved, root)
+        return posixpath.relpath(self.store.resolve(path), self.store.resolve(self.root))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -182,14 +183,13 @@ class VerifyingStore(_StoreView):
         relative = self.relative(path)
         if mode != "rb" or relative not in self.expected:
             return handle
-        expected = self.expected[relative]
 
-        def check(result: tuple[int, str] | bool) -> None:
-            if result:
-                self._compare(relative, result)  # type: ignore[arg-type]
+        def check(seen: tuple[int, str] | None) -> None:
+            if seen is not None:
+                self._compare(relative, seen)
                 self.verified.add(relative)
 
-        return _VerifyingReader(handle, expected, check)
+        return _VerifyingReader(handle, self.expected[relative][0], check)
 
     def verify_rest(self) -> None:
         """Check every file that was not read start to end through `open`."""

@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifacts.checksum import manifest_digest
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
     RecordingStore,
     VerifyingStore,
     decode_files,
     encode_files,
-    manifest_digest,
 )
 from holdall.integration import import_object
 from holdall.materializers.registry import by_name, choose, dotted

@@ -1,0 +1,182 @@
+"""Artifacts on the local store, against raw file I/O of the same bytes in the same run.
+
+Targets (issue 3):
+- a 256 MiB bytes artifact and a 256 MiB numpy array, saved and loaded, at 0.8 of a raw
+  write and read of the same bytes or better (ratio = raw time / holdall time);
+- 1,000 small artifacts saved and loaded: the cost of each, printed;
+- a two-step pipeline as a whole process, beside `python -c pass`;
+- saving a 1 GiB Path artifact with peak memory under 200 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+MiB = 1024 * 1024
+
+
+def timed(action: Callable[[], Any]) -> float:
+    # Start from no dirty pages, so neither side pays for the other's writeback.
+    os.sync()
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def raw_round_trip(folder: Path, data: Any) -> float:
+    path = folder / "raw.bin"
+
+    def write_and_read() -> None:
+        with path.open("wb") as handle:
+            handle.write(memoryview(data).cast("B"))
+        with path.open("rb") as handle:
+            handle.read()
+
+    elapsed = timed(write_and_read)
+    path.unlink()
+    return elapsed
+
+
+def holdall_round_trip(client: Any, data: Any, name: str) -> float:
+    saved: list[Any] = []
+
+    def save_and_load() -> None:
+        saved.append(client.save_artifact(data, name))
+        saved[0].load()
+
+    elapsed = timed(save_and_load)
+    client.active_stack.artifact_store.rmtree(saved[0].uri)  # keep the disk as raw left it
+    return elapsed
+
+
+def large_artifacts(client: Any, folder: Path, runs: int) -> list[str]:
+    lines = []
+    payloads = {
+        "bytes": os.urandom(256 * MiB),
+        "numpy": numpy.random.default_rng(0).random(32 * MiB),  # 32 Mi float64 = 256 MiB
+    }
+    for kind, data in payloads.items():
+        raw, ours = [], []
+        for run in range(runs):  # alternate, so a noisy neighbour slows both alike
+            if run % 2:
+                raw.append(raw_round_trip(folder, data))
+            ours.append(holdall_round_trip(client, data, f"big-{kind}"))
+            if not run % 2:
+                raw.append(raw_round_trip(folder, data))
+        ratio = statistics.median(raw) / statistics.median(ours)
+        lines.append(
+            f"256 MiB {kind:5}  raw write+read {statistics.median(raw):6.3f}s   "
+            f"save+load {statistics.median(ours):6.3f}s   ratio {ratio:4.2f} "
+            f"({'ok' if ratio >= 0.8 else 'UNDER'} target 0.8)"
+        )
+    return lines
+
+
+def small_artifacts(client: Any, count: int) -> list[str]:
+    save = timed(lambda: [client.save_artifact({"i": i}, f"small-{i % 10}") for i in range(count)])
+    versions = [client.list_artifact_versions(f"small-{k}") for k in range(10)]
+    load = timed(lambda: [v.load() for group in versions for v in group])
+    return [
+        f"{count} small artifacts: save {save / count * 1000:6.2f} ms each, "
+        f"load {load / count * 1000:6.2f} ms each"
+    ]
+
+
+PIPELINE = """
+    from typing import Annotated
+    from holdall import pipeline, step
+
+    @step
+    def make() -> Annotated[dict, "numbers"]:
+        return {"values": list(range(100))}
+
+    @step
+    def total(numbers: dict) -> Annotated[int, "sum"]:
+        return sum(numbers["values"])
+
+    @pipeline
+    def two_steps():
+        total(make())
+
+    two_steps()
+"""
+
+
+def pipeline_process(folder: Path, env: dict[str, str], runs: int) -> list[str]:
+    script = folder / "two_steps.py"
+    script.write_text(textwrap.dedent(PIPELINE))
+    bare, ours = [], []
+    for _ in range(runs):
+        bare.append(timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)))
+        ours.append(
+            timed(lambda: subprocess.run([sys.executable, str(script)], check=True, env=env))
+        )
+    return [
+        f"two-step pipeline process {statistics.median(ours) * 1000:6.1f} ms   "
+        f"python -c pass {statistics.median(bare) * 1000:6.1f} ms   "
+        f"x{statistics.median(ours) / statistics.median(bare):.1f}"
+    ]
+
+
+# VmHWM, not getrusage: ru_maxrss carries the parent's peak across fork and exec.
+PATH_SAVE = """
+    import sys
+    from pathlib import Path
+    from holdall import Client
+    Client().save_artifact(Path(sys.argv[1]), "big-file")
+    status = Path("/proc/self/status").read_text().splitlines()
+    print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))  # KiB
+"""
+
+
+def path_memory(folder: Path, env: dict[str, str]) -> list[str]:
+    big = folder / "one-gib.bin"
+    block = os.urandom(MiB)
+    with big.open("wb") as handle:
+        for _ in range(1024):
+            handle.write(block)
+    script = folder / "save_path.py"
+    script.write_text(textwrap.dedent(PATH_SAVE))
+    result = subprocess.run(
+        [sys.executable, str(script), str(big)], check=True, env=env, capture_output=True, text=True
+    )
+    peak = int(result.stdout.strip()) / 1024
+    big.unlink()
+    verdict = "ok" if peak < 200 else "OVER"
+    return [f"1 GiB Path artifact saved with peak RSS {peak:6.1f} MiB ({verdict} target 200 MiB)"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        os.environ["HOLDALL_CONFIG_DIR"] = str(folder / "config")
+        env = dict(os.environ)
+        from holdall import Client
+
+        client = Client()
+        lines = large_artifacts(client, folder, args.runs)
+        lines += small_artifacts(client, args.small)
+        lines += pipeline_process(folder, env, max(args.runs, 5))
+        lines += path_memory(folder, env)
+    print("\n".join(lines))
+    return 0 if all("UNDER" not in line and "OVER" not in line for line in lines) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
