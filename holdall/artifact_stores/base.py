@@ -147,6 +147,12 @@ class BaseArtifactStore(ABC):
 
     # -- what flavors may refine ---------------------------------------------------------
 
+    def sync(self, path: str) -> None:  # noqa: B027 - a no-op unless the flavor buffers
+        """Make what was written under `path` survive a crash before it is relied on.
+
+        Object stores hold an object durably once its upload completes: nothing to do.
+        """
+
     def _has_directories(self) -> bool:
         """Whether directories exist on their own (object stores only have key prefixes)."""
         return True

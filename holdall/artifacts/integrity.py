@@ -59,20 +59,25 @@ class _Wrapper:
 
 
 class _HashingWriter(_Wrapper):
-    def __init__(self, handle: Any, on_close: Callable[[int, str], None]) -> None:
+    def __init__(self, handle: Any, on_close: Callable[[BlockHasher], None]) -> None:
         super().__init__(handle)
         self._hasher = BlockHasher()
         self._on_close = on_close
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
-        self._hasher.update(view, alongside=lambda: self._handle.write(view))
+        # Read-only data cannot change under us: its hashing may go on after write returns,
+        # beside the writes and the fsync that follow. Writable buffers are hashed before
+        # we hand them back, since the caller may refill them.
+        self._hasher.update(
+            view, alongside=lambda: self._handle.write(view), wait=not view.readonly
+        )
         return view.nbytes
 
     def close(self) -> None:
         if not self._handle.closed:
             self._handle.close()
-            self._on_close(self._hasher.size, self._hasher.hexdigest())
+            self._on_close(self._hasher)
 
 
 class _VerifyingReader(_Wrapper):
@@ -148,7 +153,7 @@ class _StoreView:
 class RecordingStore(_StoreView):
     def __init__(self, store: BaseArtifactStore, root: str) -> None:
         super().__init__(store, root)
-        self.files: FileDigests = {}
+        self.hashers: dict[str, BlockHasher] = {}
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         handle = self.store.open(path, mode, **kwargs)
@@ -156,8 +161,8 @@ class RecordingStore(_StoreView):
             return handle  # text writes are hashed by the read-back pass in `digests`
         relative = self.relative(path)
 
-        def record(size: int, sha: str) -> None:
-            self.files[relative] = (size, sha)
+        def record(hasher: BlockHasher) -> None:
+            self.hashers[relative] = hasher
 
         return _HashingWriter(handle, record)
 
@@ -167,8 +172,12 @@ class RecordingStore(_StoreView):
         for directory, _dirs, names in self.store.walk(self.root):
             for name in names:
                 relative = self.relative(f"{directory}/{name}")
-                known = self.files.get(relative)
-                found[relative] = known or hash_file(self.store, f"{directory}/{name}")
+                hasher = self.hashers.get(relative)
+                found[relative] = (
+                    (hasher.size, hasher.hexdigest())
+                    if hasher
+                    else hash_file(self.store, f"{directory}/{name}")
+                )
         return found
 
 

@@ -1,9 +1,9 @@
 """Saving and loading one artifact version, so that nothing half-done is ever visible.
 
 save: reserve the next version number (a row readers do not see) -> write the data through
-the materializer, hashing as it goes -> commit the row with its checksums. A failure on the
-way abandons the version and removes its data; a killed process leaves a reserved row that
-`holdall artifact gc` cleans up.
+the materializer, hashing as it goes -> make it durable -> commit the row with its checksums.
+A failure on the way abandons the version and removes its data; a killed process leaves a
+reserved row that `holdall artifact gc` cleans up.
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ def save_value(
     try:
         recording = RecordingStore(store, row.uri)
         materializer(row.uri, recording).save(value)
+        # Committed means on disk, not in a cache a crash would lose; the last blocks may
+        # still be hashing while the fsync runs.
+        store.sync(row.uri)
         files = recording.digests()
     except BaseException:
         abandon(database, store, row.id)

@@ -56,7 +56,8 @@ class NumpyMaterializer(BaseMaterializer):
         with self.artifact_store.open(self.path(self.FILE), "wb") as handle:
             _write_header(handle, array)
             if array.nbytes:
-                handle.write(array.reshape(-1).data.cast("B"))
+                # read-only: the store may keep hashing it after write returns
+                handle.write(array.reshape(-1).data.cast("B").toreadonly())
 
     def load(self, data_type: type) -> Any:
         import numpy
