@@ -20,6 +20,7 @@ from holdall.metadata.models import ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel, Stack, StackModel
 from holdall.names import check_name
 from holdall.registry import Registry, get_registry
+from holdall.secrets import seal, unseal
 from holdall.settings import database_url
 
 if TYPE_CHECKING:
@@ -62,7 +63,13 @@ def _validate(flavor: type[ArtifactStoreFlavor], values: Mapping[str, Any]) -> A
 
 
 def _config_json(config: ArtifactStoreConfig) -> str:
-    return json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    """The config as stored: secrets encrypted, never in the clear."""
+    from pydantic import SecretStr
+
+    values = config.model_dump(mode="python")
+    secret_keys = {k for k, v in values.items() if isinstance(v, SecretStr)}
+    plain = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()}
+    return json.dumps(seal(plain, secret_keys), sort_keys=True)
 
 
 class Client(ArtifactsAPI):
@@ -195,7 +202,7 @@ class Client(ArtifactsAPI):
         with self._session() as session:
             row = self._store_row(session, name)
             flavor_class = self.registry.flavor(row.flavor)
-            values = {**json.loads(row.config), **(config or {})}
+            values = {**unseal(json.loads(row.config)), **(config or {})}
             if path is not None:
                 values["path"] = path
             row.config = _config_json(_validate(flavor_class, values))
@@ -226,7 +233,7 @@ class Client(ArtifactsAPI):
     def artifact_store(self, model: ArtifactStoreModel) -> BaseArtifactStore:
         """A usable store for a registered one; its SDK is imported here, not before."""
         flavor_class = self.registry.flavor(model.flavor)
-        config = _validate(flavor_class, model.config)
+        config = _validate(flavor_class, unseal(model.config))
         return flavor_class.store(config, name=model.name, id=model.id)
 
     # -- stacks ---------------------------------------------------------------------------

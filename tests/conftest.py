@@ -16,7 +16,7 @@ from holdall.registry import get_registry
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.postgres", "tests.fixtures.stores"]
 
 
 @dataclass

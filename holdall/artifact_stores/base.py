@@ -62,8 +62,14 @@ class BaseArtifactStore(ABC):
     @property
     def filesystem(self) -> Any:
         if self._filesystem is None:
-            self._filesystem = self.make_filesystem()
+            filesystem = self.make_filesystem()
+            self.check_access(filesystem)
+            self._filesystem = filesystem
         return self._filesystem
+
+    def check_access(self, filesystem: Any) -> None:  # noqa: B027 - optional for flavors
+        """On first use: raise a HoldallError that says what is wrong if the store's root
+        cannot be reached (missing bucket, refused credentials, no network)."""
 
     def resolve(self, path: str) -> str:
         """The filesystem path for `path`; PathOutsideStoreError when it leaves the root."""

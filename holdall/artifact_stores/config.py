@@ -75,7 +75,7 @@ def describe_validation_error(
 ) -> ConfigError:
     """Turn pydantic's report into one line that names the key and what to do."""
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"]) or "config"
+    key = ".".join(str(part) for part in error["loc"])
     valid = ", ".join(f"--{k}" for k in config_class.setting_names())
     if error["type"] == "extra_forbidden":
         return ConfigError(
@@ -85,4 +85,5 @@ def describe_validation_error(
     if error["type"] == "missing":
         return ConfigError(f"flavor '{flavor}' needs --{key}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    return ConfigError(f"invalid --{key} for flavor '{flavor}': {message}")
+    what = f"--{key}" if key else "settings"
+    return ConfigError(f"invalid {what} for flavor '{flavor}': {message}")

@@ -50,7 +50,9 @@ def list_stores(output: str) -> None:
 @click.argument("name")
 @OUTPUT_OPTION
 def describe(name: str, output: str) -> None:
-    """Show one store's settings and the stacks that use it."""
+    """Show one store's settings (secrets masked) and the stacks that use it."""
+    from holdall.secrets import masked
+
     client = _client()
     model = client.get_artifact_store(name)
     record = {
@@ -58,7 +60,7 @@ def describe(name: str, output: str) -> None:
         "id": model.id,
         "created": model.created.isoformat(timespec="seconds"),
         "stacks": client.stacks_using(name),
-        "config": {k: v for k, v in model.config.items() if k != "path"},
+        "config": {k: v for k, v in masked(model.config).items() if k != "path"},
     }
     print_record(record, output)
 

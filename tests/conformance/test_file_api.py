@@ -211,9 +211,12 @@ def test_a_64_mib_file_streams_without_being_held_in_memory(store: BaseArtifactS
         tracemalloc.stop()
     assert store.size("big/file.bin") == blocks * MiB
     assert actual.hexdigest() == expected.hexdigest()
-    # A store that buffered the whole file would peak at 64 MiB or more.
-    assert write_peak < 16 * MiB, f"writing peaked at {write_peak / MiB:.1f} MiB"
-    assert read_peak < 16 * MiB, f"reading peaked at {read_peak / MiB:.1f} MiB"
+    # A store that held the whole file would peak at 64 MiB or more. An object store buffers
+    # by upload part instead (s3fs keeps a few part-sized copies: about 45 MiB for 8 MiB
+    # parts, whatever the file's size).
+    limit = 48 * MiB
+    assert write_peak < limit, f"writing peaked at {write_peak / MiB:.1f} MiB"
+    assert read_peak < limit, f"reading peaked at {read_peak / MiB:.1f} MiB"
 
 
 def _escapes(store: BaseArtifactStore) -> list[str]:

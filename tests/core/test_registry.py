@@ -73,7 +73,8 @@ def test_a_broken_flavor_class_is_reported_by_its_integration(plugin_env: dict[s
     assert by_name["memory"]["schemes"] == ["memory://"] and by_name["memory"]["error"] is None
 
 
-def _catalogue_with_s3() -> Registry:
+def _catalogue_with_gcs() -> Registry:
+    """The real entry points, and a catalogue that also knows an integration not installed."""
     document = {
         "schema_version": 1,
         "integrations": {
@@ -84,12 +85,12 @@ def _catalogue_with_s3() -> Registry:
                 "requirements": [],
                 "flavors": [{"type": "artifact_store", "name": "local", "schemes": ["file://"]}],
             },
-            "s3": {
-                "distribution": "holdall-s3",
-                "source": "integrations/s3",
-                "summary": "S3",
-                "requirements": ["boto3", "s3fs"],
-                "flavors": [{"type": "artifact_store", "name": "s3", "schemes": ["s3://"]}],
+            "gcs": {
+                "distribution": "holdall-gcs",
+                "source": "integrations/gcs",
+                "summary": "GCS",
+                "requirements": ["gcsfs"],
+                "flavors": [{"type": "artifact_store", "name": "gcs", "schemes": ["gs://"]}],
             },
         },
     }
@@ -98,18 +99,18 @@ def _catalogue_with_s3() -> Registry:
 
 
 def test_a_catalogued_integration_that_is_not_installed_names_its_install_command() -> None:
-    registry = _catalogue_with_s3()
-    s3 = registry.integration("s3")
-    assert not s3.installed and s3.flavors == ("s3",)
+    registry = _catalogue_with_gcs()
+    gcs = registry.integration("gcs")
+    assert not gcs.installed and gcs.flavors == ("gcs",)
     with pytest.raises(FlavorError) as caught:
-        registry.flavor("s3")
-    assert "comes with the 's3' integration, which is not installed" in caught.value.message
-    assert caught.value.fix == "holdall integration install s3"
+        registry.flavor("gcs")
+    assert "comes with the 'gcs' integration, which is not installed" in caught.value.message
+    assert caught.value.fix == "holdall integration install gcs"
 
 
 def test_an_unknown_flavor_lists_the_known_ones() -> None:
-    registry = _catalogue_with_s3()
-    with pytest.raises(FlavorError, match="unknown flavor 'nope'; known flavors: local, s3"):
+    registry = _catalogue_with_gcs()
+    with pytest.raises(FlavorError, match="unknown flavor 'nope'; known flavors: gcs, local"):
         registry.flavor("nope")
 
 

@@ -1,0 +1,107 @@
+"""Secret config values are stored encrypted; only the process that uses them decrypts them.
+
+The key is HOLDALL_SECRETS_KEY when set (a team sharing one metadata database sets the same
+key everywhere), else a key file made on first use in the config dir, readable by its owner
+only. Secrets are Fernet tokens (AES-128-CBC with an HMAC) in the database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from holdall.errors import StateError
+from holdall.settings import CONFIG_DIR_ENV, config_dir
+
+KEY_ENV = "HOLDALL_SECRETS_KEY"
+MARKER = "__secret__"
+MASK = "**********"
+
+
+def _key_file() -> Path:
+    return config_dir() / "secrets.key"
+
+
+def _create_key(path: Path) -> bytes:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()  # another process made it first
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
+
+
+def _key() -> bytes:
+    configured = os.environ.get(KEY_ENV)
+    if configured:
+        return configured.encode()
+    path = _key_file()
+    try:
+        return path.read_bytes().strip() or _create_key(path)
+    except FileNotFoundError:
+        try:
+            return _create_key(path)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the secrets key {path}: {exc.strerror}",
+                fix=f"make {path.parent} writable, or set {CONFIG_DIR_ENV} or {KEY_ENV}",
+            ) from exc
+
+
+def _fernet() -> Any:
+    from cryptography.fernet import Fernet
+
+    try:
+        return Fernet(_key())
+    except ValueError as exc:
+        raise StateError(
+            f"the secrets key is not a valid key ({exc})",
+            fix=f"set {KEY_ENV} to the key the secrets were stored with",
+        ) from exc
+
+
+def seal(values: dict[str, Any], secret_keys: set[str]) -> dict[str, Any]:
+    """`values` with each secret replaced by {"__secret__": <encrypted token>}."""
+    if not any(values.get(key) is not None for key in secret_keys):
+        return values
+    fernet = _fernet()
+    return {
+        key: {MARKER: fernet.encrypt(str(value).encode()).decode()}
+        if key in secret_keys and value is not None
+        else value
+        for key, value in values.items()
+    }
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {MARKER}
+
+
+def unseal(values: dict[str, Any]) -> dict[str, Any]:
+    if not any(is_sealed(v) for v in values.values()):
+        return values
+    from cryptography.fernet import InvalidToken
+
+    fernet = _fernet()
+    try:
+        return {
+            k: fernet.decrypt(v[MARKER]).decode() if is_sealed(v) else v for k, v in values.items()
+        }
+    except InvalidToken:
+        raise StateError(
+            "a stored secret cannot be decrypted with this machine's secrets key",
+            fix=f"set {KEY_ENV} to the key it was stored with, or store the secret again "
+            "with `holdall artifact-store update`",
+        ) from None
+
+
+def masked(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: MASK if is_sealed(v) else v for k, v in values.items()}

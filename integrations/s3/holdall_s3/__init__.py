@@ -1,0 +1,11 @@
+"""The s3 integration's declaration: imports no SDK."""
+
+from holdall.integration import Integration
+
+__version__ = "0.1.0"
+
+INTEGRATION = Integration(
+    name="s3",
+    artifact_stores={"s3": "holdall_s3.flavor:S3Flavor"},
+    requires_core=">=0.1,<0.2",
+)

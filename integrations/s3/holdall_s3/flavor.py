@@ -1,0 +1,76 @@
+"""The `s3` flavor and its settings. Imports no SDK: boto3 and s3fs load in store.py."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
+from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+
+MiB = 1024 * 1024
+# S3's rules for bucket names (general purpose buckets).
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def check_bucket(bucket: str) -> None:
+    if (
+        not BUCKET.match(bucket)
+        or ".." in bucket
+        or IP_ADDRESS.match(bucket)
+        or bucket.startswith(("xn--", "sthree-"))
+        or bucket.endswith(("-s3alias", "--ol-s3"))
+    ):
+        raise ValueError(
+            f"'{bucket}' is not a valid S3 bucket name (3-63 characters: lowercase letters, "
+            "digits, '.' and '-', starting and ending with a letter or digit)"
+        )
+
+
+class S3Config(ArtifactStoreConfig):
+    SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"s3://"})
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    addressing_style: Literal["path", "virtual"] | None = None
+    sse: Literal["AES256", "aws:kms"] | None = None
+    sse_kms_key_id: str | None = None
+    multipart_chunksize: int | None = Field(default=None, ge=5 * MiB)
+    max_concurrency: int | None = Field(default=None, ge=1)
+    client_kwargs: dict[str, Any] = Field(default_factory=dict)
+    config_kwargs: dict[str, Any] = Field(default_factory=dict)
+    s3_additional_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _check_bucket(cls, path: str) -> str:
+        check_bucket(split_scheme(path)[1].split("/", 1)[0])
+        return path
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> S3Config:
+        if bool(self.aws_access_key_id) != bool(self.aws_secret_access_key):
+            raise ValueError("give aws_access_key_id and aws_secret_access_key together")
+        if self.sse_kms_key_id and self.sse != "aws:kms":
+            raise ValueError("sse_kms_key_id needs --sse=aws:kms")
+        return self
+
+    @property
+    def bucket(self) -> str:
+        return split_scheme(self.path)[1].split("/", 1)[0]
+
+
+class S3Flavor(ArtifactStoreFlavor):
+    name = "s3"
+    config_class = S3Config
+    implementation = "holdall_s3.store:S3ArtifactStore"
+
+    @classmethod
+    def example_path(cls) -> str:
+        return "s3://my-bucket/artifacts"
