@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INTEGRATIONS := $(patsubst %/setup.cfg,%,$(wildcard integrations/*/setup.cfg))
 LINTED := holdall integrations tests benchmarks examples
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo bench wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ demo: $(VENV)/.core-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/artifacts_local.py
+
+# One wheel per distribution: the core and each integration (for --find-links installs).
+wheels: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist . $(INTEGRATIONS)
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

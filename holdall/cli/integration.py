@@ -41,6 +41,109 @@ def list_integrations(output: str) -> None:
     print_rows(rows, ["name", "installed", "distribution", "version", "flavors", "summary"], output)
 
 
+def _entry(name: str) -> Any:
+    from holdall.catalogue import load_catalogue
+    from holdall.errors import NotFoundError
+
+    entries = load_catalogue().entries
+    if name not in entries:
+        raise NotFoundError(
+            f"no integration called '{name}' in the catalogue; known: {', '.join(sorted(entries))}",
+            fix="holdall integration list",
+        )
+    return entries[name]
+
+
+def _installer(use_uv: bool, find_links: str | None, index_url: str | None) -> Any:
+    from holdall.installer import Installer
+
+    return Installer(use_uv=use_uv, find_links=find_links, index_url=index_url)
+
+
+@integration.command("install")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Print the command and what it would install.")
+@click.option("--uv", "use_uv", is_flag=True, help="Install with uv instead of pip.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--find-links", metavar="DIR", help="A folder of wheels (see `make wheels`).")
+@click.option("--index-url", metavar="URL", help="A package index to install from.")
+def install(
+    name: str,
+    dry_run: bool,
+    use_uv: bool,
+    yes: bool,
+    find_links: str | None,
+    index_url: str | None,
+) -> None:
+    """Install an integration and what it requires, nothing else, into this environment."""
+    import sys
+
+    from holdall.installer import run
+
+    entry = _entry(name)
+    if entry.distribution == "holdall":
+        click.echo(f"'{name}' ships with the core: nothing to install")
+        return
+    installer = _installer(use_uv, find_links, index_url)
+    command = installer.install_command(entry)
+    if dry_run:
+        click.echo(" ".join(command))
+        for requirement in installer.would_install(entry):
+            click.echo(f"  would install {requirement}")
+        return
+    requirements = ", ".join(entry.requirements)
+    if not yes:
+        click.confirm(
+            f"Install {entry.distribution} ({requirements}) into {sys.prefix}?", abort=True
+        )
+    run(command)
+    click.echo(f"Installed integration '{name}' ({entry.distribution})")
+
+
+@integration.command("uninstall")
+@click.argument("name")
+@click.option("--uv", "use_uv", is_flag=True, help="Uninstall with uv instead of pip.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def uninstall(name: str, use_uv: bool, yes: bool) -> None:
+    """Remove an integration's distribution (its requirements stay)."""
+    from holdall.installer import run
+
+    entry = _entry(name)
+    if entry.distribution == "holdall":
+        raise click.UsageError(f"'{name}' ships with the core and cannot be uninstalled")
+    if not yes:
+        click.confirm(f"Uninstall {entry.distribution}?", abort=True)
+    run(_installer(use_uv, None, None).uninstall_command(entry))
+    click.echo(f"Uninstalled integration '{name}' ({entry.distribution})")
+
+
+@integration.command("requirements")
+@click.argument("name")
+def requirements(name: str) -> None:
+    """Print what an integration requires besides holdall, one per line."""
+    for requirement in _entry(name).requirements:
+        click.echo(requirement)
+
+
+@integration.command("export-requirements")
+@click.argument("names", nargs=-1, metavar="[NAME...]")
+@click.option("--output-file", type=click.Path(dir_okay=False), help="Write them to a file.")
+def export_requirements(names: tuple[str, ...], output_file: str | None) -> None:
+    """Print (or write) the requirements of some integrations, or of all of them."""
+    from holdall.catalogue import load_catalogue
+
+    chosen = [_entry(n) for n in names] or list(load_catalogue().entries.values())
+    lines = sorted({r for entry in chosen for r in entry.requirements})
+    text = "".join(f"{line}\n" for line in lines)
+    if output_file:
+        from pathlib import Path
+
+        Path(output_file).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(lines)} requirement(s) to {output_file}")
+    else:
+        click.echo(text, nl=False)
+
+
 @integration.command("describe")
 @click.argument("name")
 @OUTPUT_OPTION

@@ -1,0 +1,111 @@
+"""Installing an integration: its one distribution and what it declares, into this Python.
+
+Where the distribution comes from, in order: a wheelhouse (--find-links) or an index
+(--index-url) when given; otherwise the checkout the core itself was installed from, found
+through PEP 610's direct_url.json.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from holdall.catalogue import CatalogueEntry
+from holdall.errors import HoldallError
+
+
+class InstallError(HoldallError):
+    pass
+
+
+def core_checkout() -> Path | None:
+    """The folder holdall was installed from (`pip install .` or `-e .`), if it was."""
+    try:
+        text = metadata.distribution("holdall").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    origin = json.loads(text)
+    url = str(origin.get("url", ""))
+    if "dir_info" not in origin or not url.startswith("file:"):
+        return None
+    folder = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+    return folder if (folder / "flavors.yaml").is_file() else None
+
+
+@dataclass(frozen=True)
+class Installer:
+    use_uv: bool = False
+    find_links: str | None = None
+    index_url: str | None = None
+    extra: tuple[str, ...] = field(default=())
+
+    def _base(self, verb: str) -> list[str]:
+        if not self.use_uv:
+            return [sys.executable, "-m", "pip", verb]
+        uv = shutil.which("uv")
+        if uv is None:
+            raise InstallError("uv is not installed", fix="pip install uv, or leave out --uv")
+        return [uv, "pip", verb, "--python", sys.executable]
+
+    def source(self, entry: CatalogueEntry) -> str:
+        """What to hand the installer: a requirement, or the integration's folder."""
+        if self.find_links or self.index_url:
+            return entry.distribution
+        checkout = core_checkout()
+        if checkout is None:
+            raise InstallError(
+                f"cannot tell where to find {entry.distribution}: holdall was not installed "
+                "from a checkout",
+                fix=f"holdall integration install {entry.name} --find-links DIR (wheels from "
+                "`make wheels`) or --index-url URL",
+            )
+        folder = checkout / entry.source
+        if not (folder / "setup.cfg").is_file():
+            raise InstallError(f"{folder} does not hold {entry.distribution} (no setup.cfg)")
+        return str(folder)
+
+    def install_command(self, entry: CatalogueEntry) -> list[str]:
+        command = [*self._base("install"), self.source(entry)]
+        if self.find_links:
+            command += ["--find-links", self.find_links]
+        if self.index_url:
+            command += ["--index-url", self.index_url]
+        return command + list(self.extra)
+
+    def uninstall_command(self, entry: CatalogueEntry) -> list[str]:
+        command = self._base("uninstall")
+        return [*command, *([] if self.use_uv else ["--yes"]), entry.distribution]
+
+    def would_install(self, entry: CatalogueEntry) -> list[str]:
+        """name==version of everything the install would bring, asking the installer."""
+        command = self.install_command(entry)
+        if self.use_uv:
+            completed = run([*command, "--dry-run"], capture=True)
+            return [line.strip() for line in completed.splitlines() if line.strip()]
+        report = run([*command, "--dry-run", "--quiet", "--report", "-"], capture=True)
+        installs = json.loads(report).get("install", [])
+        return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
+
+
+def run(command: list[str], capture: bool = False) -> str:
+    completed = subprocess.run(command, capture_output=capture, text=True, check=False)
+    if completed.returncode != 0:
+        detail = (completed.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise InstallError(
+            f"`{' '.join(command)}` failed (exit {completed.returncode})"
+            + (f": {detail[0]}" if detail else ""),
+            # pip before 24 gives up on boto3 with s3fs (it backtracks through s3fs releases
+            # instead of boto3's); a current pip resolves them.
+            fix="see the installer's output above; if pip could not resolve the versions, "
+            f"upgrade it ({sys.executable} -m pip install --upgrade pip) and retry",
+        )
+    return completed.stdout or ""

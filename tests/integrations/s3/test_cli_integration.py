@@ -1,0 +1,28 @@
+"""The integration commands that need no install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.core.test_cli_artifact_store import error_of
+
+
+def test_requirements_and_export(cli, tmp_path: Path) -> None:
+    assert cli("integration", "requirements", "s3").out.split() == [
+        "boto3>=1.34",
+        "s3fs>=2024.6",
+    ]
+    assert cli("integration", "export-requirements").out.split() == [
+        "boto3>=1.34",
+        "s3fs>=2024.6",
+    ]
+    target = tmp_path / "requirements.txt"
+    assert cli("integration", "export-requirements", "s3", "--output-file", str(target)).code == 0
+    assert target.read_text() == "boto3>=1.34\ns3fs>=2024.6\n"
+    assert cli("integration", "requirements", "local").out == ""
+
+
+def test_unknown_integrations(cli) -> None:
+    for command in (["install", "nope", "-y"], ["requirements", "nope"], ["uninstall", "nope"]):
+        assert "no integration called 'nope'" in error_of(cli("integration", *command))
+    assert "ships with the core" in cli("integration", "install", "local").out

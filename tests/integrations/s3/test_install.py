@@ -1,0 +1,84 @@
+"""`holdall integration install s3` in a fresh environment pulls S3's dependencies only."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.core.test_install import tracked_copy
+from tests.fixtures.venvs import FreshVenv
+
+OTHER_CLOUDS = re.compile(r"^(gcsfs|adlfs|azure-.*|google-.*)$")
+
+
+def packages(environment: FreshVenv) -> set[str]:
+    listed = environment.run("python", "-m", "pip", "list", "--format", "json").stdout
+    return {p["name"].lower().replace("_", "-") for p in json.loads(listed)}
+
+
+@pytest.mark.slow
+def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
+    checkout = tracked_copy(tmp_path / "checkout")
+    environment = FreshVenv.create(tmp_path)
+    environment.pip_install(str(checkout))  # the core alone, as `pip install .` gives it
+    before = packages(environment)
+    assert "holdall" in before and "holdall-s3" not in before
+
+    dry = environment.run("holdall", "integration", "install", "s3", "--dry-run").stdout
+    assert f"-m pip install {checkout}/integrations/s3" in dry
+    assert "would install holdall-s3==0.1.0" in dry
+    assert re.search(r"would install s3fs==", dry) and re.search(r"would install boto3==", dry)
+    assert packages(environment) == before  # a dry run installs nothing
+
+    environment.run("holdall", "integration", "install", "s3", "-y")
+    added = packages(environment) - before
+    assert {"holdall-s3", "boto3", "s3fs"} <= added
+    assert not {p for p in added if OTHER_CLOUDS.match(p)}, added
+
+    listed = json.loads(environment.run("holdall", "integration", "list", "-o", "json").stdout)
+    assert {i["name"]: i["installed"] for i in listed} == {"local": True, "s3": True}
+    light = environment.run(
+        "python",
+        "-c",
+        "import sys; from holdall.cli.main import run; run(['integration', 'list']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 's3fs', 'botocore')))",
+    ).stdout
+    assert light.strip().endswith("[]")
+
+    environment.run("holdall", "integration", "uninstall", "s3", "-y")
+    assert "holdall-s3" not in packages(environment)
+
+
+@pytest.mark.slow
+def test_a_core_installed_from_a_wheel_needs_a_wheelhouse(tmp_path: Path) -> None:
+    checkout = tracked_copy(tmp_path / "checkout")
+    wheels = tmp_path / "wheels"
+    environment = FreshVenv.create(tmp_path)
+    environment.run(
+        "python",
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--wheel-dir",
+        str(wheels),
+        str(checkout),
+        str(checkout / "integrations" / "s3"),
+    )
+    core_wheel = next(wheels.glob("holdall-*.whl"))
+    environment.pip_install(str(core_wheel))
+
+    refused = environment.run("holdall", "integration", "install", "s3", "-y", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "holdall was not installed from a checkout" in refused.stderr
+    assert "--find-links DIR" in refused.stderr
+
+    dry = environment.run(
+        "holdall", "integration", "install", "s3", "--dry-run", "--find-links", str(wheels)
+    ).stdout
+    assert f"install holdall-s3 --find-links {wheels}" in dry
+    assert "would install holdall-s3==0.1.0" in dry
