@@ -27,6 +27,7 @@ from holdall.artifacts.integrity import (
     decode_files,
     encode_files,
 )
+from holdall.errors import HoldallError
 from holdall.integration import import_object
 from holdall.materializers.registry import by_name, choose, dotted
 from holdall.metadata.database import Database
@@ -104,6 +105,7 @@ def save_value(
 ) -> ArtifactVersionRow:
     check_name("artifact", name)
     materializer = choose(value)
+    store.filesystem  # noqa: B018 - reach the store (and say why not) before reserving
     row = reserve(database, name, store, producer)
     try:
         recording = RecordingStore(store, row.uri)
@@ -137,7 +139,7 @@ def abandon(database: Database, store: BaseArtifactStore | None, version_id: str
         try:
             if store.exists(uri):
                 store.rmtree(uri)
-        except OSError:
+        except (OSError, HoldallError):
             pass  # gc retries; the version is invisible either way
 
 

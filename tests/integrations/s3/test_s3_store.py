@@ -1,0 +1,208 @@
+"""The s3 flavor against moto's S3 server: what lands where, encryption, addressing, errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+
+from holdall import Client, pipeline, step
+from holdall.errors import ConfigError
+from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.moto import CREDENTIALS, S3Server
+
+MiB = 1024 * 1024
+
+
+def s3_stack(server: S3Server, bucket: str, **config: Any) -> Client:
+    client = Client()
+    settings = {"endpoint_url": server.endpoint, **CREDENTIALS, **config}
+    client.register_artifact_store(
+        "s3_store", "s3", path=f"s3://{bucket}/zenml-artifacts", config=settings
+    )
+    client.register_stack("aws", "s3_store")
+    client.activate_stack("aws")
+    return client
+
+
+@step
+def make_numbers() -> Annotated[dict, "numbers"]:
+    return {"values": [1, 2, 3]}
+
+
+@step
+def total(numbers: dict) -> Annotated[int, "total"]:
+    return sum(numbers["values"])
+
+
+@pipeline
+def s3_pipeline():
+    total(make_numbers())
+
+
+def test_a_pipeline_on_an_s3_stack_lands_at_the_documented_path(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    run = s3_pipeline()
+    assert run.status == "completed"
+    assert client.load_artifact("total") == 6
+    version = client.get_artifact_version("numbers")
+    assert version.uri == f"s3://{bucket}/zenml-artifacts/s3_pipeline/make_numbers/numbers/1"
+    body = (
+        s3_server.client()
+        .get_object(
+            Bucket=bucket, Key="zenml-artifacts/s3_pipeline/make_numbers/numbers/1/data.json"
+        )["Body"]
+        .read()
+    )
+    assert json.loads(body) == {"values": [1, 2, 3]}
+
+
+def test_an_artifact_larger_than_a_part_goes_up_in_parts(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, multipart_chunksize=str(5 * MiB))
+    payload = bytes(range(256)) * (12 * MiB // 256 + 7)  # 12 MiB and a bit: three parts
+    version = client.save_artifact(payload, "big")
+    key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
+    head = s3_server.client().head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(payload)
+    assert head["ETag"].strip('"').endswith("-3")  # the ETag of a three-part upload
+    assert client.load_artifact("big") == payload
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"sse": "AES256"}, {"ServerSideEncryption": "AES256"}),
+        (
+            {"sse": "aws:kms", "sse_kms_key_id": "alias/holdall"},
+            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/holdall"},
+        ),
+    ],
+    ids=["sse-s3", "sse-kms"],
+)
+def test_server_side_encryption(s3_server: S3Server, settings: dict, expected: dict) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, **settings)
+    version = client.save_artifact(b"secret weights", "encrypted")
+    key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
+    head = s3_server.client().head_object(Bucket=bucket, Key=key)
+    for header, value in expected.items():
+        assert value in head[header]
+    assert client.load_artifact("encrypted") == b"secret weights"
+
+
+def test_path_style_addressing(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, addressing_style="path")
+    store = client.active_stack.artifact_store
+    assert store.filesystem.s3.meta.config.s3["addressing_style"] == "path"
+    client.save_artifact([1, 2], "listed")
+    assert client.load_artifact("listed") == [1, 2]
+
+
+def test_a_versioned_bucket(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket(versioned=True)
+    client = s3_stack(s3_server, bucket)
+    client.save_artifact({"a": 1}, "config")
+    client.save_artifact({"a": 2}, "config")
+    assert [v.load() for v in client.list_artifact_versions("config")] == [{"a": 1}, {"a": 2}]
+    store = client.active_stack.artifact_store
+    store.rename("_saved/config/1", "_saved/moved/1")
+    assert store.exists("_saved/moved/1/data.json") and not store.exists("_saved/config/1")
+
+
+def test_a_missing_bucket_is_named_at_first_use(s3_server: S3Server) -> None:
+    client = s3_stack(s3_server, "no-such-bucket-here")  # registering needs no network
+    with pytest.raises(Exception) as caught:
+        client.save_artifact(1, "x")
+    message = str(caught.value)
+    assert "bucket 'no-such-bucket-here' of artifact store 's3_store' does not exist" in message
+    assert "holdall artifact-store update s3_store --path=s3://BUCKET/PREFIX" in message
+    assert client.list_artifacts() == []
+
+
+def test_wrong_credentials_are_named(s3_server_checking_credentials: S3Server, cli) -> None:
+    server = s3_server_checking_credentials
+    client = Client()
+    client.register_artifact_store(
+        "locked",
+        "s3",
+        path="s3://some-bucket/x",
+        config={
+            "endpoint_url": server.endpoint,
+            "aws_access_key_id": "AKIAWRONG",
+            "aws_secret_access_key": "wrong-secret",
+        },
+    )
+    client.register_stack("locked", "locked")
+    client.activate_stack("locked")
+    with pytest.raises(Exception) as caught:
+        client.save_artifact(1, "x")
+    message = str(caught.value)
+    assert "refused the credentials of artifact store 'locked'" in message
+    assert "holdall artifact-store update locked --aws_access_key_id=KEY" in message
+    assert "wrong-secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("s3://Bad_Bucket/x", "'Bad_Bucket' is not a valid S3 bucket name"),
+        ("s3://ab/x", "'ab' is not a valid S3 bucket name"),
+        ("s3://192.168.1.1/x", "not a valid S3 bucket name"),
+        ("gs://bucket/x", "'gs://' paths are not supported; use s3://"),
+    ],
+)
+def test_bucket_names_are_checked_at_register_time(cli, path: str, message: str) -> None:
+    err = error_of(cli("artifact-store", "register", "b", "--flavor=s3", f"--path={path}"))
+    assert message in err
+
+
+def test_settings_are_checked(cli) -> None:
+    base = ["artifact-store", "register", "b", "--flavor=s3", "--path=s3://bucket/x"]
+    assert "invalid --sse" in error_of(cli(*base, "--sse=DES"))
+    assert "invalid --addressing_style" in error_of(cli(*base, "--addressing-style=sideways"))
+    assert "give aws_access_key_id and aws_secret_access_key together" in error_of(
+        cli(*base, "--aws_access_key_id=AKIA")
+    )
+    assert "sse_kms_key_id needs --sse=aws:kms" in error_of(cli(*base, "--sse_kms_key_id=k"))
+    assert "client_kwargs must be JSON" in error_of(cli(*base, "--client_kwargs={not json"))
+    assert "flavor 's3' needs --path" in error_of(
+        cli("artifact-store", "register", "b", "--flavor=s3")
+    )
+    with pytest.raises(ConfigError, match="multipart_chunksize"):
+        Client().register_artifact_store(
+            "b", "s3", path="s3://bucket/x", config={"multipart_chunksize": 1024}
+        )
+
+
+def test_secrets_are_encrypted_at_rest_and_masked(cli, config_dir: Path, tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("very-secret-value\n")
+    result = cli(
+        "artifact-store",
+        "register",
+        "s",
+        "--flavor=s3",
+        "--path=s3://bucket/x",
+        "--aws_access_key_id=AKIAEXAMPLE",
+        f"--aws_secret_access_key=@{secret_file}",
+        "--aws-session-token=token-value-123",
+    )
+    assert result.code == 0, result.err
+    described = cli("artifact-store", "describe", "s", "-o", "json").out
+    config = json.loads(described)["config"]
+    assert config["aws_secret_access_key"] == "**********"
+    assert config["aws_session_token"] == "**********"
+    assert "very-secret-value" not in described and "token-value-123" not in described
+    raw = (config_dir / "holdall.db").read_bytes()
+    assert b"very-secret-value" not in raw and b"token-value-123" not in raw
+    with sqlite3.connect(config_dir / "holdall.db") as db:
+        (stored,) = db.execute("SELECT config FROM stack_components WHERE name = 's'").fetchone()
+    assert "__secret__" in stored
+    store = Client().artifact_store(Client().get_artifact_store("s"))
+    assert store.config.aws_secret_access_key.get_secret_value() == "very-secret-value"
