@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from holdall_s3.flavor import S3Config
 
 from holdall import Client, pipeline, step
 from holdall.errors import ConfigError
@@ -204,5 +205,6 @@ def test_secrets_are_encrypted_at_rest_and_masked(cli, config_dir: Path, tmp_pat
     with sqlite3.connect(config_dir / "holdall.db") as db:
         (stored,) = db.execute("SELECT config FROM stack_components WHERE name = 's'").fetchone()
     assert "__secret__" in stored
-    store = Client().artifact_store(Client().get_artifact_store("s"))
-    assert store.config.aws_secret_access_key.get_secret_value() == "very-secret-value"
+    config = Client().artifact_store(Client().get_artifact_store("s")).config
+    assert isinstance(config, S3Config) and config.aws_secret_access_key is not None
+    assert config.aws_secret_access_key.get_secret_value() == "very-secret-value"
