@@ -36,8 +36,9 @@ demo: $(VENV)/.core-installed
 	$(BIN)/python examples/quickstart.py
 
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/cli_startup.py
-	$(BIN)/python benchmarks/artifacts_local.py
+	$(BIN)/python -m benchmarks.cli_startup
+	$(BIN)/python -m benchmarks.artifacts_local
+	$(BIN)/python -m benchmarks.artifacts_s3
 
 # One wheel per distribution: the core and each integration (for --find-links installs).
 wheels: $(BIN)/python
