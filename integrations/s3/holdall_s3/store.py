@@ -130,6 +130,8 @@ class S3ArtifactStore(BaseArtifactStore):
         return False
 
     def check_access(self, filesystem: Any) -> None:
+        from botocore.exceptions import BotoCoreError
+
         bucket = self.config.bucket
         where = f" at {self.config.endpoint_url}" if self.config.endpoint_url else ""
         label = f"artifact store '{self.name}'" if self.name else "the artifact store"
@@ -148,7 +150,7 @@ class S3ArtifactStore(BaseArtifactStore):
                 "--aws_access_key_id=KEY --aws_secret_access_key=@FILE, or fix the AWS "
                 "credentials of this environment",
             ) from None
-        except OSError as exc:
+        except (OSError, BotoCoreError) as exc:
             raise StoreUnavailableError(
                 f"cannot reach bucket '{bucket}' of {label}{where}: {exc}",
                 fix="check --endpoint_url, the region and the network",

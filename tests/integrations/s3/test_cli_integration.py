@@ -26,3 +26,9 @@ def test_unknown_integrations(cli) -> None:
     for command in (["install", "nope", "-y"], ["requirements", "nope"], ["uninstall", "nope"]):
         assert "no integration called 'nope'" in error_of(cli("integration", *command))
     assert "ships with the core" in cli("integration", "install", "local").out
+
+
+def test_uv_must_be_there_to_be_used(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no uv on it
+    err = error_of(cli("integration", "install", "s3", "--uv", "-y"))
+    assert "uv is not installed" in err and "fix: pip install uv, or leave out --uv" in err

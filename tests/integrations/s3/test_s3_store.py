@@ -208,3 +208,26 @@ def test_secrets_are_encrypted_at_rest_and_masked(cli, config_dir: Path, tmp_pat
     config = Client().artifact_store(Client().get_artifact_store("s")).config
     assert isinstance(config, S3Config) and config.aws_secret_access_key is not None
     assert config.aws_secret_access_key.get_secret_value() == "very-secret-value"
+
+
+def test_an_unreachable_endpoint_is_named(cli) -> None:
+    client = Client()
+    client.register_artifact_store(
+        "far",
+        "s3",
+        path="s3://some-bucket/x",
+        config={
+            "endpoint_url": "http://127.0.0.1:1",
+            **CREDENTIALS,
+            "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2},
+        },
+    )
+    client.register_stack("far", "far")
+    client.activate_stack("far")
+    with pytest.raises(Exception) as caught:
+        client.save_artifact(1, "x")
+    message = str(caught.value)
+    assert (
+        "cannot reach bucket 'some-bucket' of artifact store 'far' at http://127.0.0.1:1" in message
+    )
+    assert "check --endpoint_url" in message
