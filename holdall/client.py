@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from holdall.artifacts.api import ArtifactsAPI
 from holdall.client_config import read_client_config, write_client_config
 from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ComponentRow, StackRow
+from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel, Stack, StackModel
 from holdall.names import check_name
 from holdall.registry import Registry, get_registry
@@ -66,10 +66,9 @@ def _config_json(config: ArtifactStoreConfig) -> str:
     """The config as stored: secrets encrypted, never in the clear."""
     from pydantic import SecretStr
 
-    values = config.model_dump(mode="python")
-    secret_keys = {k for k, v in values.items() if isinstance(v, SecretStr)}
-    plain = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()}
-    return json.dumps(seal(plain, secret_keys), sort_keys=True)
+    secrets = {k: v.get_secret_value() for k, v in config if isinstance(v, SecretStr)}
+    plain = {**config.model_dump(mode="json"), **secrets}
+    return json.dumps(seal(plain, set(secrets)), sort_keys=True)
 
 
 class Client(ArtifactsAPI):
@@ -202,11 +201,30 @@ class Client(ArtifactsAPI):
         with self._session() as session:
             row = self._store_row(session, name)
             flavor_class = self.registry.flavor(row.flavor)
-            values = {**unseal(json.loads(row.config)), **(config or {})}
+            stored = unseal(json.loads(row.config))
+            values = {**stored, **(config or {})}
             if path is not None:
                 values["path"] = path
-            row.config = _config_json(_validate(flavor_class, values))
+            validated = _validate(flavor_class, values)
+            if validated.path != stored["path"]:
+                self._refuse_move_with_versions(session, row)
+            row.config = _config_json(validated)
             return _store_model(row)
+
+    @staticmethod
+    def _refuse_move_with_versions(session: Session, row: ComponentRow) -> None:
+        held = session.scalar(
+            select(func.count(ArtifactVersionRow.id)).where(
+                ArtifactVersionRow.artifact_store_id == row.id
+            )
+        )
+        if held:
+            raise InUseError(
+                f"artifact store '{row.name}' holds {held} artifact version(s) under its "
+                "path; a new path would leave them unreachable",
+                fix=f"register a new store for the new path: holdall artifact-store register "
+                f"NAME --flavor={row.flavor} --path=...",
+            )
 
     def delete_artifact_store(self, name: str) -> None:
         with self._session() as session:

@@ -165,3 +165,12 @@ def test_every_command_has_help(cli) -> None:
     ):
         result = cli(*command, "--help")
         assert result.code == 0 and "Usage: holdall" in result.out, command
+
+
+def test_a_store_holding_artifacts_keeps_its_path(cli, tmp_path: Path) -> None:
+    from holdall import Client
+
+    Client().save_artifact({"kept": True}, "thing")  # in the default store
+    err = error_of(cli("artifact-store", "update", "default", f"--path={tmp_path}/elsewhere"))
+    assert "artifact store 'default' holds 1 artifact version(s)" in err
+    assert Client().load_artifact("thing") == {"kept": True}
