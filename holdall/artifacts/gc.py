@@ -1,14 +1,13 @@
 """`holdall artifact gc`: clear away what interrupted saves left behind.
 
-A save that was killed leaves its version reserved (never visible) and maybe some data. Such
-a version is collected when its process is gone (same machine) or when it is older than the
-grace period (a save on another machine might still be running).
+A save that was killed leaves its version reserved (never visible) and maybe some data; a run
+that was killed still says `running`. Either is cleaned up when its process is gone (same
+machine) or when it is older than the grace period (work on another machine might still be
+going on).
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -16,7 +15,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdall.artifacts.versions import ABANDONED, RESERVED
-from holdall.metadata.models import ArtifactVersionRow
+from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+from holdall.pipelines.records import FAILED, RUNNING
+from holdall.processes import process_alive
 
 if TYPE_CHECKING:
     from holdall.client import Client
@@ -30,35 +31,54 @@ class Collected:
     data_found: bool
 
 
-def _process_alive(tag: str) -> bool | None:
-    """True or False for a process on this machine; None when it ran elsewhere."""
-    host, _, pid = tag.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _age(created: datetime) -> timedelta:
     if created.tzinfo is None:  # SQLite hands back naive UTC
         created = created.replace(tzinfo=timezone.utc)
     return datetime.now(timezone.utc) - created
 
 
+def _why_stale(process: str, since: datetime, grace: timedelta) -> str | None:
+    if process_alive(process) is False:
+        return f"its process ({process}) is gone"
+    if _age(since) > grace:
+        return f"started more than {grace} ago"
+    return None
+
+
 def _why_collect(row: ArtifactVersionRow, grace: timedelta) -> str | None:
     if row.status == ABANDONED:
         return "abandoned"
-    alive = _process_alive(row.reserved_by)
-    if alive is False:
-        return f"its process ({row.reserved_by}) is gone"
-    if _age(row.created) > grace:
-        return f"reserved more than {grace} ago"
-    return None
+    return _why_stale(row.reserved_by, row.created, grace)
+
+
+def fail_interrupted_runs(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:
+    """Runs whose process ended mid-run still say `running`: say `failed` instead."""
+    with client._session() as session:
+        runs = session.scalars(select(PipelineRunRow).where(PipelineRunRow.status == RUNNING)).all()
+    found = []
+    for run in runs:
+        reason = _why_stale(run.process, run.start, grace)
+        if reason is None:
+            continue
+        found.append(Collected(f"run {run.name}", "", reason, data_found=False))
+        if not dry_run:
+            _fail_run(client, run.id)
+    return found
+
+
+def _fail_run(client: Client, run_id: str) -> None:
+    now = datetime.now(timezone.utc)
+    with client._session() as session:
+        run = session.get_one(PipelineRunRow, run_id)
+        run.status, run.end = FAILED, now
+        steps = session.scalars(
+            select(StepRunRow).where(
+                StepRunRow.pipeline_run_id == run_id, StepRunRow.status == RUNNING
+            )
+        )
+        for step in steps:
+            step.status, step.end = FAILED, now
+            step.error = "the process running it ended before the step finished (found by gc)"
 
 
 def collect(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:

@@ -8,8 +8,6 @@ reserved row that `holdall artifact gc` cleans up.
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +31,7 @@ from holdall.materializers.registry import by_name, choose, dotted
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactRow, ArtifactVersionRow
 from holdall.names import check_name
+from holdall.processes import process_tag
 
 RESERVED, COMMITTED, ABANDONED = "reserved", "committed", "abandoned"
 RESERVE_ATTEMPTS = 20
@@ -51,10 +50,6 @@ class Producer:
         if self.pipeline and self.step:
             return f"{self.pipeline}/{self.step}/{artifact}/{version}"
         return f"_saved/{artifact}/{version}"
-
-
-def process_tag() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _now() -> datetime:

@@ -103,14 +103,20 @@ def lineage(spec: str, style: str) -> None:
     help="Collect saves in progress on other machines once they are this old.",
 )
 def gc(dry_run: bool, older_than: float) -> None:
-    """Remove the data of saves that were interrupted (never visible as versions)."""
+    """Clear away interrupted saves (never visible as versions) and mark interrupted runs
+    failed."""
     from datetime import timedelta
 
-    from holdall.artifacts.gc import collect
+    from holdall.artifacts.gc import collect, fail_interrupted_runs
 
-    collected = collect(_client(), timedelta(hours=older_than), dry_run)
+    client, grace = _client(), timedelta(hours=older_than)
+    collected = collect(client, grace, dry_run)
     verb = "would remove" if dry_run else "removed"
     for item in collected:
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
-    click.echo(f"{len(collected)} interrupted save(s) {'found' if dry_run else 'cleaned up'}")
+    runs = fail_interrupted_runs(client, grace, dry_run)
+    for item in runs:
+        click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")
+    done = "found" if dry_run else "cleaned up"
+    click.echo(f"{len(collected)} interrupted save(s) and {len(runs)} interrupted run(s) {done}")

@@ -68,6 +68,7 @@ class PipelineRunRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
     stack_id: Mapped[str | None] = mapped_column(String(36))
+    process: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     start: Mapped[datetime] = mapped_column(default=_now)
     end: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from holdall.metadata.database import Database
 from holdall.metadata.models import PipelineRunRow, StepInputRow, StepRunRow
+from holdall.processes import process_tag
 
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 
@@ -31,6 +32,7 @@ def start_run(database: Database, pipeline: str, stack_id: str) -> PipelineRunRo
         name=f"{pipeline}-{stamp}-{uuid.uuid4().hex[:6]}",
         status=RUNNING,
         stack_id=stack_id,
+        process=process_tag(),
     )
     with database.session() as session:
         session.add(row)

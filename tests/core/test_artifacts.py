@@ -157,6 +157,49 @@ def test_a_save_killed_midway_leaves_no_version_and_gc_cleans_up(tmp_path: Path)
     assert [v.version for v in client.list_artifact_versions("victim")] == [2]
 
 
+SLOW_PIPELINE = """
+    import time
+    from holdall import pipeline, step
+
+    @step
+    def first() -> int:
+        return 1
+
+    @step
+    def hang(value: int) -> int:
+        print("hanging", flush=True)
+        time.sleep(120)
+        return value
+
+    @pipeline
+    def killed():
+        hang(first())
+
+    killed()
+"""
+
+
+def test_a_run_killed_midway_is_marked_failed_by_gc(tmp_path: Path) -> None:
+    script = tmp_path / "slow_pipeline.py"
+    script.write_text(textwrap.dedent(SLOW_PIPELINE))
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "hanging"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+    client = Client()
+    (run,) = client.list_pipeline_runs("killed")
+    assert run.status == "running"
+    result = holdall_process("artifact", "gc")
+    assert f"marked run {run.name} failed" in result.out and "is gone" in result.out
+    run = client.get_pipeline_run("killed", run.name)
+    assert run.status == "failed" and run.end is not None
+    assert run.steps["first"].status == "completed"
+    assert run.steps["first"].outputs["output"].load() == 1
+    assert run.steps["hang"].status == "failed"
+    assert "ended before the step finished" in (run.steps["hang"].error or "")
+
+
 def test_gc_leaves_saves_in_progress_alone() -> None:
     from datetime import timedelta
 
