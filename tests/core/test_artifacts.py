@@ -110,6 +110,16 @@ def test_saving_the_same_name_at_once_gives_distinct_versions() -> None:
     assert sorted(v.load() for v in versions) == [0, 1, 2, 3, 4, 5]
 
 
+def kill_when_it_says(folder: Path, source: str, line: str) -> None:
+    """Run `source` as a process and SIGKILL it once it prints `line`."""
+    script = folder / "victim.py"
+    script.write_text(textwrap.dedent(source))
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == line
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
 SLOW_SAVE = """
     import time
     from holdall import Client
@@ -131,12 +141,7 @@ SLOW_SAVE = """
 
 
 def test_a_save_killed_midway_leaves_no_version_and_gc_cleans_up(tmp_path: Path) -> None:
-    script = tmp_path / "slow_save.py"
-    script.write_text(textwrap.dedent(SLOW_SAVE))
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "writing"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    kill_when_it_says(tmp_path, SLOW_SAVE, "writing")
 
     client = Client()
     with pytest.raises(NotFoundError, match="no artifact called 'victim'"):
@@ -180,12 +185,7 @@ SLOW_PIPELINE = """
 
 
 def test_a_run_killed_midway_is_marked_failed_by_gc(tmp_path: Path) -> None:
-    script = tmp_path / "slow_pipeline.py"
-    script.write_text(textwrap.dedent(SLOW_PIPELINE))
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "hanging"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    kill_when_it_says(tmp_path, SLOW_PIPELINE, "hanging")
 
     client = Client()
     (run,) = client.list_pipeline_runs("killed")
