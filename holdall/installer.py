@@ -89,14 +89,15 @@ class Installer:
         """name==version of everything the install would bring, asking the installer."""
         command = self.install_command(entry)
         if self.use_uv:
-            completed = run([*command, "--dry-run"], capture=True)
-            return [line.strip() for line in completed.splitlines() if line.strip()]
-        report = run([*command, "--dry-run", "--quiet", "--report", "-"], capture=True)
+            # uv says its plan on stderr, a " + name==version" line for each install.
+            plan = run([*command, "--dry-run"], capture=True).stderr
+            return [line[3:].strip() for line in plan.splitlines() if line.startswith(" + ")]
+        report = run([*command, "--dry-run", "--quiet", "--report", "-"], capture=True).stdout
         installs = json.loads(report).get("install", [])
         return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
 
 
-def run(command: list[str], capture: bool = False) -> str:
+def run(command: list[str], capture: bool = False) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(command, capture_output=capture, text=True, check=False)
     if completed.returncode != 0:
         detail = (completed.stderr or "").strip().splitlines()[-1:] if capture else []
@@ -108,4 +109,4 @@ def run(command: list[str], capture: bool = False) -> str:
             fix="see the installer's output above; if pip could not resolve the versions, "
             f"upgrade it ({sys.executable} -m pip install --upgrade pip) and retry",
         )
-    return completed.stdout or ""
+    return completed

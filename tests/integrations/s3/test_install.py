@@ -24,6 +24,7 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     checkout = tracked_copy(tmp_path / "checkout")
     environment = FreshVenv.create(tmp_path)
     environment.pip_install(str(checkout))  # the core alone, as `pip install .` gives it
+    environment.pip_install("uv")  # for --uv below
     before = packages(environment)
     assert "holdall" in before and "holdall-s3" not in before
 
@@ -31,7 +32,10 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     assert f"-m pip install {checkout}/integrations/s3" in dry
     assert "would install holdall-s3==0.1.0" in dry
     assert re.search(r"would install s3fs==", dry) and re.search(r"would install boto3==", dry)
-    assert packages(environment) == before  # a dry run installs nothing
+    with_uv = environment.run("holdall", "integration", "install", "s3", "--uv", "--dry-run")
+    assert f"uv pip install --python {environment.root}/bin/python" in with_uv.stdout
+    assert re.search(r"would install s3fs==", with_uv.stdout)
+    assert packages(environment) == before  # dry runs install nothing
 
     environment.run("holdall", "integration", "install", "s3", "-y")
     added = packages(environment) - before
