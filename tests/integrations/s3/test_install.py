@@ -32,12 +32,33 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     assert f"-m pip install {checkout}/integrations/s3" in dry
     assert "would install holdall-s3==0.1.0" in dry
     assert re.search(r"would install s3fs==", dry) and re.search(r"would install boto3==", dry)
+    refused = environment.run(
+        "holdall",
+        "artifact-store",
+        "register",
+        "s3_store",
+        "--flavor=s3",
+        "--path=s3://my-bucket/zenml-artifacts",
+        check=False,
+    )
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "flavor 's3' comes with the 's3' integration, which is not installed" in refused.stderr
+    assert "fix: holdall integration install s3" in refused.stderr
+
     with_uv = environment.run("holdall", "integration", "install", "s3", "--uv", "--dry-run")
     assert f"uv pip install --python {environment.root}/bin/python" in with_uv.stdout
     assert re.search(r"would install s3fs==", with_uv.stdout)
     assert packages(environment) == before  # dry runs install nothing
 
     environment.run("holdall", "integration", "install", "s3", "-y")
+    environment.run(
+        "holdall",
+        "artifact-store",
+        "register",
+        "s3_store",
+        "--flavor=s3",
+        "--path=s3://my-bucket/zenml-artifacts",
+    )
     added = packages(environment) - before
     assert {"holdall-s3", "boto3", "s3fs"} <= added
     assert not {p for p in added if OTHER_CLOUDS.match(p)}, added
