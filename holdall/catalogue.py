@@ -28,10 +28,6 @@ class CatalogueEntry:
     requirements: tuple[str, ...]
     flavors: tuple[FlavorSpec, ...]
 
-    @property
-    def install_command(self) -> str:
-        return f"holdall integration install {self.name}"
-
 
 @dataclass(frozen=True)
 class Catalogue:

@@ -78,6 +78,7 @@ class Client(ArtifactsAPI):
         self._database = Database(database or database_url())
         self._registry = registry
         self._ready = False
+        self._stores: dict[tuple[str, str], BaseArtifactStore] = {}
 
     @property
     def registry(self) -> Registry:
@@ -249,10 +250,17 @@ class Client(ArtifactsAPI):
             return sorted(names)
 
     def artifact_store(self, model: ArtifactStoreModel) -> BaseArtifactStore:
-        """A usable store for a registered one; its SDK is imported here, not before."""
-        flavor_class = self.registry.flavor(model.flavor)
-        config = _validate(flavor_class, unseal(model.config))
-        return flavor_class.store(config, name=model.name, id=model.id)
+        """A usable store for a registered one; its SDK is imported here, not before.
+
+        One instance per store and config for the client's life, so that its filesystem
+        (and the first-use check of its bucket) is set up once, not on every load.
+        """
+        key = (model.id, json.dumps(model.config, sort_keys=True))
+        if key not in self._stores:
+            flavor_class = self.registry.flavor(model.flavor)
+            config = _validate(flavor_class, unseal(model.config))
+            self._stores[key] = flavor_class.store(config, name=model.name, id=model.id)
+        return self._stores[key]
 
     # -- stacks ---------------------------------------------------------------------------
 

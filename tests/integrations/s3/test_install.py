@@ -11,6 +11,14 @@ import pytest
 from tests.core.test_install import tracked_copy
 from tests.fixtures.venvs import FreshVenv
 
+REGISTER_S3_STORE = (
+    "holdall",
+    "artifact-store",
+    "register",
+    "s3_store",
+    "--flavor=s3",
+    "--path=s3://my-bucket/zenml-artifacts",
+)
 OTHER_CLOUDS = re.compile(r"^(gcsfs|adlfs|azure-.*|google-.*)$")
 
 
@@ -32,15 +40,7 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     assert f"-m pip install {checkout}/integrations/s3" in dry
     assert "would install holdall-s3==0.1.0" in dry
     assert re.search(r"would install s3fs==", dry) and re.search(r"would install boto3==", dry)
-    refused = environment.run(
-        "holdall",
-        "artifact-store",
-        "register",
-        "s3_store",
-        "--flavor=s3",
-        "--path=s3://my-bucket/zenml-artifacts",
-        check=False,
-    )
+    refused = environment.run(*REGISTER_S3_STORE, check=False)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "flavor 's3' comes with the 's3' integration, which is not installed" in refused.stderr
     assert "fix: holdall integration install s3" in refused.stderr
@@ -51,14 +51,7 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     assert packages(environment) == before  # dry runs install nothing
 
     environment.run("holdall", "integration", "install", "s3", "-y")
-    environment.run(
-        "holdall",
-        "artifact-store",
-        "register",
-        "s3_store",
-        "--flavor=s3",
-        "--path=s3://my-bucket/zenml-artifacts",
-    )
+    environment.run(*REGISTER_S3_STORE)
     added = packages(environment) - before
     assert {"holdall-s3", "boto3", "s3fs"} <= added
     assert not {p for p in added if OTHER_CLOUDS.match(p)}, added
