@@ -1,13 +1,34 @@
-"""Where holdall keeps its state, from the environment."""
+"""Where holdall keeps its state, and the switches it reads from the environment."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from holdall.errors import ConfigError
+
 CONFIG_DIR_ENV = "HOLDALL_CONFIG_DIR"
 DATABASE_URL_ENV = "HOLDALL_DATABASE_URL"
 DEBUG_ENV = "HOLDALL_DEBUG"
+AUTO_UPGRADE_ENV = "HOLDALL_DB_AUTO_UPGRADE"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def flag(name: str, default: bool) -> bool:
+    """A boolean switch, read one way everywhere: 1/true/yes/on or 0/false/no/off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(
+        f"{name}={os.environ[name]!r} is neither on nor off",
+        fix=f"export {name}=1 (or 0; yes/no, true/false and on/off work too)",
+    )
 
 
 def config_dir() -> Path:
@@ -23,4 +44,8 @@ def database_url() -> str:
 
 
 def debug() -> bool:
-    return os.environ.get(DEBUG_ENV, "") not in ("", "0", "false", "no")
+    # Asked while an error is being reported: a bad value must not raise a second error.
+    try:
+        return flag(DEBUG_ENV, default=False)
+    except ConfigError:
+        return False

@@ -10,6 +10,7 @@ import click
 from holdall import __version__
 from holdall.cli.artifact import artifact
 from holdall.cli.artifact_store import artifact_store
+from holdall.cli.db import db
 from holdall.cli.integration import integration
 from holdall.cli.pipeline import pipeline
 from holdall.cli.stack import stack
@@ -28,6 +29,7 @@ cli.add_command(artifact_store)
 cli.add_command(stack)
 cli.add_command(artifact)
 cli.add_command(pipeline)
+cli.add_command(db)
 
 
 def _fail(message: str, code: int = 1) -> int:

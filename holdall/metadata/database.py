@@ -7,18 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from holdall.errors import StateError
-from holdall.metadata.models import Base
+from holdall.metadata.schema import HEAD, SchemaStatus, ensure_current, read_status, upgrade
 from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
 
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
-SCHEMA_ATTEMPTS = 5
-SCHEMA_LOCK_KEY = 0x686F6C64  # "hold": the advisory lock taken while creating the schema
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -28,13 +26,15 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).absolute()
 
 
-def _serialize_sqlite_writers(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
     # pysqlite opens transactions lazily and upgrades read locks to write locks, which fails
     # at once (no busy wait) when two processes do it together. BEGIN IMMEDIATE takes the
     # write lock up front, so concurrent writers queue on the busy timeout instead.
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite checks foreign keys only when asked, connection by connection.
+        dbapi_connection.execute(f"PRAGMA foreign_keys = {'ON' if enforce_foreign_keys else 'OFF'}")
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
@@ -64,47 +64,74 @@ def describe_database_error(url: str, exc: BaseException) -> StateError:
 
 
 class Database:
-    """Connects on first use, never at construction."""
+    """Connects on first use, never at construction; brings the schema up to date then."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
-    def _connect(self) -> sessionmaker[Session]:
+    @property
+    def shown_url(self) -> str:
         path = _sqlite_file(self.url)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StateError(
-                    f"cannot create the config dir {path.parent}: {exc.strerror}",
-                    fix=f"set {CONFIG_DIR_ENV} to a writable folder",
-                ) from exc
-            engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-            _serialize_sqlite_writers(engine)
-        else:
-            engine = create_engine(self.url, pool_pre_ping=True)
-        self._create_schema(engine)
-        return sessionmaker(engine, expire_on_commit=False)
+        return str(path) if path else make_url(self.url).render_as_string(hide_password=True)
 
-    def _create_schema(self, engine: Engine) -> None:
-        for attempt in range(SCHEMA_ATTEMPTS):
-            try:
-                with engine.begin() as connection:
-                    if connection.dialect.name == "postgresql":
-                        # Processes starting together would race to CREATE the same tables.
-                        connection.execute(
-                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
-                        )
-                    Base.metadata.create_all(connection)
-                return
-            except (IntegrityError, ProgrammingError):
-                # Another process created a table between our check and our CREATE (where
-                # the database offers no lock for this); the next pass finds it there.
-                if attempt == SCHEMA_ATTEMPTS - 1:
-                    raise
-            except (SQLAlchemyError, ImportError) as exc:
-                raise describe_database_error(self.url, exc) from exc
+    @property
+    def engine(self) -> Engine:
+        """The engine as it is, schema unchecked (for `holdall db status`)."""
+        if self._engine is None:
+            self._engine = self._create_engine(enforce_foreign_keys=True)
+        return self._engine
+
+    def _create_engine(self, *, enforce_foreign_keys: bool) -> Engine:
+        path = _sqlite_file(self.url)
+        if path is None:
+            return create_engine(self.url, pool_pre_ping=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the config dir {path.parent}: {exc.strerror}",
+                fix=f"set {CONFIG_DIR_ENV} to a writable folder",
+            ) from exc
+        engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _configure_sqlite(engine, enforce_foreign_keys)
+        return engine
+
+    @contextmanager
+    def _locked_connection(self) -> Iterator[Connection]:
+        # SQLite copies a table to change a column, and its foreign keys must be off for that
+        # (they can only be switched outside a transaction): a connection of its own.
+        engine = self._create_engine(enforce_foreign_keys=False)
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def status(self) -> SchemaStatus:
+        path = _sqlite_file(self.url)
+        if path is not None and not path.exists():
+            return SchemaStatus(current=None, head=HEAD, empty=True, known=True, upgraded_by=None)
+        try:
+            with self.engine.connect() as connection:
+                return read_status(connection)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise describe_database_error(self.url, exc) from exc
+
+    def upgrade(self) -> tuple[SchemaStatus, bool]:
+        """`holdall db upgrade`: (the status before, whether anything changed)."""
+        try:
+            return upgrade(self._locked_connection, self.shown_url, explicit=True)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise describe_database_error(self.url, exc) from exc
+
+    def _connect(self) -> sessionmaker[Session]:
+        try:
+            ensure_current(self.engine, self._locked_connection, self.shown_url)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise describe_database_error(self.url, exc) from exc
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,11 +1,15 @@
-"""The tables of the metadata database."""
+"""The tables of the metadata database.
+
+Every change here needs a revision in holdall/metadata/migrations/versions (see CONTRIBUTING):
+a database made by an earlier release must upgrade in place.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -19,6 +23,18 @@ def _now() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+class SchemaUpgradeRow(Base):
+    """Which holdall brought the schema to each revision (read by older releases to say which
+    release they must be upgraded to)."""
+
+    __tablename__ = "schema_upgrades"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    revision: Mapped[str] = mapped_column(String(32))
+    holdall_version: Mapped[str] = mapped_column(String(64))
+    upgraded: Mapped[datetime] = mapped_column(default=_now)
 
 
 class ComponentRow(Base):
@@ -102,7 +118,7 @@ class ArtifactVersionRow(Base):
     artifact_store_id: Mapped[str] = mapped_column(ForeignKey("stack_components.id"))
     materializer: Mapped[str] = mapped_column(String(255), default="")
     data_type: Mapped[str] = mapped_column(String(255), default="")
-    size: Mapped[int] = mapped_column(default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     files: Mapped[str] = mapped_column(Text, default="{}")  # JSON {relative path: [size, sha256]}
     producer_step_run_id: Mapped[str | None] = mapped_column(ForeignKey("step_runs.id"))

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,17 +55,6 @@ def check_concurrent_registration(env: dict[str, str] | None = None) -> None:
 def test_concurrent_processes_on_sqlite_leave_it_consistent(config_dir: Path) -> None:
     check_concurrent_registration()
     assert (config_dir / "holdall.db").is_file()
-
-
-@pytest.fixture
-def postgres_database(postgres_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"holdall_{uuid.uuid4().hex[:12]}"
-    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def test_concurrent_processes_on_postgresql_leave_it_consistent(
