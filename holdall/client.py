@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifacts.api import ArtifactsAPI
+from holdall.artifacts.versions import COMMITTED, RESERVED
 from holdall.client_config import read_client_config, write_client_config
 from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
 from holdall.metadata.database import Database
@@ -206,40 +207,76 @@ class Client(ArtifactsAPI):
             values = {**stored, **(config or {})}
             if path is not None:
                 values["path"] = path
-            validated = _validate(flavor_class, values)
-            if validated.path != stored["path"]:
-                self._refuse_move_with_versions(session, row)
-            row.config = _config_json(validated)
+            before, after = _validate(flavor_class, stored), _validate(flavor_class, values)
+            moved = sorted(
+                key for key in before.LOCATION_FIELDS if getattr(before, key) != getattr(after, key)
+            )
+            if moved:
+                self._refuse_with_versions(
+                    session,
+                    row,
+                    f"changing {', '.join('--' + key for key in moved)} would leave them "
+                    "unreachable",
+                    fix="register a new store for the new location: holdall artifact-store "
+                    f"register NAME --flavor={row.flavor} --path=...",
+                )
+            row.config = _config_json(after)
             return _store_model(row)
 
     @staticmethod
-    def _refuse_move_with_versions(session: Session, row: ComponentRow) -> None:
-        held = session.scalar(
-            select(func.count(ArtifactVersionRow.id)).where(
-                ArtifactVersionRow.artifact_store_id == row.id
+    def _refuse_with_versions(session: Session, row: ComponentRow, why: str, fix: str) -> None:
+        """Refuse a change that would cut a store off from the versions that live in it."""
+        live = session.execute(
+            select(ArtifactVersionRow.status, func.count(ArtifactVersionRow.id))
+            .where(
+                ArtifactVersionRow.artifact_store_id == row.id,
+                ArtifactVersionRow.status.in_([COMMITTED, RESERVED]),
             )
-        )
-        if held:
+            .group_by(ArtifactVersionRow.status)
+        ).all()
+        counts = {status: count for status, count in live}
+        if counts.get(COMMITTED):
             raise InUseError(
-                f"artifact store '{row.name}' holds {held} artifact version(s) under its "
-                "path; a new path would leave them unreachable",
-                fix=f"register a new store for the new path: holdall artifact-store register "
-                f"NAME --flavor={row.flavor} --path=...",
+                f"artifact store '{row.name}' holds {counts[COMMITTED]} artifact version(s); {why}",
+                fix=fix,
+            )
+        if counts.get(RESERVED):
+            raise InUseError(
+                f"artifact store '{row.name}' has {counts[RESERVED]} save(s) in progress; {why}",
+                fix="wait for them to finish (or, if they were killed: holdall artifact gc)",
             )
 
     def delete_artifact_store(self, name: str) -> None:
-        with self._session() as session:
-            row = self._store_row(session, name)
-            users = session.scalars(
-                select(StackRow.name).where(StackRow.artifact_store_id == row.id)
-            ).all()
-            if users:
-                raise InUseError(
-                    f"artifact store '{name}' is used by stack(s): {', '.join(sorted(users))}",
-                    fix=f"holdall stack update {sorted(users)[0]} -a <another store>, "
-                    f"or holdall stack delete {sorted(users)[0]}",
+        try:
+            with self._session() as session:
+                row = self._store_row(session, name)
+                users = session.scalars(
+                    select(StackRow.name).where(StackRow.artifact_store_id == row.id)
+                ).all()
+                if users:
+                    raise InUseError(
+                        f"artifact store '{name}' is used by stack(s): {', '.join(sorted(users))}",
+                        fix=f"holdall stack update {sorted(users)[0]} -a <another store>, "
+                        f"or holdall stack delete {sorted(users)[0]}",
+                    )
+                self._refuse_with_versions(
+                    session,
+                    row,
+                    "deleting it would leave them unreachable",
+                    fix=f"keep '{name}' registered (an unused store costs nothing); new saves "
+                    "go where the active stack points: holdall stack update STACK -a OTHER",
                 )
-            session.delete(row)
+                # Abandoned saves left no version to reach; their records go with the store.
+                session.execute(
+                    delete(ArtifactVersionRow).where(ArtifactVersionRow.artifact_store_id == row.id)
+                )
+                session.delete(row)
+        except IntegrityError:
+            # PostgreSQL: a save reserved a version in this store while we were deleting it.
+            raise InUseError(
+                f"artifact store '{name}' was given a new version while it was being deleted",
+                fix=f"holdall artifact-store describe {name}",
+            ) from None
 
     def stacks_using(self, store_name: str) -> list[str]:
         with self._session() as session:

@@ -29,6 +29,9 @@ class ArtifactStoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset()
+    # Settings that say where the data is (a bucket is in the path): while versions live in
+    # the store, changing one would lose them. Credentials, part sizes and the like may change.
+    LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path"})
 
     path: str
 

@@ -167,10 +167,47 @@ def test_every_command_has_help(cli) -> None:
         assert result.code == 0 and "Usage: holdall" in result.out, command
 
 
-def test_a_store_holding_artifacts_keeps_its_path(cli, tmp_path: Path) -> None:
+def test_a_store_holding_versions_cannot_be_deleted(cli, database_url: str) -> None:
+    from holdall import Client
+
+    cli("artifact-store", "register", "kept", "--flavor=local")
+    cli("stack", "register", "st", "-a", "kept", "--set")
+    Client().save_artifact({"kept": True}, "thing")
+    Client().save_artifact({"kept": True}, "thing")
+    cli("stack", "set", "default")
+    cli("stack", "delete", "st")
+    err = error_of(cli("artifact-store", "delete", "kept"))
+    assert "artifact store 'kept' holds 2 artifact version(s); deleting it would leave" in err
+    assert "fix: keep 'kept' registered" in err
+    assert Client().load_artifact("thing", 1) == {"kept": True}
+
+
+def test_a_store_with_a_save_in_progress_cannot_be_deleted(cli, database_url: str) -> None:
+    from holdall import Client
+    from holdall.artifacts.versions import Producer, abandon, reserve
+
+    client = Client()
+    client.register_artifact_store("busy", "local")
+    store = client.artifact_store(client.get_artifact_store("busy"))
+    row = reserve(client._db(), "thing", store, Producer())
+    err = error_of(cli("artifact-store", "delete", "busy"))
+    assert "artifact store 'busy' has 1 save(s) in progress" in err
+    assert "holdall artifact gc" in err
+    # Once that save is abandoned, nothing lives in the store and it may go.
+    abandon(client._db(), store, row.id)
+    assert cli("artifact-store", "delete", "busy").code == 0
+
+
+def test_a_store_holding_versions_keeps_its_location_but_not_its_settings(
+    cli, tmp_path: Path, database_url: str
+) -> None:
     from holdall import Client
 
     Client().save_artifact({"kept": True}, "thing")  # in the default store
     err = error_of(cli("artifact-store", "update", "default", f"--path={tmp_path}/elsewhere"))
-    assert "artifact store 'default' holds 1 artifact version(s)" in err
+    assert "artifact store 'default' holds 1 artifact version(s); changing --path" in err
+    assert "fix: register a new store for the new location" in err
+    # The same path, written another way, moves nothing.
+    path = Client().get_artifact_store("default").path
+    assert cli("artifact-store", "update", "default", f"--path={path}/").code == 0
     assert Client().load_artifact("thing") == {"kept": True}

@@ -23,19 +23,6 @@ from tests.fixtures.legacy import SAVED, SECRETS_KEY, LegacyDatabase, lay_out
 UPGRADED = f"from schema revision {BASELINE} to {HEAD}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, config_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """An empty database of each kind, the one every command of the test uses."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{config_dir / 'holdall.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-    monkeypatch.setenv("HOLDALL_DATABASE_URL", url)
-    return url
-
-
 @pytest.fixture
 def legacy(
     database_url: str, tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch

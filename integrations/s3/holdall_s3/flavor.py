@@ -32,6 +32,8 @@ def check_bucket(bucket: str) -> None:
 
 class S3Config(ArtifactStoreConfig):
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"s3://"})
+    # Another endpoint is another S3 service, with other buckets.
+    LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "endpoint_url"})
 
     endpoint_url: str | None = None
     region: str | None = None

@@ -231,3 +231,29 @@ def test_an_unreachable_endpoint_is_named(cli) -> None:
         "cannot reach bucket 'some-bucket' of artifact store 'far' at http://127.0.0.1:1" in message
     )
     assert "check --endpoint_url" in message
+
+
+def test_an_s3_store_holding_versions_keeps_its_endpoint_and_bucket(
+    s3_server: S3Server, cli
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    client.save_artifact({"kept": True}, "thing")
+    for setting in (
+        f"--path=s3://{s3_server.new_bucket()}/zenml-artifacts",
+        f"--path=s3://{bucket}/y",
+    ):
+        err = error_of(cli("artifact-store", "update", "s3_store", setting))
+        assert "holds 1 artifact version(s); changing --path would leave them" in err
+    err = error_of(cli("artifact-store", "update", "s3_store", "--endpoint_url=http://other:9"))
+    assert "changing --endpoint_url would leave them unreachable" in err
+    # Credentials and tuning do not move the data.
+    rotated = cli(
+        "artifact-store",
+        "update",
+        "s3_store",
+        "--aws_secret_access_key=rotated-secret",
+        "--max_concurrency=4",
+    )
+    assert rotated.code == 0, rotated.err
+    assert Client().load_artifact("thing") == {"kept": True}
