@@ -60,7 +60,8 @@ def _validate(flavor: type[ArtifactStoreFlavor], values: Mapping[str, Any]) -> A
     try:
         return flavor.config_class.model_validate(dict(values))
     except ValidationError as exc:
-        raise describe_validation_error(flavor.name, flavor.config_class, exc) from exc
+        # Not chained: pydantic's error holds the values it was given, secrets among them.
+        raise describe_validation_error(flavor.name, flavor.config_class, exc) from None
 
 
 def _config_json(config: ArtifactStoreConfig) -> str:

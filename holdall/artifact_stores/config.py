@@ -6,7 +6,15 @@ import json
 import typing
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from holdall.errors import ConfigError
 
@@ -25,8 +33,56 @@ def _is_container(annotation: Any) -> bool:
     return bool(origins & {dict, list})
 
 
+# Keys that hold credentials in the free-form JSON settings handed to an SDK. Those settings
+# are stored in the clear, so a credential belongs in the flavor's secret settings instead.
+CREDENTIAL_KEYS = frozenset(
+    {
+        "access_token",
+        "account_key",
+        "api_key",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "client_secret",
+        "connection_string",
+        "credential",
+        "credentials",
+        "key",
+        "passwd",
+        "password",
+        "private_key",
+        "refresh_token",
+        "sas_token",
+        "secret",
+        "secret_access_key",
+        "security_token",
+        "session_token",
+        "token",
+    }
+)
+
+
+def _credential_keys(value: Any) -> list[str]:
+    """The credential keys anywhere inside a JSON value."""
+    if isinstance(value, dict):
+        found = [k for k in value if str(k).lower().replace("-", "_") in CREDENTIAL_KEYS]
+        return found + [k for v in value.values() for k in _credential_keys(v)]
+    if isinstance(value, list):
+        return [k for v in value for k in _credential_keys(v)]
+    return []
+
+
+def secret_fields(config_class: type[BaseModel]) -> list[str]:
+    return sorted(
+        name
+        for name, field in config_class.model_fields.items()
+        if SecretStr in {field.annotation, *typing.get_args(field.annotation)}
+    )
+
+
 class ArtifactStoreConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # hide_input_in_errors: a validation error must never carry a value onward (secrets).
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset()
     # Settings that say where the data is (a bucket is in the path): while versions live in
@@ -56,6 +112,24 @@ class ArtifactStoreConfig(BaseModel):
     def _check_path(cls, path: str) -> str:
         return cls.normalize_path(path)
 
+    @field_validator("*")
+    @classmethod
+    def _no_credentials_in_the_clear(cls, value: Any, info: ValidationInfo) -> Any:
+        found = _credential_keys(value) if isinstance(value, (dict, list)) else []
+        if found:
+            key = str(found[0])
+            proper = key if key in cls.model_fields else None
+            where = (
+                f"--{proper}"
+                if proper in secret_fields(cls)
+                else " / ".join(f"--{f}" for f in secret_fields(cls)) or "a service connector"
+            )
+            raise ValueError(
+                f"'{key}' is a credential, and --{info.field_name} is stored in the clear; "
+                f"give it as {where} (stored encrypted)"
+            )
+        return value
+
     @classmethod
     def normalize_path(cls, path: str) -> str:
         scheme, rest = split_scheme(path.strip())
@@ -66,6 +140,8 @@ class ArtifactStoreConfig(BaseModel):
             )
         if not rest.strip("/"):
             raise ValueError(f"'{path}' names no bucket or container")
+        if {".", ".."} & set(rest.split("/")):
+            raise ValueError(f"'{path}' has a '.' or '..' segment; give the path it leads to")
         return scheme + rest.rstrip("/")
 
     @classmethod

@@ -40,8 +40,10 @@ def parse_config_options(args: list[str]) -> dict[str, str]:
     while remaining:
         arg = remaining.pop(0)
         if not arg.startswith("--") or arg == "--":
+            # Not echoed: a value that lost its --KEY= may be a secret.
             raise click.UsageError(
-                f"unexpected argument {arg!r}; flavor settings look like --KEY=VALUE"
+                "an argument without --KEY= is not a setting (not shown: it may be a secret); "
+                "flavor settings look like --KEY=VALUE"
             )
         key, sep, raw = arg[2:].partition("=")
         if not sep:
