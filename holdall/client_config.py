@@ -13,9 +13,16 @@ from typing import Any
 from holdall.errors import StateError
 from holdall.settings import CONFIG_DIR_ENV, config_dir
 
+# What config.yaml may hold, and the type of each.
+SETTINGS: dict[str, type] = {"active_stack_id": str}
+
 
 def config_file() -> Path:
     return config_dir() / "config.yaml"
+
+
+def _damaged(path: Path, why: str) -> StateError:
+    return StateError(f"{path} is damaged ({why})", fix=f"rm {path} && holdall stack set default")
 
 
 def read_client_config() -> dict[str, Any]:
@@ -26,6 +33,8 @@ def read_client_config() -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise _damaged(path, "not text") from None
     except OSError as exc:
         raise StateError(f"cannot read {path}: {exc.strerror}") from exc
     try:
@@ -35,10 +44,10 @@ def read_client_config() -> dict[str, Any]:
     if document is None and text.strip() == "":
         return {}
     if not isinstance(document, dict):
-        raise StateError(
-            f"{path} is damaged (not a YAML mapping)",
-            fix=f"rm {path} && holdall stack set default",
-        )
+        raise _damaged(path, "not a YAML mapping")
+    for key, value in document.items():
+        if key in SETTINGS and not isinstance(value, SETTINGS[key]):
+            raise _damaged(path, f"{key} is not a {SETTINGS[key].__name__}")
     return document
 
 

@@ -6,12 +6,13 @@ import re
 
 from holdall.errors import ConfigError
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# Matched whole (fullmatch): `$` alone would let a trailing newline through.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def check_name(kind: str, name: str) -> str:
     # Names become path segments in the store: no '/', no '..', nothing empty.
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise ConfigError(
             f"invalid {kind} name {name!r}: use letters, digits, '_', '.' and '-' "
             "(starting with a letter or digit, at most 128 characters, no '..')"

@@ -12,6 +12,10 @@ DATABASE_URL_ENV = "HOLDALL_DATABASE_URL"
 DEBUG_ENV = "HOLDALL_DEBUG"
 AUTO_UPGRADE_ENV = "HOLDALL_DB_AUTO_UPGRADE"
 
+# The largest value one setting takes (`--KEY=@file` included): settings live in the database
+# and are read with every store, so a stray large file must not land there.
+MAX_SETTING_BYTES = 1024 * 1024
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 

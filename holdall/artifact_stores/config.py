@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from holdall.errors import ConfigError
+from holdall.settings import MAX_SETTING_BYTES
 
 
 def split_scheme(path: str) -> tuple[str, str]:
@@ -99,6 +100,11 @@ class ArtifactStoreConfig(BaseModel):
             return data
         decoded = dict(data)
         for key, value in data.items():
+            if isinstance(value, str) and len(value) > MAX_SETTING_BYTES:
+                raise ValueError(
+                    f"{key} is longer than {MAX_SETTING_BYTES // 1024} KiB, "
+                    "the most a setting takes"
+                )
             field = cls.model_fields.get(key)
             if field is not None and isinstance(value, str) and _is_container(field.annotation):
                 try:

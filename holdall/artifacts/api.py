@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -23,12 +24,27 @@ if TYPE_CHECKING:
     from holdall.client import Client
 
 
+# Versions are stored as 32-bit integers.
+MAX_VERSION = 2**31 - 1
+
+
 def parse_version(version: int | str | None) -> int | None:
-    if version is None or isinstance(version, int):
-        return version
-    if str(version).isdigit():
-        return int(version)
-    raise ConfigError(f"invalid version {version!r}: versions are whole numbers 1, 2, 3 ...")
+    if version is None:
+        return None
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    text = str(version).strip()
+    if isinstance(version, bool) or not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        raise ConfigError(
+            f"invalid version {version!r}: versions are whole numbers 1, 2, 3 ...",
+            fix="holdall artifact versions NAME",
+        )
+    number = int(text)
+    if not 1 <= number <= MAX_VERSION:
+        raise ConfigError(
+            f"invalid version {text}: versions count from 1 to {MAX_VERSION}",
+            fix="holdall artifact versions NAME",
+        )
+    return number
 
 
 def _committed(name: str) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from holdall.cli.output import OUTPUT_OPTION, print_record, print_rows
+from holdall.cli.prompt import confirm
 
 
 def _registry() -> Any:
@@ -93,9 +94,7 @@ def install(
         return
     requirements = ", ".join(entry.requirements)
     if not yes:
-        click.confirm(
-            f"Install {entry.distribution} ({requirements}) into {sys.prefix}?", abort=True
-        )
+        confirm(f"Install {entry.distribution} ({requirements}) into {sys.prefix}?")
     run(command)
     click.echo(f"Installed integration '{name}' ({entry.distribution})")
 
@@ -112,7 +111,7 @@ def uninstall(name: str, use_uv: bool, yes: bool) -> None:
     if entry.distribution == "holdall":
         raise click.UsageError(f"'{name}' ships with the core and cannot be uninstalled")
     if not yes:
-        click.confirm(f"Uninstall {entry.distribution}?", abort=True)
+        confirm(f"Uninstall {entry.distribution}?")
     run(_installer(use_uv, None, None).uninstall_command(entry))
     click.echo(f"Uninstalled integration '{name}' ({entry.distribution})")
 

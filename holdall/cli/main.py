@@ -40,7 +40,10 @@ def _fail(message: str, code: int = 1) -> int:
 def run(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="holdall", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C inside a command into Abort; it is still an interruption.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            return _fail("interrupted", 130)
         return _fail("aborted")
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "holdall"

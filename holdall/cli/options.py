@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from holdall.errors import ConfigError
+from holdall.settings import MAX_SETTING_BYTES
 
 # Lets a command accept options it does not declare, to hand them to the flavor's config.
 EXTRA_OPTIONS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -22,7 +23,8 @@ def _value(key: str, raw: str) -> str:
         return raw
     path = Path(raw[1:]).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            content = handle.read(MAX_SETTING_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"cannot read --{key} from '{path}': no such file",
@@ -30,7 +32,16 @@ def _value(key: str, raw: str) -> str:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read --{key} from '{path}': {exc.strerror}") from None
-    return text.removesuffix("\n")
+    if len(content) > MAX_SETTING_BYTES:
+        raise ConfigError(
+            f"--{key} from '{path}': the file is larger than {MAX_SETTING_BYTES // 1024} KiB, "
+            "the most a setting takes",
+            fix=f"point --{key} at the file the setting expects (a key, a certificate)",
+        )
+    try:
+        return content.decode("utf-8").removesuffix("\n")
+    except UnicodeDecodeError:
+        raise ConfigError(f"--{key} from '{path}': the file is not UTF-8 text") from None
 
 
 def parse_config_options(args: list[str]) -> dict[str, str]:

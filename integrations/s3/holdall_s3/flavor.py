@@ -11,16 +11,16 @@ from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
 
 MiB = 1024 * 1024
-# S3's rules for bucket names (general purpose buckets).
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# S3's rules for bucket names (general purpose buckets), matched whole.
+BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
 
 
 def check_bucket(bucket: str) -> None:
     if (
-        not BUCKET.match(bucket)
+        not BUCKET.fullmatch(bucket)
         or ".." in bucket
-        or IP_ADDRESS.match(bucket)
+        or IP_ADDRESS.fullmatch(bucket)
         or bucket.startswith(("xn--", "sthree-"))
         or bucket.endswith(("-s3alias", "--ol-s3"))
     ):
