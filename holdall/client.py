@@ -297,7 +297,9 @@ class Client(ArtifactsAPI):
         if key not in self._stores:
             flavor_class = self.registry.flavor(model.flavor)
             config = _validate(flavor_class, unseal(model.config))
-            self._stores[key] = flavor_class.store(config, name=model.name, id=model.id)
+            self._stores[key] = self.registry.create_store(
+                model.flavor, config, name=model.name, id=model.id
+            )
         return self._stores[key]
 
     # -- stacks ---------------------------------------------------------------------------

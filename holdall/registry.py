@@ -20,6 +20,8 @@ from holdall.errors import FlavorError, NotFoundError
 from holdall.integration import Integration, import_object
 
 if TYPE_CHECKING:
+    from holdall.artifact_stores.base import BaseArtifactStore
+    from holdall.artifact_stores.config import ArtifactStoreConfig
     from holdall.artifact_stores.flavor import ArtifactStoreFlavor
 
 ENTRY_POINT_GROUP = "holdall.integrations"
@@ -38,10 +40,25 @@ class IntegrationInfo:
     entry_point: str | None = None
     declaration: Integration | None = None
     error: str | None = None
+    fix: str | None = None  # for `error`, when reinstalling is not the fix
 
     @property
     def install_command(self) -> str:
         return f"holdall integration install {self.name}"
+
+    @property
+    def repair_command(self) -> str:
+        """What brings back an installed integration's code and requirements."""
+        if self.distribution == "holdall":
+            return "pip install --force-reinstall holdall"
+        return self.install_command
+
+
+def missing_requirement(integration: IntegrationInfo, what: str, exc: ImportError) -> FlavorError:
+    return FlavorError(
+        f"integration '{integration.name}' cannot import {exc.name or what} (for {what}): {exc}",
+        fix=integration.repair_command,
+    )
 
 
 @dataclass(frozen=True)
@@ -146,8 +163,13 @@ class Registry:
         distribution = dist.name if dist else "unknown"
         previous = known.get(entry_point.name)
         if previous and previous.installed:
-            problem = f"distribution {distribution} declares it too, beside {previous.distribution}"
-            return replace(previous, error=problem)
+            problem = (
+                f"two installed distributions declare it, {previous.distribution} and "
+                f"{distribution}; holdall uses neither until one is uninstalled"
+            )
+            return replace(
+                previous, error=problem, declaration=None, fix=f"pip uninstall {distribution}"
+            )
         info = replace(
             previous or IntegrationInfo(entry_point.name, distribution, installed=True),
             installed=True,
@@ -206,13 +228,21 @@ class Registry:
         )
 
     def _owner(self, name: str) -> IntegrationInfo:
-        for integration in self.integrations():
-            if name in integration.flavors:
-                return integration
-        raise FlavorError(
-            f"unknown flavor '{name}'; known flavors: {', '.join(self.flavor_names())}",
-            fix="holdall artifact-store flavor list",
-        )
+        owners = [i for i in self.integrations() if name in i.flavors]
+        if not owners:
+            raise FlavorError(
+                f"unknown flavor '{name}'; known flavors: {', '.join(self.flavor_names())}",
+                fix="holdall artifact-store flavor list",
+            )
+        installed = [i for i in owners if i.installed]
+        if len(installed) > 1:
+            raise FlavorError(
+                f"flavor '{name}' is declared by {len(installed)} installed distributions: "
+                + ", ".join(f"{i.distribution} (integration '{i.name}')" for i in installed)
+                + "; holdall uses neither until one is uninstalled",
+                fix=f"pip uninstall {installed[-1].distribution}",
+            )
+        return (installed or owners)[0]
 
     def _load_flavor(self, name: str) -> type[ArtifactStoreFlavor]:
         integration = self._owner(name)
@@ -226,16 +256,18 @@ class Registry:
             raise FlavorError(
                 f"flavor '{name}' is unavailable: integration '{integration.name}' is broken "
                 f"({integration.error})",
-                fix=f"pip install --force-reinstall {integration.distribution}",
+                fix=integration.fix or f"pip install --force-reinstall {integration.distribution}",
             )
         dotted = integration.declaration.artifact_stores[name]
         try:
             flavor = import_object(dotted)
+        except ImportError as exc:
+            raise missing_requirement(integration, dotted, exc) from None
         except Exception as exc:
             raise FlavorError(
                 f"integration '{integration.name}': flavor '{name}' ({dotted}) failed to load: "
                 f"{type(exc).__name__}: {exc}",
-                fix=f"pip install --force-reinstall {integration.distribution}",
+                fix=integration.repair_command,
             ) from exc
         problem = self._flavor_problem(name, flavor)
         if problem:
@@ -244,6 +276,31 @@ class Registry:
                 f"{problem}"
             )
         return flavor  # type: ignore[no-any-return]
+
+    def create_store(
+        self, flavor: str, config: ArtifactStoreConfig, **identity: str
+    ) -> BaseArtifactStore:
+        """A store of `flavor`; its implementation (not yet its SDK) is imported here."""
+        from holdall.artifact_stores.base import BaseArtifactStore
+
+        integration = self._owner(flavor)
+        dotted = self.flavor(flavor).implementation
+        try:
+            store_class = import_object(dotted)
+        except ImportError as exc:
+            raise missing_requirement(integration, dotted, exc) from None
+        except Exception as exc:
+            raise FlavorError(
+                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
+                f"failed to load: {type(exc).__name__}: {exc}",
+                fix=integration.repair_command,
+            ) from exc
+        if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
+            raise FlavorError(
+                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
+                "is not a BaseArtifactStore subclass"
+            )
+        return store_class(config, integration=integration, **identity)
 
     def _flavor_problem(self, name: str, flavor: object) -> str | None:
         from holdall.artifact_stores.config import ArtifactStoreConfig

@@ -7,10 +7,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from holdall.artifact_stores.config import ArtifactStoreConfig
 from holdall.artifact_stores.paths import StoreRoot
+
+if TYPE_CHECKING:
+    from holdall.registry import IntegrationInfo
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,18 @@ class BaseArtifactStore(ABC):
     method is called.
     """
 
-    def __init__(self, config: ArtifactStoreConfig, *, name: str = "", id: str = "") -> None:
+    def __init__(
+        self,
+        config: ArtifactStoreConfig,
+        *,
+        name: str = "",
+        id: str = "",
+        integration: IntegrationInfo | None = None,
+    ) -> None:
         self.config = config
         self.name = name
         self.id = id
+        self.integration = integration  # named when its SDK turns out to be missing
         self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES)
         self._filesystem: Any = None
 
@@ -62,7 +73,14 @@ class BaseArtifactStore(ABC):
     @property
     def filesystem(self) -> Any:
         if self._filesystem is None:
-            filesystem = self.make_filesystem()
+            try:
+                filesystem = self.make_filesystem()
+            except ImportError as exc:
+                if self.integration is None:
+                    raise
+                from holdall.registry import missing_requirement
+
+                raise missing_requirement(self.integration, type(self).__name__, exc) from None
             self.check_access(filesystem)
             self._filesystem = filesystem
         return self._filesystem

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from holdall.artifact_stores.config import ArtifactStoreConfig
-from holdall.integration import import_object
-
-if TYPE_CHECKING:
-    from holdall.artifact_stores.base import BaseArtifactStore
 
 
 class ArtifactStoreFlavor:
@@ -34,12 +30,3 @@ class ArtifactStoreFlavor:
     def example_path(cls) -> str:
         scheme = min(cls.schemes(), default="")
         return f"{scheme}my-bucket/artifacts"
-
-    @classmethod
-    def store(cls, config: ArtifactStoreConfig, **identity: Any) -> BaseArtifactStore:
-        from holdall.artifact_stores.base import BaseArtifactStore
-
-        store_class = import_object(cls.implementation)
-        if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
-            raise TypeError(f"{cls.implementation} is not a BaseArtifactStore subclass")
-        return store_class(config, **identity)

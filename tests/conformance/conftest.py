@@ -9,7 +9,9 @@ from holdall.registry import Registry
 
 
 def installed_flavors() -> list[str]:
-    return [f.name for f in Registry.discover().flavors() if f.installed and not f.error]
+    # Broken ones included: a flavor that is installed but cannot load fails every test here,
+    # so that a broken integration never passes CI untested.
+    return [f.name for f in Registry.discover().flavors() if f.installed]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -19,6 +21,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def store(flavor: str, request: pytest.FixtureRequest) -> BaseArtifactStore:
+    problem = {f.name: f.error for f in Registry.discover().flavors()}.get(flavor)
+    if problem:
+        pytest.fail(f"flavor '{flavor}' is installed but cannot load: {problem}")
     # A flavor installed without a fixture fails here, loudly, rather than going untested.
     fixture = request.getfixturevalue(f"{flavor}_artifact_store")
     assert isinstance(fixture, BaseArtifactStore)

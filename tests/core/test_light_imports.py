@@ -58,3 +58,23 @@ def test_registering_and_using_the_local_store_imports_no_cloud_sdk() -> None:
     loaded = loaded_after(action)
     assert "sqlalchemy" in loaded  # the probe did reach the database
     assert not loaded & set(CLOUD_SDKS)
+
+
+def _installed_flavors() -> list[str]:
+    from holdall.registry import Registry
+
+    return sorted(f.name for f in Registry.discover().flavors() if f.installed)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["artifact-store", "flavor", "list"]]
+    + [["artifact-store", "flavor", "describe", name] for name in _installed_flavors()],
+    ids=lambda command: "-".join(command[2:]),
+)
+def test_flavor_commands_import_no_cloud_sdk(command: list[str]) -> None:
+    loaded = loaded_after(
+        f"from holdall.cli.main import run; assert run({command!r}) == 0, {command!r}"
+    )
+    assert "holdall" in loaded
+    assert not loaded & set(CLOUD_SDKS), loaded & set(CLOUD_SDKS)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,8 @@ from holdall.catalogue import load_catalogue, parse_catalogue
 from holdall.errors import FlavorError
 from holdall.registry import Registry
 from tests.conftest import holdall_process
-from tests.fixtures.plugins import install_test_plugins
+from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.plugins import install_conflicting_plugins, install_test_plugins
 
 
 @pytest.fixture
@@ -124,3 +128,66 @@ def test_a_flavor_without_a_default_path_needs_one(plugin_env: dict[str, str]) -
     assert result.code == 1 and "Traceback" not in result.err
     assert "flavor 'memory' needs --path" in result.err
     assert "fix: holdall artifact-store register m --flavor=memory --path=memory://" in result.err
+
+
+def test_one_integration_from_two_distributions_is_used_from_neither(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(install_conflicting_plugins(tmp_path / "site"))}
+    listed = holdall_process("integration", "list", "-o", "json", env=env)
+    memory = {i["name"]: i for i in json.loads(listed.out)}["memory"]
+    assert "holdall-memory" in memory["error"] and "holdall-memory-fork" in memory["error"]
+    assert "warning: integration 'memory'" in listed.err
+    err = error_of(
+        holdall_process(
+            "artifact-store", "register", "m", "--flavor=memory", "--path=memory://b", env=env
+        )
+    )
+    assert "holdall-memory" in err and "holdall-memory-fork" in err, err
+
+
+@pytest.mark.parametrize("flavor", ["memory"])
+def test_one_flavor_from_two_integrations_is_used_from_neither(tmp_path: Path, flavor: str) -> None:
+    site = tmp_path / "site"
+    install_conflicting_plugins(site)
+    # Without the fork, two integrations (memory, rival) still declare the flavor `memory`.
+    for fork in site.glob("holdall_memory_fork-*.dist-info"):
+        for path in fork.iterdir():
+            path.unlink()
+        fork.rmdir()
+    env = {"PYTHONPATH": str(site)}
+    err = error_of(
+        holdall_process(
+            "artifact-store", "register", "m", "--flavor=memory", "--path=memory://b", env=env
+        )
+    )
+    assert "flavor 'memory' is declared by 2 installed distributions" in err
+    assert "holdall-memory (integration 'memory')" in err
+    assert "holdall-rival (integration 'rival')" in err
+    assert "holdall uses neither" in err and "fix: pip uninstall holdall-" in err
+
+
+@pytest.mark.parametrize("flavor", ["lazysdk", "eagersdk"])
+def test_a_store_whose_sdk_is_missing_names_its_integration(
+    plugin_env: dict[str, str], flavor: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "use.py"
+    script.write_text(
+        "from holdall import Client\n"
+        "client = Client()\n"
+        f"model = client.register_artifact_store('s', '{flavor}', path='nosdk://b/p')\n"
+        "client.artifact_store(model).exists('x')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **plugin_env},
+        timeout=60,
+    )
+    assert completed.returncode == 1
+    error, fix = completed.stderr.strip().splitlines()[-2:]
+    assert error.startswith(
+        "holdall.errors.FlavorError: integration 'nosdk' cannot import holdall_absent_cloud_sdk"
+    ), error
+    assert fix == "  fix: holdall integration install nosdk"
+    # Not chained onto the ImportError: the traceback is holdall's error alone.
+    assert "ModuleNotFoundError" not in completed.stderr.replace(error, "")
