@@ -38,6 +38,7 @@ demo: $(VENV)/.core-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.cli_startup
 	$(BIN)/python -m benchmarks.artifacts_local
+	$(BIN)/python -m benchmarks.client_api
 	$(BIN)/python -m benchmarks.artifacts_s3
 
 # One wheel per distribution: the core and each integration (for --find-links installs).

@@ -7,13 +7,20 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from holdall.artifacts.shortcuts import load_artifact, save_artifact
     from holdall.client import Client
     from holdall.pipelines import pipeline, step
 
-__all__ = ["Client", "__version__", "pipeline", "step"]
+__all__ = ["Client", "__version__", "load_artifact", "pipeline", "save_artifact", "step"]
 
 # `import holdall` stays cheap: each name loads on first use (SQLAlchemy only with Client).
-_LAZY = {"Client": "holdall.client", "pipeline": "holdall.pipelines", "step": "holdall.pipelines"}
+_LAZY = {
+    "Client": "holdall.client",
+    "pipeline": "holdall.pipelines",
+    "step": "holdall.pipelines",
+    "save_artifact": "holdall.artifacts.shortcuts",
+    "load_artifact": "holdall.artifacts.shortcuts",
+}
 
 
 def __getattr__(name: str) -> Any:

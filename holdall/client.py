@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -74,9 +75,28 @@ def _config_json(config: ArtifactStoreConfig) -> str:
 
 
 class Client(ArtifactsAPI):
-    """Nothing connects at construction; the database is opened on the first call."""
+    """Nothing connects at construction; the database is opened on the first call.
+
+    As in ZenML, `Client()` is one client per process and metadata database: making it again
+    costs a lookup, and its connections, default stack check and stores are kept. A client
+    given its own registry is a new one each time.
+    """
+
+    _shared: ClassVar[dict[tuple[int, str], Client]] = {}
+
+    def __new__(cls, database: str | None = None, registry: Registry | None = None) -> Client:
+        if registry is not None:
+            return super().__new__(cls)
+        # Keyed by process too: a forked child must not share its parent's connections.
+        key = (os.getpid(), database or database_url())
+        client = cls._shared.get(key)
+        if client is None:
+            client = cls._shared[key] = super().__new__(cls)
+        return client
 
     def __init__(self, database: str | None = None, registry: Registry | None = None) -> None:
+        if hasattr(self, "_database"):
+            return  # the shared client, already set up
         self._database = Database(database or database_url())
         self._registry = registry
         self._ready = False

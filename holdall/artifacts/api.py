@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from holdall.metadata.models import (
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
     from holdall.client import Client
+    from holdall.materializers.base import BaseMaterializer
 
 
 # Versions are stored as 32-bit integers.
@@ -47,6 +49,23 @@ def parse_version(version: int | str | None) -> int | None:
     return number
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_unkept(**given: Any) -> None:
+    unkept = sorted(key for key, value in given.items() if value)
+    if unkept:
+        raise ConfigError(
+            f"holdall does not keep {' or '.join(unkept)} for a version; nothing was saved",
+            fix="leave " + " and ".join(unkept) + " out of save_artifact(...)",
+        )
+
+
 def _committed(name: str) -> Any:
     return (
         select(ArtifactVersionRow)
@@ -63,15 +82,58 @@ class ArtifactsAPI:
 
     # -- save and load --------------------------------------------------------------------
 
-    def save_artifact(self, value: Any, name: str) -> ArtifactVersion:
-        """Save `value` as the next version of `name` in the active stack's artifact store."""
+    def save_artifact(
+        self,
+        data: Any,
+        name: str,
+        version: int | str | None = None,
+        *,
+        materializer: type[BaseMaterializer] | None = None,
+        artifact_type: Any = None,
+        tags: list[str] | None = None,
+        extract_metadata: bool = True,
+        include_visualizations: bool = True,
+        user_metadata: dict[str, Any] | None = None,
+        uri: str | None = None,
+    ) -> ArtifactVersion:
+        """Save `data` as a version of `name` (the next one, or `version`) in the active
+        stack's artifact store, as zenml.save_artifact does.
+
+        artifact_type, extract_metadata and include_visualizations are ZenML's and change
+        nothing here; tags, user_metadata and uri are refused rather than dropped.
+        """
+        _refuse_unkept(tags=tags, user_metadata=user_metadata, uri=uri)
         client = self._client()
         store = client.active_stack.artifact_store
-        row = save_value(client._db(), store, value, name, Producer())
+        row = save_value(
+            client._db(),
+            store,
+            data,
+            name,
+            Producer(),
+            version=parse_version(version),
+            materializer=materializer,
+        )
         return self.get_artifact_version(name, row.version)
 
-    def load_artifact(self, name: str, version: int | str | None = None) -> Any:
-        return self.get_artifact_version(name, version).load()
+    def load_artifact(self, name_or_id: str, version: int | str | None = None) -> Any:
+        """The value of a version (the latest unless `version` is given), as
+        zenml.load_artifact: by artifact name, or by a version's id."""
+        try:
+            return self.get_artifact_version(name_or_id, version).load()
+        except NotFoundError:
+            if version is not None or not _is_uuid(name_or_id):
+                raise
+            return self.get_artifact_version_by_id(name_or_id).load()
+
+    def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
+        with self._client()._session() as session:
+            row = session.get(ArtifactVersionRow, version_id)
+            if row is None or row.status != COMMITTED:
+                raise NotFoundError(
+                    f"no artifact version with id {version_id}", fix="holdall artifact list"
+                )
+            return ArtifactVersion.of(row, self._client())
 
     def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
         client = self._client()

@@ -25,9 +25,10 @@ from holdall.artifacts.integrity import (
     decode_files,
     encode_files,
 )
-from holdall.errors import HoldallError
+from holdall.errors import AlreadyExistsError, HoldallError
 from holdall.integration import import_object
-from holdall.materializers.registry import by_name, choose, dotted
+from holdall.materializers.base import BaseMaterializer
+from holdall.materializers.registry import by_name, checked, choose, dotted
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactRow, ArtifactVersionRow
 from holdall.names import check_name
@@ -56,33 +57,49 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _next_version(session: Session, name: str) -> tuple[ArtifactRow, int]:
+def _artifact(session: Session, name: str) -> ArtifactRow:
     artifact = session.scalar(select(ArtifactRow).where(ArtifactRow.name == name))
     if artifact is None:
         artifact = ArtifactRow(name=name)
         session.add(artifact)
         session.flush()
+    return artifact
+
+
+def _next_version(session: Session, artifact: ArtifactRow) -> int:
     highest = session.scalar(
         select(func.max(ArtifactVersionRow.version)).where(
             ArtifactVersionRow.artifact_id == artifact.id
         )
     )
-    return artifact, (highest or 0) + 1
+    return (highest or 0) + 1
 
 
 def reserve(
-    database: Database, name: str, store: BaseArtifactStore, producer: Producer
+    database: Database,
+    name: str,
+    store: BaseArtifactStore,
+    producer: Producer,
+    version: int | None = None,
 ) -> ArtifactVersionRow:
-    """A new version number for `name`, unique even among processes saving at once."""
+    """A new version of `name` (the next number, or `version`), unique even among processes
+    saving at once."""
     for _ in range(RESERVE_ATTEMPTS):
         try:
             with database.session() as session:
-                artifact, version = _next_version(session, name)
+                artifact = _artifact(session, name)
+                if version is not None and _taken(session, artifact, version):
+                    raise AlreadyExistsError(
+                        f"artifact '{name}' already has a version {version}",
+                        fix=f"leave the version out to save the next one: holdall artifact "
+                        f"versions {name}",
+                    )
+                number = version or _next_version(session, artifact)
                 row = ArtifactVersionRow(
                     artifact_id=artifact.id,
-                    version=version,
+                    version=number,
                     status=RESERVED,
-                    uri=f"{store.path}/{producer.directory(name, version)}",
+                    uri=f"{store.path}/{producer.directory(name, number)}",
                     artifact_store_id=store.id,
                     producer_step_run_id=producer.step_run_id,
                     pipeline_run_id=producer.pipeline_run_id,
@@ -95,13 +112,32 @@ def reserve(
     raise RuntimeError(f"could not reserve a version of '{name}' after {RESERVE_ATTEMPTS} tries")
 
 
+def _taken(session: Session, artifact: ArtifactRow, version: int) -> bool:
+    return (
+        session.scalar(
+            select(ArtifactVersionRow.id).where(
+                ArtifactVersionRow.artifact_id == artifact.id,
+                ArtifactVersionRow.version == version,
+            )
+        )
+        is not None
+    )
+
+
 def save_value(
-    database: Database, store: BaseArtifactStore, value: Any, name: str, producer: Producer
+    database: Database,
+    store: BaseArtifactStore,
+    value: Any,
+    name: str,
+    producer: Producer,
+    *,
+    version: int | None = None,
+    materializer: type[BaseMaterializer] | None = None,
 ) -> ArtifactVersionRow:
     check_name("artifact", name)
-    materializer = choose(value)
+    materializer = checked(materializer) if materializer else choose(value)
     store.filesystem  # noqa: B018 - reach the store (and say why not) before reserving
-    row = reserve(database, name, store, producer)
+    row = reserve(database, name, store, producer, version)
     try:
         recording = RecordingStore(store, row.uri)
         materializer(row.uri, recording).save(value)

@@ -45,6 +45,7 @@ def _mark_tuples(value: Any) -> Any:
 
 
 class BuiltinMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = (
         "builtins.bool",
         "builtins.int",
@@ -70,6 +71,7 @@ class BuiltinMaterializer(BaseMaterializer):
 
 
 class BytesMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = ("builtins.bytes",)
     FILE = "data.bin"
 

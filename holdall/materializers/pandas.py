@@ -18,6 +18,7 @@ def _require_parquet_engine() -> None:
 
 
 class PandasMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = ("pandas.DataFrame", "pandas.core.frame.DataFrame")
     FILE = "data.parquet"
 

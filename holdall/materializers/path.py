@@ -20,6 +20,7 @@ def _copy(source: Any, target: Any) -> None:
 
 
 class PathMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = ("pathlib.Path", "pathlib._local.Path")
 
     @classmethod

@@ -9,6 +9,7 @@ from holdall.materializers.base import BaseMaterializer
 
 
 class PickleMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = ("builtins.object",)
     LOAD_RUNS_CODE = True
     FILE = "data.pkl"

@@ -8,6 +8,7 @@ from holdall.materializers.base import BaseMaterializer
 
 
 class PydanticMaterializer(BaseMaterializer):
+    SKIP_REGISTRATION = True  # built in: chosen after what users register
     ASSOCIATED_TYPES = ("pydantic.main.BaseModel",)
     FILE = "data.json"
 

@@ -7,7 +7,6 @@ on (HOLDALL_ALLOW_PICKLE=1 or enable_pickle()), since loading a pickle runs code
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import lru_cache
 from importlib import metadata
@@ -16,6 +15,7 @@ from typing import Any
 from holdall.errors import HoldallError
 from holdall.integration import import_object
 from holdall.materializers.base import BaseMaterializer, type_name
+from holdall.settings import flag
 
 ENTRY_POINT_GROUP = "holdall.materializers"
 PICKLE_ENV = "HOLDALL_ALLOW_PICKLE"
@@ -41,17 +41,39 @@ def dotted(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def associated_names(cls: type[BaseMaterializer]) -> frozenset[str]:
+    """The "module.QualName" of each type a materializer takes, whether given as a type or
+    as a string: values are matched by name, so that matching imports nothing."""
+    return frozenset(t if isinstance(t, str) else type_name(t) for t in cls.ASSOCIATED_TYPES)
+
+
 def _check(cls: Any, origin: str) -> type[BaseMaterializer]:
     if not (isinstance(cls, type) and issubclass(cls, BaseMaterializer)):
         raise TypeError(f"{origin} is not a BaseMaterializer subclass")
-    if not cls.ASSOCIATED_TYPES or not all(isinstance(t, str) for t in cls.ASSOCIATED_TYPES):
-        raise TypeError(f"{origin} must name its types in ASSOCIATED_TYPES ('module.Class')")
+    types = cls.ASSOCIATED_TYPES
+    if not isinstance(types, tuple) or not types:
+        raise TypeError(f"{origin} must list its types in ASSOCIATED_TYPES, a non-empty tuple")
+    if not all(isinstance(t, (str, type)) for t in types):
+        raise TypeError(
+            f"{origin}: ASSOCIATED_TYPES holds types or 'module.Class' strings, not "
+            + ", ".join(sorted({type(t).__name__ for t in types if not isinstance(t, (str, type))}))
+        )
     return cls
 
 
+def checked(cls: Any) -> type[BaseMaterializer]:
+    return _check(cls, dotted(cls) if isinstance(cls, type) else repr(cls))
+
+
 def register_materializer(cls: type[BaseMaterializer]) -> type[BaseMaterializer]:
-    """Use `cls` for its ASSOCIATED_TYPES ahead of everything else (usable as a decorator)."""
-    _registered.insert(0, _check(cls, dotted(cls)))
+    """Use `cls` for its ASSOCIATED_TYPES ahead of everything else (usable as a decorator).
+
+    Defining a subclass already does this; registering again moves it to the front.
+    """
+    checked(cls)
+    if cls in _registered:
+        _registered.remove(cls)
+    _registered.insert(0, cls)
     return cls
 
 
@@ -60,7 +82,7 @@ def enable_pickle(enabled: bool = True) -> None:
 
 
 def pickle_allowed() -> bool:
-    return _pickle["enabled"] or os.environ.get(PICKLE_ENV, "") not in ("", "0", "false")
+    return _pickle["enabled"] or flag(PICKLE_ENV, default=False)
 
 
 @lru_cache(maxsize=1)
@@ -84,11 +106,11 @@ def candidates() -> list[type[BaseMaterializer]]:
 
 
 def choose(data: Any) -> type[BaseMaterializer]:
-    options = candidates()
+    options = [(m, associated_names(m)) for m in candidates()]
     for cls in type(data).__mro__:
         name = type_name(cls)
-        for materializer in options:
-            if name in materializer.ASSOCIATED_TYPES and materializer.can_save(data):
+        for materializer, names in options:
+            if name in names and materializer.can_save(data):
                 return materializer
     if pickle_allowed():
         return _check(import_object(PICKLE), PICKLE)
@@ -101,7 +123,8 @@ def choose(data: Any) -> type[BaseMaterializer]:
 
 
 def by_name(name: str) -> type[BaseMaterializer]:
-    """The materializer recorded for a version: only known ones, never an arbitrary path."""
+    """The materializer recorded for a version: a known one, or, as ZenML does, the class at
+    its recorded import path, provided that is a materializer."""
     if name == PICKLE:
         if not pickle_allowed():
             raise UnsupportedTypeError(
@@ -112,8 +135,29 @@ def by_name(name: str) -> type[BaseMaterializer]:
     for materializer in candidates():
         if dotted(materializer) == name:
             return materializer
-    raise UnsupportedTypeError(
-        f"the materializer {name} that saved this artifact is not available here",
-        fix="install the package that provides it, or register it with "
-        "holdall.materializers.register_materializer(...)",
-    )
+    return _import_recorded(name)
+
+
+def _import_recorded(name: str) -> type[BaseMaterializer]:
+    module = name.partition(":")[0]
+    if module == "__main__":
+        raise UnsupportedTypeError(
+            f"the materializer {name} that saved this artifact was defined in a script, "
+            "and this process runs another one",
+            fix="move the materializer into a module that both import",
+        )
+    try:
+        found = import_object(name)
+    except Exception as exc:  # whatever the recorded module does when it fails to import
+        raise UnsupportedTypeError(
+            f"the materializer {name} that saved this artifact cannot be imported here "
+            f"({type(exc).__name__}: {exc})",
+            fix="install the package that provides it, or register it with "
+            "holdall.materializers.register_materializer(...)",
+        ) from None
+    if not (isinstance(found, type) and issubclass(found, BaseMaterializer)):
+        raise UnsupportedTypeError(
+            f"the materializer recorded for this artifact, {name}, is not a materializer class",
+            fix="the version's record was changed; it cannot be loaded with it",
+        )
+    return found
