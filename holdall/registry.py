@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from holdall import __version__
 from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
@@ -52,6 +52,20 @@ class IntegrationInfo:
         if self.distribution == "holdall":
             return "pip install --force-reinstall holdall"
         return self.install_command
+
+
+def _import_from(integration: IntegrationInfo, what: str, dotted: str) -> Any:
+    """Import a plugin's object; whatever goes wrong is said in the plugin's name."""
+    try:
+        return import_object(dotted)
+    except ImportError as exc:
+        raise missing_requirement(integration, dotted, exc) from None
+    except Exception as exc:  # any failure of third-party code is that plugin's problem
+        raise FlavorError(
+            f"integration '{integration.name}': {what} ({dotted}) failed to load: "
+            f"{type(exc).__name__}: {exc}",
+            fix=integration.repair_command,
+        ) from exc
 
 
 def missing_requirement(integration: IntegrationInfo, what: str, exc: ImportError) -> FlavorError:
@@ -259,16 +273,7 @@ class Registry:
                 fix=integration.fix or f"pip install --force-reinstall {integration.distribution}",
             )
         dotted = integration.declaration.artifact_stores[name]
-        try:
-            flavor = import_object(dotted)
-        except ImportError as exc:
-            raise missing_requirement(integration, dotted, exc) from None
-        except Exception as exc:
-            raise FlavorError(
-                f"integration '{integration.name}': flavor '{name}' ({dotted}) failed to load: "
-                f"{type(exc).__name__}: {exc}",
-                fix=integration.repair_command,
-            ) from exc
+        flavor = _import_from(integration, f"flavor '{name}'", dotted)
         problem = self._flavor_problem(name, flavor)
         if problem:
             raise FlavorError(
@@ -285,16 +290,7 @@ class Registry:
 
         integration = self._owner(flavor)
         dotted = self.flavor(flavor).implementation
-        try:
-            store_class = import_object(dotted)
-        except ImportError as exc:
-            raise missing_requirement(integration, dotted, exc) from None
-        except Exception as exc:
-            raise FlavorError(
-                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
-                f"failed to load: {type(exc).__name__}: {exc}",
-                fix=integration.repair_command,
-            ) from exc
+        store_class = _import_from(integration, f"the store of flavor '{flavor}'", dotted)
         if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
             raise FlavorError(
                 f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "

@@ -162,6 +162,9 @@ def test_every_command_has_help(cli) -> None:
         ["stack", "copy"],
         ["stack", "update"],
         ["stack", "delete"],
+        ["db"],
+        ["db", "status"],
+        ["db", "upgrade"],
     ):
         result = cli(*command, "--help")
         assert result.code == 0 and "Usage: holdall" in result.out, command
