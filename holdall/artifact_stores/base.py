@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from holdall.artifact_stores.config import ArtifactStoreConfig
 from holdall.artifact_stores.paths import StoreRoot
+from holdall.artifact_stores.staged import StagedFile, is_write_mode, text_writer
 
 if TYPE_CHECKING:
     from holdall.registry import IntegrationInfo
@@ -99,9 +101,25 @@ class BaseArtifactStore(ABC):
     # -- the file API ---------------------------------------------------------------------
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> IO[Any]:
+        """As the built-in open; a file opened to write ('w', 'x') appears when it is closed,
+        whole, and an exception inside its `with` block leaves nothing behind."""
+        if is_write_mode(mode):
+            binary = self.open_staged(self.resolve(path), exclusive=mode.startswith("x"))
+            return binary if "b" in mode else text_writer(binary, **kwargs)
         if "b" not in mode:
             kwargs.setdefault("encoding", "utf-8")
         return self.filesystem.open(self.resolve(path), mode, **kwargs)  # type: ignore[no-any-return]
+
+    def open_staged(self, target: str, exclusive: bool) -> StagedFile:
+        """A file that goes up to `target` when closed (object stores: spooled to local disk,
+        then uploaded as a whole)."""
+        filesystem = self.filesystem  # reach the store before spooling anything
+        if exclusive and filesystem.exists(target):
+            raise FileExistsError(self.uri(target))
+        return StagedFile(tempfile.gettempdir(), lambda staging: self.upload(staging, target))
+
+    def upload(self, local: str, target: str) -> None:
+        self.filesystem.put_file(local, target)
 
     def exists(self, path: str) -> bool:
         return bool(self.filesystem.exists(self.resolve(path)))

@@ -1,21 +1,32 @@
 """Checksums taken while data is written, and checked while it is read.
 
 A materializer sees the store through `RecordingStore` (on save) or `VerifyingStore` (on
-load): every file it writes is hashed on the way out, and every file it reads from start to
-end is checked on the way in, so the data is touched once. A file read out of order (parquet
-seeks) is checked with a second pass after the materializer is done.
+load). The files they hand out are whole binary files (seek, tell, truncate, readline,
+readinto, peek ...). Bytes written in order are hashed on the way out, and bytes read in
+order are checked on the way in, so the data is touched once. A file whose bytes were not
+written in order (a zip patching its headers) is hashed from what was stored, before the
+version commits; one read out of order (parquet) is checked in a second pass.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifacts.checksum import BLOCK, BlockHasher, FileDigests
+from holdall.artifact_stores.staged import is_write_mode, text_writer
+from holdall.artifacts.checksum import (
+    BLOCK,
+    Blake3Hasher,
+    FileDigests,
+    Hasher,
+    UnknownChecksumError,
+    hasher_for,
+)
 from holdall.errors import HoldallError
 
 
@@ -28,82 +39,164 @@ def encode_files(files: FileDigests) -> str:
 
 
 def decode_files(text: str) -> FileDigests:
-    return {path: (int(size), str(sha)) for path, (size, sha) in json.loads(text).items()}
+    return {path: (int(size), str(digest)) for path, (size, digest) in json.loads(text).items()}
 
 
-def hash_file(store: BaseArtifactStore, path: str) -> tuple[int, str]:
-    hasher = BlockHasher()
+def hash_file(store: BaseArtifactStore, path: str, hasher: Hasher) -> tuple[int, str]:
     with store.open(path, "rb") as handle:
         while chunk := handle.read(BLOCK):
             hasher.update(chunk)
-    return hasher.size, hasher.hexdigest()
+    return hasher.size, hasher.checksum()
 
 
-class _Wrapper:
-    """Passes everything it does not define to the file it wraps."""
+def _view(data: Any) -> memoryview:
+    return memoryview(data).cast("B")
 
-    def __init__(self, handle: Any) -> None:
+
+class _HashingWriter(io.BufferedIOBase):
+    """Hashes what is written while every write appends at the end; after an overwrite or a
+    truncation it says at close that the stored file must be hashed instead."""
+
+    def __init__(self, handle: Any, on_close: Callable[[Hasher | None], None]) -> None:
+        super().__init__()
         self._handle = handle
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
-
-
-class _HashingWriter(_Wrapper):
-    def __init__(self, handle: Any, on_close: Callable[[BlockHasher], None]) -> None:
-        super().__init__(handle)
-        self._hasher = BlockHasher()
+        self._hasher: Hasher | None = Blake3Hasher()
         self._on_close = on_close
+        self._position = 0
+        self._end = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._handle.seekable())
 
     def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        # Read-only data cannot change under us: its hashing may go on after write returns,
-        # beside the writes and the fsync that follow. Writable buffers are hashed before
-        # we hand them back, since the caller may refill them.
-        self._hasher.update(
-            view, alongside=lambda: self._handle.write(view), wait=not view.readonly
-        )
+        view = _view(data)
+        if self._hasher is not None and self._position != self._end:
+            self._hasher = None  # a write that is not an append: hash what was stored
+        if self._hasher is None:
+            self._handle.write(view)
+        else:
+            # Read-only data cannot change under us: its hashing may go on after write
+            # returns, beside the writes and the fsync that follow. Writable buffers are
+            # hashed before we hand them back, since the caller may refill them.
+            self._hasher.update(
+                view, alongside=lambda: self._handle.write(view), wait=not view.readonly
+            )
+        self._position += view.nbytes
+        self._end = max(self._end, self._position)
         return view.nbytes
 
+    def writelines(self, lines: Iterable[Any]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._position = int(self._handle.seek(offset, whence))
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._position if size is None else size
+        if size < self._end:
+            self._hasher = None
+        self._end = int(self._handle.truncate(size))
+        return self._end
+
+    def flush(self) -> None:
+        if not self.closed and not self._handle.closed:
+            self._handle.flush()
+
+    @property
+    def name(self) -> Any:
+        return getattr(self._handle, "name", None)
+
     def close(self) -> None:
-        if not self._handle.closed:
+        if self.closed:
+            return
+        if self._hasher is not None:
+            self._hasher.wait()
+        super().close()  # flushes first
+        self._handle.close()
+        self._on_close(self._hasher)
+
+    def discard(self) -> None:
+        if self.closed:
+            return
+        if self._hasher is not None:
+            self._hasher.wait()
+        discard = getattr(self._handle, "discard", None)
+        if discard is not None:
+            discard()
+        else:
             self._handle.close()
-            self._on_close(self._hasher)
+        super().close()
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()  # the exception goes on, and nothing is published
 
 
-class _VerifyingReader(_Wrapper):
+class _VerifyingReader(io.BufferedIOBase):
     """Hashes what is read, as long as it is read in order; says at close what it saw."""
 
-    def __init__(self, handle: Any, size: int, on_close: Callable[[tuple[int, str] | None], None]):
-        super().__init__(handle)
-        self._hasher = BlockHasher()
+    def __init__(
+        self,
+        handle: Any,
+        expected: tuple[int, str],
+        on_close: Callable[[tuple[int, str] | None], None],
+    ) -> None:
+        super().__init__()
+        self._handle = handle
+        self._hasher = hasher_for(expected[1])
         self._position = 0
         self._sequential = True
-        self._size = size
+        self._size = expected[0]
         self._on_close = on_close
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._handle.seekable())
 
     def _seen(self, data: Any) -> None:
         if self._sequential:
             self._hasher.update(data)
         self._position += len(data)
 
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self._handle.read(size)
+    def read(self, size: int | None = -1) -> bytes:
+        data: bytes = self._handle.read(-1 if size is None else size)
         self._seen(data)
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        read1 = getattr(self._handle, "read1", None)
+        data: bytes = read1(size) if read1 else self._handle.read(size)
+        self._seen(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data: bytes = self._handle.readline(-1 if size is None else size)
+        self._seen(data)
+        return data
+
+    def peek(self, size: int = 0) -> bytes:
+        peek = getattr(self._handle, "peek", None)
+        if peek is not None:
+            return bytes(peek(size))
+        data: bytes = self._handle.read(max(size, 1))
+        self._handle.seek(-len(data), io.SEEK_CUR)
         return data
 
     def readinto(self, buffer: Any) -> int:
         """Fill `buffer` a block at a time, each block hashing while the next one is read."""
-        view = memoryview(buffer).cast("B")
+        view = _view(buffer)
         total = 0
         try:
             while total < view.nbytes:
@@ -118,7 +211,10 @@ class _VerifyingReader(_Wrapper):
         self._position += total
         return total
 
-    def seek(self, offset: int, whence: int = 0) -> int:
+    def readinto1(self, buffer: Any) -> int:
+        return self.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         target = int(self._handle.seek(offset, whence))
         if target != self._position:
             self._sequential = False
@@ -128,12 +224,17 @@ class _VerifyingReader(_Wrapper):
     def tell(self) -> int:
         return self._position
 
+    @property
+    def name(self) -> Any:
+        return getattr(self._handle, "name", None)
+
     def close(self) -> None:
-        if self._handle.closed:
+        if self.closed:
             return
         self._handle.close()
+        super().close()
         whole = self._sequential and self._position == self._size
-        self._on_close((self._hasher.size, self._hasher.hexdigest()) if whole else None)
+        self._on_close((self._hasher.size, self._hasher.checksum()) if whole else None)
 
 
 @dataclass
@@ -153,30 +254,32 @@ class _StoreView:
 class RecordingStore(_StoreView):
     def __init__(self, store: BaseArtifactStore, root: str) -> None:
         super().__init__(store, root)
-        self.hashers: dict[str, BlockHasher] = {}
+        self.hashers: dict[str, Hasher | None] = {}
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
-        handle = self.store.open(path, mode, **kwargs)
-        if "b" not in mode or not any(flag in mode for flag in "wax"):
-            return handle  # text writes are hashed by the read-back pass in `digests`
+        if not is_write_mode(mode):
+            return self.store.open(path, mode, **kwargs)
+        binary_mode = mode.replace("t", "").replace("b", "") + "b"
         relative = self.relative(path)
 
-        def record(hasher: BlockHasher) -> None:
+        def record(hasher: Hasher | None) -> None:
             self.hashers[relative] = hasher
 
-        return _HashingWriter(handle, record)
+        writer = _HashingWriter(self.store.open(path, binary_mode), record)
+        return writer if "b" in mode else text_writer(writer, **kwargs)
 
     def digests(self) -> FileDigests:
-        """Every file under the version's directory, hashed on write or read back now."""
+        """Every file under the version's directory: hashed as it was written, or, where that
+        could not be done, from what was stored."""
         found: FileDigests = {}
         for directory, _dirs, names in self.store.walk(self.root):
             for name in names:
                 relative = self.relative(f"{directory}/{name}")
                 hasher = self.hashers.get(relative)
                 found[relative] = (
-                    (hasher.size, hasher.hexdigest())
-                    if hasher
-                    else hash_file(self.store, f"{directory}/{name}")
+                    (hasher.size, hasher.checksum())
+                    if hasher is not None
+                    else hash_file(self.store, f"{directory}/{name}", Blake3Hasher())
                 )
         return found
 
@@ -188,37 +291,58 @@ class VerifyingStore(_StoreView):
         self.verified: set[str] = set()
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
-        handle = self.store.open(path, mode, **kwargs)
         relative = self.relative(path)
-        if mode != "rb" or relative not in self.expected:
-            return handle
+        if mode.replace("t", "").replace("b", "") != "r" or relative not in self.expected:
+            return self.store.open(path, mode, **kwargs)
 
         def check(seen: tuple[int, str] | None) -> None:
             if seen is not None:
                 self._compare(relative, seen)
                 self.verified.add(relative)
 
-        return _VerifyingReader(handle, self.expected[relative][0], check)
+        try:
+            hasher_for(self.expected[relative][1])
+        except UnknownChecksumError as exc:
+            raise self._unverifiable(relative, exc) from None
+        reader = _VerifyingReader(self.store.open(path, "rb"), self.expected[relative], check)
+        if "b" in mode:
+            return reader
+        return io.TextIOWrapper(
+            reader,
+            encoding=kwargs.get("encoding") or "utf-8",
+            errors=kwargs.get("errors"),
+            newline=kwargs.get("newline"),
+        )
 
     def verify_rest(self) -> None:
         """Check every file that was not read start to end through `open`."""
         for relative in sorted(set(self.expected) - self.verified):
             path = f"{self.root}/{relative}"
             try:
-                actual = hash_file(self.store, path)
-            except FileNotFoundError:
+                actual = hash_file(self.store, path, hasher_for(self.expected[relative][1]))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise CorruptArtifactError(
-                    f"artifact data is missing: {self.store.uri(self.store.resolve(path))}",
+                    f"artifact data is missing: {self._uri(relative)} is not a file any more",
                     fix="the files were removed from the store; this version cannot be loaded",
                 ) from None
+            except UnknownChecksumError as exc:
+                raise self._unverifiable(relative, exc) from None
             self._compare(relative, actual)
             self.verified.add(relative)
 
+    def _unverifiable(self, relative: str, exc: Exception) -> CorruptArtifactError:
+        return CorruptArtifactError(
+            f"cannot verify {self._uri(relative)}: {exc}",
+            fix="upgrade holdall: pip install --upgrade holdall",
+        )
+
+    def _uri(self, relative: str) -> str:
+        return self.store.uri(self.store.resolve(f"{self.root}/{relative}"))
+
     def _compare(self, relative: str, actual: tuple[int, str]) -> None:
         if actual != self.expected[relative]:
-            uri = self.store.uri(self.store.resolve(f"{self.root}/{relative}"))
             raise CorruptArtifactError(
-                f"checksum mismatch: {uri} is not what was saved "
+                f"checksum mismatch: {self._uri(relative)} is not what was saved "
                 f"(size {actual[0]}, expected {self.expected[relative][0]})",
                 fix="the stored data was changed or damaged; save the artifact again",
             )

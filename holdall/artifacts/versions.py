@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifacts.checksum import manifest_digest
+from holdall.artifacts.checksum import manifest_checksum
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
     RecordingStore,
@@ -155,7 +155,7 @@ def save_value(
         committed.data_type = dotted(type(value))
         committed.files = encode_files(files)
         committed.size = sum(size for size, _ in files.values())
-        committed.sha256 = manifest_digest(files)
+        committed.checksum = manifest_checksum(files)
         committed.committed = _now()
         return committed
 

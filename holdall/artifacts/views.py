@@ -22,7 +22,7 @@ class ArtifactVersion:
     materializer: str
     data_type: str
     size: int
-    sha256: str
+    checksum: str  # "blake3:<hex>" ("sha256:<hex>" for versions of holdall 0.1.0)
     created: datetime
     artifact_store_id: str
     producer_step_run_id: str | None
@@ -39,7 +39,7 @@ class ArtifactVersion:
             materializer=row.materializer,
             data_type=row.data_type,
             size=row.size,
-            sha256=row.sha256,
+            checksum=row.checksum,
             created=row.committed or row.created,
             artifact_store_id=row.artifact_store_id,
             producer_step_run_id=row.producer_step_run_id,

@@ -66,7 +66,7 @@ def describe(spec: str, output: str) -> None:
     record = {
         **version_record(version),
         "materializer": version.materializer,
-        "sha256": version.sha256,
+        "checksum": version.checksum,
         "producer_step": producer.name if producer else None,
         "pipeline_run": producer.run.name if producer else None,
     }

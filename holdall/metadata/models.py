@@ -119,8 +119,9 @@ class ArtifactVersionRow(Base):
     materializer: Mapped[str] = mapped_column(String(255), default="")
     data_type: Mapped[str] = mapped_column(String(255), default="")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
-    files: Mapped[str] = mapped_column(Text, default="{}")  # JSON {relative path: [size, sha256]}
+    # "blake3:<hex>" over the files' paths, sizes and checksums (see artifacts/checksum.py)
+    checksum: Mapped[str] = mapped_column(String(100), default="")
+    files: Mapped[str] = mapped_column(Text, default="{}")  # JSON {path: [size, "blake3:<hex>"]}
     producer_step_run_id: Mapped[str | None] = mapped_column(ForeignKey("step_runs.id"))
     pipeline_run_id: Mapped[str | None] = mapped_column(ForeignKey("pipeline_runs.id"))
     reserved_by: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc

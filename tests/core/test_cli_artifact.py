@@ -32,7 +32,7 @@ def test_artifact_list_and_versions(cli, run_name: str) -> None:
 def test_artifact_describe(cli, run_name: str) -> None:
     latest = json.loads(cli("artifact", "describe", "my_model", "-o", "json").out)
     assert latest["version"] == 2 and latest["pipeline_run"] == run_name
-    assert latest["producer_step"] == "training_step" and len(latest["sha256"]) == 64
+    assert latest["producer_step"] == "training_step" and latest["checksum"].startswith("blake3:")
     first = json.loads(cli("artifact", "describe", "my_model:1", "-o", "json").out)
     assert first["version"] == 1
 

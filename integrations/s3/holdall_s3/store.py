@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
@@ -56,51 +54,6 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
     return kwargs
 
 
-class _UploadOnClose:
-    """A binary file that spools to local disk and goes up as one parallel multipart upload
-    when closed: S3 gets the object whole or not at all, and its parts travel at once."""
-
-    def __init__(self, store: S3ArtifactStore, path: str) -> None:
-        self._store = store
-        self._path = path
-        # closed in close() or discard(), whichever ends the write
-        self._spool = tempfile.NamedTemporaryFile(prefix="holdall-upload-", delete=False)  # noqa: SIM115
-        self.closed = False
-
-    def write(self, data: Any) -> int:
-        return self._spool.write(data)
-
-    def flush(self) -> None:
-        self._spool.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._spool.close()
-        try:
-            self._store.upload(self._spool.name, self._path)
-        finally:
-            os.unlink(self._spool.name)
-
-    def discard(self) -> None:
-        self.closed = True
-        self._spool.close()
-        os.unlink(self._spool.name)
-
-    def __enter__(self) -> _UploadOnClose:
-        return self
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.discard()  # a failed write leaves nothing behind in the bucket
-
-
 class S3ArtifactStore(BaseArtifactStore):
     config: S3Config
 
@@ -109,16 +62,8 @@ class S3ArtifactStore(BaseArtifactStore):
 
         return s3fs.S3FileSystem(**filesystem_kwargs(self.config))
 
-    def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
-        if mode in ("wb", "xb"):
-            target = self.resolve(path)
-            self.filesystem  # noqa: B018 - check the bucket before spooling anything
-            if mode == "xb" and self.filesystem.exists(target):
-                raise FileExistsError(self.uri(target))
-            return _UploadOnClose(self, target)
-        return super().open(path, mode, **kwargs)
-
     def upload(self, local: str, target: str) -> None:
+        # One parallel multipart upload: the object appears whole, its parts sent at once.
         self.filesystem.put_file(
             local,
             target,
