@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from holdall import Client
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.materializers import BaseMaterializer, registry
 
 
 class Settings(pydantic.BaseModel):
@@ -75,3 +77,48 @@ def test_a_path_to_a_file_and_to_a_directory(client: Client, tmp_path: Path) -> 
     loaded_tree = client.load_artifact("a-tree")
     assert (loaded_tree / "a.txt").read_text() == "a"
     assert (loaded_tree / "sub" / "b.txt").read_text() == "b"
+
+
+class Bundle(dict):  # type: ignore[type-arg]
+    """Named arrays, kept as one zip file (as np.savez, torch.save and joblib write them)."""
+
+
+class ZipMaterializer(BaseMaterializer):
+    # Registered for this test only, not built in: a zip writer seeks back to patch headers.
+    SKIP_REGISTRATION = True
+    ASSOCIATED_TYPES = (Bundle,)
+
+    def save(self, data: Bundle) -> None:
+        with self.artifact_store.open(self.path("bundle.npz"), "wb") as handle:
+            numpy.savez(handle, **data)
+        with (
+            self.artifact_store.open(self.path("notes.zip"), "wb") as handle,
+            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for name in data:
+                archive.writestr(f"{name}.txt", f"array {name}")
+
+    def load(self, data_type: type) -> Bundle:
+        with (
+            self.artifact_store.open(self.path("notes.zip"), "rb") as handle,
+            zipfile.ZipFile(handle) as archive,
+        ):
+            assert sorted(archive.namelist()) == sorted(f"{n}.txt" for n in ("a", "b"))
+        with (
+            self.artifact_store.open(self.path("bundle.npz"), "rb") as handle,
+            numpy.load(handle) as loaded,
+        ):
+            return Bundle({name: loaded[name] for name in loaded.files})
+
+
+def test_a_zip_written_through_the_store_loads_back(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_registered", [ZipMaterializer])
+    value = Bundle(a=numpy.arange(100_000), b=numpy.ones((50, 50)))
+    version = client.save_artifact(value, "bundle")
+    assert version.materializer.endswith("ZipMaterializer")
+    for loaded in (client.load_artifact("bundle"), version.load()):
+        assert sorted(loaded) == ["a", "b"]
+        numpy.testing.assert_array_equal(loaded["a"], value["a"])
+        numpy.testing.assert_array_equal(loaded["b"], value["b"])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import tracemalloc
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,3 +259,59 @@ def test_no_path_leaves_the_root(store: BaseArtifactStore) -> None:
                 call()
     assert store.exists("inside.txt")
     assert not store.exists("copied.txt") and not store.exists("moved.txt")
+
+
+class Halfway(Exception):
+    pass
+
+
+@pytest.mark.parametrize("mode", ["wb", "w", "xb", "x"])
+def test_an_exception_inside_a_write_leaves_nothing(store: BaseArtifactStore, mode: str) -> None:
+    spools = set(Path(tempfile.gettempdir()).glob(".holdall-staged-*"))
+    data: Any = b"partial data " * 1000 if "b" in mode else "partial text " * 1000
+    with pytest.raises(Halfway), store.open("failed/file", mode) as handle:
+        handle.write(data)
+        handle.flush()
+        raise Halfway
+    assert not store.exists("failed/file")
+    assert store.glob("failed/*") == [] and store.glob("failed/.*") == []
+    assert set(Path(tempfile.gettempdir()).glob(".holdall-staged-*")) <= spools
+    with store.open("failed/file", mode) as handle:  # and the name is free to write
+        handle.write(data[:10])
+    assert store.size("failed/file") == 10
+
+
+def test_a_write_appears_only_when_closed(store: BaseArtifactStore) -> None:
+    handle = store.open("late/file.bin", "wb")
+    handle.write(b"x" * 4096)
+    handle.flush()
+    assert not store.exists("late/file.bin")
+    handle.close()
+    assert store.size("late/file.bin") == 4096
+
+
+def test_a_file_opened_to_write_is_a_whole_binary_file(store: BaseArtifactStore) -> None:
+    with store.open("whole/file.bin", "wb") as handle:
+        assert handle.writable() and handle.seekable()
+        handle.writelines([b"header--", b"body" * 10])
+        assert handle.tell() == 48
+        handle.seek(0)
+        handle.write(b"HEADER")
+        handle.seek(0, 2)
+        handle.write(b"tail-to-cut")
+        handle.truncate(handle.tell() - 4)
+    with store.open("whole/file.bin", "rb") as reader:
+        assert reader.readline() == b"HEADER--" + b"body" * 10 + b"tail-to"
+    with pytest.raises(FileExistsError):
+        store.open("whole/file.bin", "xb")
+
+
+def test_a_file_opened_to_read_is_a_whole_binary_file(store: BaseArtifactStore) -> None:
+    with store.open("lines.txt", "wb") as handle:
+        handle.write(b"one\ntwo\nthree\n")
+    with store.open("lines.txt", "rb") as reader:
+        assert reader.readline() == b"one\n"
+        buffer = bytearray(4)
+        assert reader.readinto(buffer) == 4 and bytes(buffer) == b"two\n"
+        assert reader.seek(0) == 0 and reader.read(3) == b"one"
+        assert list(reader) == [b"\n", b"two\n", b"three\n"]
