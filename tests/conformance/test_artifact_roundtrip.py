@@ -79,7 +79,7 @@ def test_a_path_to_a_file_and_to_a_directory(client: Client, tmp_path: Path) -> 
     assert (loaded_tree / "sub" / "b.txt").read_text() == "b"
 
 
-class Bundle(dict):  # type: ignore[type-arg]
+class Bundle(dict):
     """Named arrays, kept as one zip file (as np.savez, torch.save and joblib write them)."""
 
 

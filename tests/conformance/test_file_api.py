@@ -309,6 +309,7 @@ def test_a_file_opened_to_write_is_a_whole_binary_file(store: BaseArtifactStore)
 def test_a_file_opened_to_read_is_a_whole_binary_file(store: BaseArtifactStore) -> None:
     with store.open("lines.txt", "wb") as handle:
         handle.write(b"one\ntwo\nthree\n")
+    reader: Any
     with store.open("lines.txt", "rb") as reader:
         assert reader.readline() == b"one\n"
         buffer = bytearray(4)
