@@ -314,16 +314,39 @@ class VerifyingStore(_StoreView):
             newline=kwargs.get("newline"),
         )
 
+    def exists(self, path: str) -> bool:
+        """Answered from the version's manifest: what was added to its folder later is not
+        part of it."""
+        relative = self.relative(path)
+        return relative in self.expected or any(
+            name.startswith(relative.rstrip("/") + "/") for name in self.expected
+        )
+
+    def verified_in_memory(self) -> _VerifiedInMemory:
+        """Every file read once, verified, and kept in memory: for code that runs what it
+        reads, which must see the very bytes that were checked."""
+        contents: dict[str, bytes] = {}
+        for relative in sorted(self.expected):
+            with self.open(f"{self.root}/{relative}", "rb") as handle:
+                contents[relative] = handle.read()  # checked as it is read, at close
+        self.verify_rest()  # a file that was not what its size said is named here
+        return _VerifiedInMemory(self.store, self.root, contents)
+
     def verify_rest(self) -> None:
         """Check every file that was not read start to end through `open`."""
         for relative in sorted(set(self.expected) - self.verified):
             path = f"{self.root}/{relative}"
             try:
                 actual = hash_file(self.store, path, hasher_for(self.expected[relative][1]))
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            except FileNotFoundError:
                 raise CorruptArtifactError(
-                    f"artifact data is missing: {self._uri(relative)} is not a file any more",
+                    f"artifact data is missing: {self._uri(relative)}",
                     fix="the files were removed from the store; this version cannot be loaded",
+                ) from None
+            except (IsADirectoryError, NotADirectoryError):
+                raise CorruptArtifactError(
+                    f"artifact data is damaged: {self._uri(relative)} is no longer a file",
+                    fix="the store was changed by hand; this version cannot be loaded",
                 ) from None
             except UnknownChecksumError as exc:
                 raise self._unverifiable(relative, exc) from None
@@ -346,3 +369,21 @@ class VerifyingStore(_StoreView):
                 f"(size {actual[0]}, expected {self.expected[relative][0]})",
                 fix="the stored data was changed or damaged; save the artifact again",
             )
+
+
+class _VerifiedInMemory(_StoreView):
+    """Files that were verified, served from memory; nothing else can be opened."""
+
+    def __init__(self, store: BaseArtifactStore, root: str, contents: dict[str, bytes]) -> None:
+        super().__init__(store, root)
+        self.contents = contents
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        relative = self.relative(path)
+        if mode.replace("t", "").replace("b", "") != "r" or relative not in self.contents:
+            raise PermissionError(f"{path}: only the verified files of this version can be read")
+        binary = io.BytesIO(self.contents[relative])
+        return binary if "b" in mode else io.TextIOWrapper(binary, encoding="utf-8")
+
+    def exists(self, path: str) -> bool:
+        return self.relative(path) in self.contents

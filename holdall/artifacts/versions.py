@@ -8,6 +8,7 @@ reserved row that `holdall artifact gc` cleans up.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,8 +27,7 @@ from holdall.artifacts.integrity import (
     encode_files,
 )
 from holdall.errors import AlreadyExistsError, HoldallError
-from holdall.integration import import_object
-from holdall.materializers.base import BaseMaterializer
+from holdall.materializers.base import BaseMaterializer, UnresolvedType
 from holdall.materializers.registry import by_name, checked, choose, dotted
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactRow, ArtifactVersionRow
@@ -136,6 +136,7 @@ def save_value(
 ) -> ArtifactVersionRow:
     check_name("artifact", name)
     materializer = checked(materializer) if materializer else choose(value)
+    materializer.check_savable(value)  # before anything is written
     store.filesystem  # noqa: B018 - reach the store (and say why not) before reserving
     row = reserve(database, name, store, producer, version)
     try:
@@ -174,26 +175,40 @@ def abandon(database: Database, store: BaseArtifactStore | None, version_id: str
             pass  # gc retries; the version is invisible either way
 
 
-def _data_type(name: str) -> type:
-    try:
-        loaded = import_object(name)
-    except (ImportError, AttributeError, ValueError):
-        return object
-    return loaded if isinstance(loaded, type) else object
+def resolve_data_type(recorded: str) -> type:
+    """The saved value's type, found among the modules already loaded: the database never
+    makes holdall import a module. Otherwise a stand-in that carries the recorded name."""
+    module_name, _, qualname = recorded.partition(":")
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split(".") if found is not None and qualname else ():
+        found = getattr(found, part, None)
+    if isinstance(found, type):
+        return found
+    return type("UnresolvedType", (UnresolvedType,), {"recorded": recorded})
 
 
 def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
     materializer = by_name(row.materializer)
     verifying = VerifyingStore(store, row.uri, decode_files(row.files))
     label = f"{row.artifact.name}:{row.version}"
+    # Code that runs what it reads (pickle) gets only bytes already verified, from memory.
+    source = verifying.verified_in_memory() if materializer.LOAD_RUNS_CODE else verifying
     try:
-        if materializer.LOAD_RUNS_CODE:
-            verifying.verify_rest()  # nothing runs before every byte is known good
-        value = materializer(row.uri, verifying).load(_data_type(row.data_type))
+        value = materializer(row.uri, source).load(resolve_data_type(row.data_type))
         verifying.verify_rest()
-    except FileNotFoundError:
-        raise CorruptArtifactError(
-            f"the data of {label} is missing from {row.uri}",
-            fix="the files were removed from the store; this version cannot be loaded",
-        ) from None
+    except CorruptArtifactError:
+        raise
+    except Exception as exc:
+        # A materializer that fails on damaged data must not hide the damage behind its own
+        # error (a JSONDecodeError, a bad .npy header): what it read is checked first.
+        try:
+            verifying.verify_rest()
+        except CorruptArtifactError as damage:
+            raise damage from None  # the damage is the story, not what it broke
+        if isinstance(exc, FileNotFoundError):
+            raise CorruptArtifactError(
+                f"the data of {label} is missing from {row.uri}",
+                fix="the files were removed from the store; this version cannot be loaded",
+            ) from None
+        raise
     return value

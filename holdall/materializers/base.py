@@ -9,6 +9,13 @@ def type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+class UnresolvedType:
+    """What `load` is given when the saved value's type is in no module loaded here: holdall
+    never imports a module a database names. `recorded` is its "module:QualName"."""
+
+    recorded: ClassVar[str] = ""
+
+
 class BaseMaterializer:
     """Writes one value under `self.uri` (a directory of its own) through `self.artifact_store`.
 
@@ -41,6 +48,11 @@ class BaseMaterializer:
     def can_save(cls, data: Any) -> bool:
         """Refine the type match by value (a dict that is not JSON-able, say)."""
         return True
+
+    @classmethod
+    def check_savable(cls, data: Any) -> None:
+        """Raise a HoldallError for a value this materializer takes but cannot store; called
+        before anything is written."""
 
     def path(self, name: str) -> str:
         return f"{self.uri}/{name}"

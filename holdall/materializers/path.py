@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from holdall.errors import HoldallError
 from holdall.materializers.base import BaseMaterializer
 
 CHUNK = 8 * 1024 * 1024
 FILES = "files"
 KIND = "kind"  # a marker file: "file" or "directory", and for a file its name
+
+
+def _entries(folder: Path) -> list[Path]:
+    found = []
+    for directory, dirs, names in os.walk(folder):
+        found += [Path(directory, name) for name in [*dirs, *names]]
+    return found
 
 
 def _copy(source: Any, target: Any) -> None:
@@ -26,6 +35,30 @@ class PathMaterializer(BaseMaterializer):
     @classmethod
     def can_save(cls, data: Any) -> bool:
         return bool(data.is_file() or data.is_dir())
+
+    @classmethod
+    def check_savable(cls, data: Any) -> None:
+        """Refuse, before anything is written, what could not come back as it was: names
+        that are not UTF-8 (store paths are text), and files that are no regular files
+        (reading a FIFO or a device would never end)."""
+        source = Path(data)
+        entries = [source] if source.is_file() else _entries(source)
+        for entry in entries:
+            try:
+                str(entry.relative_to(source.parent)).encode("utf-8")
+            except UnicodeEncodeError:
+                raise HoldallError(
+                    f"cannot save {source}: the name {entry.name!r} is not UTF-8, and a store "
+                    "keeps names as text",
+                    fix="rename the file to a UTF-8 name, or save an archive of the folder",
+                ) from None
+            mode = entry.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+                raise HoldallError(
+                    f"cannot save {source}: {entry} is not a regular file (a FIFO, socket or "
+                    "device)",
+                    fix="remove it from the folder, or save the files it should hold",
+                )
 
     def save(self, data: Any) -> None:
         source = Path(data)

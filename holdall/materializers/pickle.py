@@ -19,5 +19,6 @@ class PickleMaterializer(BaseMaterializer):
             pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load(self, data_type: type) -> Any:
+        # LOAD_RUNS_CODE: the store hands out bytes it has verified already, from memory.
         with self.artifact_store.open(self.path(self.FILE), "rb") as handle:
             return pickle.load(handle)

@@ -95,7 +95,7 @@ def test_corrupted_parquet_is_refused_though_it_is_read_out_of_order() -> None:
 def test_files_deleted_by_hand(cli) -> None:
     version = Client().save_artifact(b"gone soon", "ephemeral")
     _data_file(version).unlink()
-    with pytest.raises(CorruptArtifactError, match=f"missing from {version.uri}"):
+    with pytest.raises(CorruptArtifactError, match=f"missing: {version.uri}/data.bin"):
         version.load()
 
 

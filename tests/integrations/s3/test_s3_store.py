@@ -55,7 +55,7 @@ def test_a_pipeline_on_an_s3_stack_lands_at_the_documented_path(s3_server: S3Ser
     body = (
         s3_server.client()
         .get_object(
-            Bucket=bucket, Key="zenml-artifacts/s3_pipeline/make_numbers/numbers/1/data.json"
+            Bucket=bucket, Key="zenml-artifacts/s3_pipeline/make_numbers/numbers/1/value.json"
         )["Body"]
         .read()
     )
@@ -113,7 +113,7 @@ def test_a_versioned_bucket(s3_server: S3Server) -> None:
     assert [v.load() for v in client.list_artifact_versions("config")] == [{"a": 1}, {"a": 2}]
     store = client.active_stack.artifact_store
     store.rename("_saved/config/1", "_saved/moved/1")
-    assert store.exists("_saved/moved/1/data.json") and not store.exists("_saved/config/1")
+    assert store.exists("_saved/moved/1/value.json") and not store.exists("_saved/config/1")
 
 
 def test_a_missing_bucket_is_named_at_first_use(s3_server: S3Server) -> None:
