@@ -90,7 +90,7 @@ def test_tuple_annotations_give_several_outputs() -> None:
     assert Client().load_artifact("test_set") == [4]
 
 
-MADE: dict[str, object] = {}
+MADE: dict[str, dict[str, int]] = {}
 
 
 @step
