@@ -8,7 +8,9 @@ reserved row that `holdall artifact gc` cleans up.
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -35,7 +37,7 @@ from holdall.names import check_name
 from holdall.processes import process_tag
 
 RESERVED, COMMITTED, ABANDONED = "reserved", "committed", "abandoned"
-RESERVE_ATTEMPTS = 20
+RESERVE_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def _now() -> datetime:
 
 
 def _artifact(session: Session, name: str) -> ArtifactRow:
-    artifact = session.scalar(select(ArtifactRow).where(ArtifactRow.name == name))
+    # FOR UPDATE: PostgreSQL then queues the processes reserving versions of one name, where
+    # they would otherwise all take the same next number (SQLite's write lock does it there).
+    artifact = session.scalar(select(ArtifactRow).where(ArtifactRow.name == name).with_for_update())
     if artifact is None:
         artifact = ArtifactRow(name=name)
         session.add(artifact)
@@ -84,7 +88,9 @@ def reserve(
 ) -> ArtifactVersionRow:
     """A new version of `name` (the next number, or `version`), unique even among processes
     saving at once."""
-    for _ in range(RESERVE_ATTEMPTS):
+    deadline = time.monotonic() + RESERVE_TIMEOUT_S
+    pause = 0.005
+    while True:
         try:
             with database.session() as session:
                 artifact = _artifact(session, name)
@@ -108,8 +114,16 @@ def reserve(
                 session.add(row)
             return row
         except IntegrityError:
-            continue  # another process took that number (or created the artifact) first
-    raise RuntimeError(f"could not reserve a version of '{name}' after {RESERVE_ATTEMPTS} tries")
+            # Another process created the artifact, or took the number, first: again, after a
+            # pause that grows and differs between processes so that they stop colliding.
+            if time.monotonic() > deadline:
+                raise HoldallError(
+                    f"could not reserve a version of '{name}': other processes kept taking "
+                    f"the same numbers for {RESERVE_TIMEOUT_S} s",
+                    fix="save again; if this repeats, the database is overloaded",
+                ) from None
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.5)
 
 
 def _taken(session: Session, artifact: ArtifactRow, version: int) -> bool:

@@ -99,15 +99,31 @@ def test_files_deleted_by_hand(cli) -> None:
         version.load()
 
 
-def test_saving_the_same_name_at_once_gives_distinct_versions() -> None:
-    script = (
-        "import sys; from holdall import Client; Client().save_artifact(int(sys.argv[1]), 'shared')"
-    )
-    processes = [subprocess.Popen([sys.executable, "-c", script, str(i)]) for i in range(6)]
-    assert [p.wait(timeout=120) for p in processes] == [0] * 6
+CONTENDING_SAVES = """
+import sys
+from holdall import save_artifact
+worker = int(sys.argv[1])
+for i in range(25):
+    save_artifact({"worker": worker, "i": i}, "shared")
+"""
+
+
+def test_many_processes_saving_one_name_get_every_number_once(database_url: str) -> None:
+    """8 processes x 25 saves of one name, on SQLite and on PostgreSQL."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONTENDING_SAVES, str(worker)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in range(8)
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 8, errors
     versions = Client().list_artifact_versions("shared")
-    assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6]
-    assert sorted(v.load() for v in versions) == [0, 1, 2, 3, 4, 5]
+    assert [v.version for v in versions] == list(range(1, 201))
+    saved = sorted((v["worker"], v["i"]) for v in (version.load() for version in versions))
+    assert saved == [(w, i) for w in range(8) for i in range(25)]
 
 
 def kill_when_it_says(folder: Path, source: str, line: str) -> None:
