@@ -1,11 +1,13 @@
 """Artifacts on the local store, against raw file I/O of the same bytes in the same run.
 
-Targets (issue 3):
-- a 256 MiB bytes artifact and a 256 MiB numpy array, saved and loaded, at 0.8 of a raw
-  write and read of the same bytes or better (ratio = raw time / holdall time). A save is
-  durable before it is committed (fsync), so the raw write is fsync'd too;
-- 1,000 small artifacts saved and loaded: the cost of each, printed;
-- a two-step pipeline as a whole process, beside `python -c pass`;
+Targets (issue 8), medians, fsync on both sides (a save is durable before it commits):
+- a 256 MiB bytes artifact and a 256 MiB numpy array, saved and loaded, at 0.9 of a raw
+  write+fsync+read of the same bytes or better (ratio = raw time / holdall time), on tmpfs,
+  which measures what holdall itself costs. The same on disk is printed: writing blocks
+  never written before is slow on these VMs and swings from run to run, so both sides write
+  new files, in at least 7 alternated rounds;
+- 1,000 small artifacts: save at most 4 ms and load at most 1 ms each;
+- a two-step pipeline as a whole process, beside `python -c pass` (printed);
 - saving a 1 GiB Path artifact with peak memory under 200 MiB.
 """
 
@@ -65,7 +67,11 @@ def holdall_round_trip(client: Any, data: Any, name: str) -> float:
     return elapsed
 
 
-def large_artifacts(client: Any, folder: Path, runs: int) -> list[str]:
+RATIO_TARGET = 0.9
+SMALL_SAVE_MS, SMALL_LOAD_MS = 4.0, 1.0
+
+
+def large_artifacts(client: Any, folder: Path, runs: int, where: str) -> list[str]:
     lines = []
     payloads = {
         "bytes": os.urandom(256 * MiB),
@@ -80,10 +86,11 @@ def large_artifacts(client: Any, folder: Path, runs: int) -> list[str]:
             if not run % 2:
                 raw.append(raw_round_trip(folder, data))
         ratio = statistics.median(raw) / statistics.median(ours)
+        verdict = "ok" if ratio >= RATIO_TARGET else "UNDER"
         lines.append(
-            f"256 MiB {kind:5}  raw write+read {statistics.median(raw):6.3f}s   "
+            f"{where:5} 256 MiB {kind:5}  raw write+read {statistics.median(raw):6.3f}s   "
             f"save+load {statistics.median(ours):6.3f}s   ratio {ratio:4.2f} "
-            f"({'ok' if ratio >= 0.8 else 'UNDER'} target 0.8)"
+            + (f"({verdict} target {RATIO_TARGET})" if where == "tmpfs" else "(printed)")
         )
     return lines
 
@@ -92,9 +99,11 @@ def small_artifacts(client: Any, count: int) -> list[str]:
     save = timed(lambda: [client.save_artifact({"i": i}, f"small-{i % 10}") for i in range(count)])
     versions = [client.list_artifact_versions(f"small-{k}") for k in range(10)]
     load = timed(lambda: [v.load() for group in versions for v in group])
+    save_ms, load_ms = save / count * 1000, load / count * 1000
+    verdict = "ok" if save_ms <= SMALL_SAVE_MS and load_ms <= SMALL_LOAD_MS else "OVER"
     return [
-        f"{count} small artifacts: save {save / count * 1000:6.2f} ms each, "
-        f"load {load / count * 1000:6.2f} ms each"
+        f"{count} small artifacts: save {save_ms:6.2f} ms each, load {load_ms:6.2f} ms each "
+        f"({verdict} targets {SMALL_SAVE_MS} and {SMALL_LOAD_MS} ms)"
     ]
 
 
@@ -162,22 +171,33 @@ def path_memory(folder: Path, env: dict[str, str]) -> list[str]:
     return [f"1 GiB Path artifact saved with peak RSS {peak:6.1f} MiB ({verdict} target 200 MiB)"]
 
 
+def places() -> dict[str, str | None]:
+    """tmpfs (where there is one) and the disk the temp dir is on."""
+    found: dict[str, str | None] = {"disk": None}
+    if os.path.isdir("/dev/shm"):
+        found = {"tmpfs": "/dev/shm", **found}
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--small", type=int, default=1000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = Path(temporary)
-        os.environ["HOLDALL_CONFIG_DIR"] = str(folder / "config")
-        env = dict(os.environ)
-        from holdall import Client
+    lines: list[str] = []
+    for where, parent in places().items():
+        with tempfile.TemporaryDirectory(dir=parent) as temporary:
+            folder = Path(temporary)
+            os.environ["HOLDALL_CONFIG_DIR"] = str(folder / "config")
+            env = dict(os.environ)
+            from holdall import Client
 
-        client = Client()
-        lines = large_artifacts(client, folder, args.runs)
-        lines += small_artifacts(client, args.small)
-        lines += pipeline_process(folder, env, max(args.runs, 5))
-        lines += path_memory(folder, env)
+            client = Client()
+            lines += large_artifacts(client, folder, args.runs, where)
+            if where == "disk":
+                lines += small_artifacts(client, args.small)
+                lines += pipeline_process(folder, env, args.runs)
+                lines += path_memory(folder, env)
     print("\n".join(lines))
     return 0 if all("UNDER" not in line and "OVER" not in line for line in lines) else 1
 

@@ -25,10 +25,30 @@ def _damaged(path: Path, why: str) -> StateError:
     return StateError(f"{path} is damaged ({why})", fix=f"rm {path} && holdall stack set default")
 
 
+# The file as last parsed, keyed by what changes when it is replaced (saves read it often).
+_parsed: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+
 def read_client_config() -> dict[str, Any]:
+    path = config_file()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror}") from exc
+    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == key:
+        return dict(cached[1])
+    document = _parse(path)
+    _parsed[path] = (key, document)
+    return dict(document)
+
+
+def _parse(path: Path) -> dict[str, Any]:
     import yaml
 
-    path = config_file()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -114,7 +114,7 @@ class ArtifactsAPI:
             version=parse_version(version),
             materializer=materializer,
         )
-        return self.get_artifact_version(name, row.version)
+        return ArtifactVersion.of(row, client)
 
     def load_artifact(self, name_or_id: str, version: int | str | None = None) -> Any:
         """The value of a version (the latest unless `version` is given), as

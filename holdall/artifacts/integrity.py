@@ -19,6 +19,7 @@ from typing import Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.staged import is_write_mode, text_writer
+from holdall.artifacts.buffers import fillable_bytes
 from holdall.artifacts.checksum import (
     BLOCK,
     Blake3Hasher,
@@ -28,6 +29,9 @@ from holdall.artifacts.checksum import (
     hasher_for,
 )
 from holdall.errors import HoldallError
+
+# From this size up, a whole-file read fills its bytes in place while it hashes.
+FILL_IN_PLACE = 16 * 1024 * 1024
 
 
 class CorruptArtifactError(HoldallError):
@@ -171,9 +175,29 @@ class _VerifyingReader(io.BufferedIOBase):
         self._position += len(data)
 
     def read(self, size: int | None = -1) -> bytes:
+        whole = size is None or size < 0
+        remaining = self._size - self._position
+        if whole and self._sequential and remaining >= FILL_IN_PLACE:
+            filled = self._read_in_place(remaining)
+            if filled is not None:
+                return filled
         data: bytes = self._handle.read(-1 if size is None else size)
         self._seen(data)
         return data
+
+    def _read_in_place(self, remaining: int) -> bytes | None:
+        """The rest of the file in one bytes object, hashed block by block as it is read."""
+        fillable = fillable_bytes(remaining)
+        if fillable is None:
+            return None
+        data, view = fillable
+        count = self.readinto(view)
+        view.release()
+        if count < remaining:  # shorter than recorded: the checksum will say so
+            return data[:count]
+        beyond = self._handle.read()  # longer than recorded: the same
+        self._seen(beyond)
+        return data + beyond if beyond else data
 
     def read1(self, size: int = -1) -> bytes:
         read1 = getattr(self._handle, "read1", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
@@ -47,9 +47,13 @@ class LocalArtifactStore(BaseArtifactStore):
 
         return LocalFileSystem(auto_mkdir=True)
 
+    @cached_property
+    def _real_root(self) -> str:
+        return os.path.realpath(self._root.fs_root)
+
     def resolve(self, path: str) -> str:
         resolved = super().resolve(path)
-        real_root = os.path.realpath(self._root.fs_root)
+        real_root = self._real_root
         real = os.path.realpath(resolved)
         if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
             raise PathOutsideStoreError(

@@ -277,3 +277,24 @@ def test_a_model_whose_module_is_not_imported_is_named(tmp_path: Path) -> None:
 def test_a_missing_artifact_is_still_not_found() -> None:
     with pytest.raises(NotFoundError):
         load_artifact("never-saved")
+
+
+@pytest.mark.parametrize("change", ["none", "flip-last", "truncate", "append"])
+def test_a_large_bytes_value_is_read_once_and_verified(change: str) -> None:
+    value = os.urandom(20 * 1024 * 1024 + 123)  # above the size filled in place
+    version = save_artifact(value, "large")
+    path = _only_file(version, "data.bin")
+    if change == "flip-last":
+        content = bytearray(path.read_bytes())
+        content[-1] ^= 0x01
+        path.write_bytes(bytes(content))
+    elif change == "truncate":
+        path.write_bytes(value[:-5])
+    elif change == "append":
+        path.write_bytes(value + b"extra")
+    if change == "none":
+        loaded = load_artifact("large")
+        assert type(loaded) is bytes and loaded == value
+    else:
+        with pytest.raises(CorruptArtifactError, match=r"data\.bin is not what was saved"):
+            load_artifact("large")
