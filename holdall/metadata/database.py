@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,8 @@ from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
 
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
+# How long the process that made the schema keeps trying to switch it to WAL.
+WAL_SWITCH_S = 5
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -35,10 +40,33 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
         dbapi_connection.isolation_level = None
         # SQLite checks foreign keys only when asked, connection by connection.
         dbapi_connection.execute(f"PRAGMA foreign_keys = {'ON' if enforce_foreign_keys else 'OFF'}")
+        # In WAL mode (set when the schema is made or upgraded), FULL keeps every commit
+        # durable: the log is fsync'd at each commit.
+        dbapi_connection.execute("PRAGMA synchronous = FULL")
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def use_write_ahead_log(path: Path) -> None:
+    """WAL: a commit is one append and one fsync of the log (a save commits twice), and
+    readers never wait for a writer. Set once, by whoever made or upgraded the schema (never
+    on a database this holdall refused); it stays with the file.
+
+    The switch needs the database to itself for a moment, which SQLite does not wait for:
+    tried again between other processes' transactions, and left for a later upgrade if they
+    never pause (the rollback journal it keeps meanwhile is as safe, only slower)."""
+    deadline = time.monotonic() + WAL_SWITCH_S
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    return
+                time.sleep(0.01)
 
 
 def describe_database_error(url: str, exc: BaseException) -> StateError:
@@ -122,16 +150,25 @@ class Database:
     def upgrade(self) -> tuple[SchemaStatus, bool]:
         """`holdall db upgrade`: (the status before, whether anything changed)."""
         try:
-            return upgrade(self._locked_connection, self.shown_url, explicit=True)
-        except (SQLAlchemyError, ImportError) as exc:
+            before, changed = upgrade(self._locked_connection, self.shown_url, explicit=True)
+            self._after_upgrade(changed)
+        except (SQLAlchemyError, ImportError, sqlite3.Error) as exc:
             raise describe_database_error(self.url, exc) from exc
+        return before, changed
 
     def _connect(self) -> sessionmaker[Session]:
         try:
-            ensure_current(self.engine, self._locked_connection, self.shown_url)
-        except (SQLAlchemyError, ImportError) as exc:
+            self._after_upgrade(
+                ensure_current(self.engine, self._locked_connection, self.shown_url)
+            )
+        except (SQLAlchemyError, ImportError, sqlite3.Error) as exc:
             raise describe_database_error(self.url, exc) from exc
         return sessionmaker(self.engine, expire_on_commit=False)
+
+    def _after_upgrade(self, changed: bool) -> None:
+        path = _sqlite_file(self.url)
+        if changed and path is not None:
+            use_write_ahead_log(path)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

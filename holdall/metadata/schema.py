@@ -160,9 +160,10 @@ def upgrade(
 
 def ensure_current(
     engine: Engine, connect: Callable[[], AbstractContextManager[Connection]], where: str
-) -> None:
-    """The one look every process takes; an upgrade only when the revision is not HEAD."""
+) -> bool:
+    """The one look every process takes; an upgrade only when the revision is not HEAD.
+    Whether this process made or upgraded the schema."""
     with engine.connect() as connection:
         if _recorded_revision(connection) == HEAD:
-            return
-    upgrade(connect, where, explicit=False)
+            return False
+    return upgrade(connect, where, explicit=False)[1]
