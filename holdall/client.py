@@ -94,6 +94,13 @@ class Client(ArtifactsAPI):
             client = cls._shared[key] = super().__new__(cls)
         return client
 
+    @classmethod
+    def close_shared(cls) -> None:
+        """Close the shared clients' connections; the next `Client()` starts afresh."""
+        for client in cls._shared.values():
+            client._database.close()
+        cls._shared.clear()
+
     def __init__(self, database: str | None = None, registry: Registry | None = None) -> None:
         if hasattr(self, "_database"):
             return  # the shared client, already set up

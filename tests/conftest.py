@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from holdall.cli.main import run
+from holdall.client import Client
 from holdall.registry import get_registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,6 +36,8 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     get_registry.cache_clear()
     yield directory
     get_registry.cache_clear()
+    # Each test's database is its own: its connections go with it (PostgreSQL counts them).
+    Client.close_shared()
 
 
 @pytest.fixture

@@ -137,6 +137,11 @@ class Database:
         finally:
             engine.dispose()
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine, self._sessions = None, None
+
     def status(self) -> SchemaStatus:
         path = _sqlite_file(self.url)
         if path is not None and not path.exists():
