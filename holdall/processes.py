@@ -1,24 +1,80 @@
-"""Which process did a piece of work, so that a later process can tell if it is still alive."""
+"""Which process did a piece of work, so that a later process can tell if it is still alive.
+
+A tag is `host:pid:namespace:start:boot`. Containers sharing a hostname differ in their PID
+namespace, a reused PID in its start time, a rebooted machine in its boot id: a process is
+declared gone only when the tag's process certainly is. Tags of holdall 0.1.0 (`host:pid`)
+are judged by host and PID alone.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+from functools import lru_cache
+from pathlib import Path
+
+UNKNOWN = "-"
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except OSError:
+        return UNKNOWN
+
+
+@lru_cache(maxsize=1)
+def _pid_namespace() -> str:
+    try:
+        link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return UNKNOWN
+    return link.partition("[")[2].rstrip("]") or UNKNOWN
+
+
+@lru_cache(maxsize=1)
+def _boot_id() -> str:
+    return _read("/proc/sys/kernel/random/boot_id")
+
+
+def _start_time(pid: int) -> str:
+    """Clock ticks from boot to the process's start (field 22 of /proc/PID/stat)."""
+    stat = _read(f"/proc/{pid}/stat")
+    if stat == UNKNOWN:
+        return UNKNOWN
+    fields = stat.rpartition(")")[2].split()  # the command name may hold spaces
+    return fields[19] if len(fields) > 19 else UNKNOWN
 
 
 def process_tag() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_pid_namespace()}:{_start_time(pid)}:{_boot_id()}"
 
 
-def process_alive(tag: str) -> bool | None:
-    """True or False for a process on this machine; None when it ran elsewhere."""
-    host, _, pid = tag.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
+def _exists(pid: int) -> bool:
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def process_alive(tag: str) -> bool | None:
+    """True or False for a process this machine can judge; None when it cannot (another
+    host, or another PID namespace under the same hostname)."""
+    parts = tag.split(":")
+    if len(parts) not in (2, 5) or not parts[1].isdigit() or parts[0] != socket.gethostname():
+        return None
+    pid = int(parts[1])
+    if len(parts) == 2:  # a tag of holdall 0.1.0
+        return _exists(pid)
+    _, _, namespace, start, boot = parts
+    if UNKNOWN in (namespace, _pid_namespace()) or namespace != _pid_namespace():
+        return None
+    if boot != UNKNOWN and _boot_id() != UNKNOWN and boot != _boot_id():
+        return False  # the machine restarted since
+    if not _exists(pid):
+        return False
+    return start == UNKNOWN or _start_time(pid) == start  # else: its PID was reused

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from holdall.artifacts.versions import ABANDONED, RESERVED
+from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
 from holdall.processes import process_alive
@@ -38,10 +38,12 @@ def _age(created: datetime) -> timedelta:
 
 
 def _why_stale(process: str, since: datetime, grace: timedelta) -> str | None:
-    if process_alive(process) is False:
-        return f"its process ({process}) is gone"
-    if _age(since) > grace:
-        return f"started more than {grace} ago"
+    alive = process_alive(process)
+    if alive is False:
+        return f"its process ({process.split(':')[0]}:{process.split(':')[1]}) is gone"
+    if alive is None and _age(since) > grace:
+        # Only work this machine cannot judge goes by age; a live process is never collected.
+        return f"started more than {grace} ago on another machine or container"
     return None
 
 
@@ -95,13 +97,18 @@ def collect(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:
         data_found = store.exists(row.uri)
         if row.status == ABANDONED and not data_found:
             continue  # nothing left to do
+        if dry_run:
+            collected.append(
+                Collected(f"{row.artifact.name}:{row.version}", row.uri, reason, data_found)
+            )
+            continue
+        # Marked abandoned first, and only if still reserved: a save that commits meanwhile
+        # keeps its data, and one that tries after this finds its version gone.
+        if row.status == RESERVED and not mark_abandoned(client._db(), row.id):
+            continue
         collected.append(
             Collected(f"{row.artifact.name}:{row.version}", row.uri, reason, data_found)
         )
-        if dry_run:
-            continue
         if data_found:
             store.rmtree(row.uri)
-        with client._session() as session:
-            session.get_one(ArtifactVersionRow, row.id).status = ABANDONED
     return collected

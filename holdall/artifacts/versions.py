@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifacts.checksum import manifest_checksum
+from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
     RecordingStore,
@@ -160,33 +160,81 @@ def save_value(
         # still be hashing while the fsync runs.
         store.sync(row.uri)
         files = recording.digests()
-    except BaseException:
+        return _commit(database, row, materializer, type(value), files, name)
+    except Exception as exc:
+        # A failure anywhere, the commit included (a full disk under the database), leaves
+        # no version and, as far as it can, no data. If gc had already taken the version,
+        # that is what made the save fail (its files vanished): say so.
+        if not abandon(database, store, row.id) and not isinstance(exc, CollectedError):
+            raise CollectedError(name, row.version) from None
+        raise
+    except BaseException:  # Ctrl-C, SystemExit: the same clean-up, the same exception
         abandon(database, store, row.id)
         raise
+
+
+class CollectedError(HoldallError):
+    def __init__(self, name: str, version: int) -> None:
+        super().__init__(
+            f"the save of {name}:{version} was collected by `holdall artifact gc` while it "
+            "was being written; nothing was saved",
+            fix="save again; run gc with a larger --older-than where saves take long",
+        )
+
+
+def _commit(
+    database: Database,
+    row: ArtifactVersionRow,
+    materializer: type[BaseMaterializer],
+    data_type: type,
+    files: FileDigests,
+    name: str,
+) -> ArtifactVersionRow:
     with database.session() as session:
-        committed = session.get_one(ArtifactVersionRow, row.id)
-        committed.status = COMMITTED
-        committed.materializer = dotted(materializer)
-        committed.data_type = dotted(type(value))
-        committed.files = encode_files(files)
-        committed.size = sum(size for size, _ in files.values())
-        committed.checksum = manifest_checksum(files)
-        committed.committed = _now()
-        return committed
+        # Only if still reserved: gc may have judged this save dead and taken its data.
+        won = session.execute(
+            update(ArtifactVersionRow)
+            .where(ArtifactVersionRow.id == row.id, ArtifactVersionRow.status == RESERVED)
+            .values(
+                status=COMMITTED,
+                materializer=dotted(materializer),
+                data_type=dotted(data_type),
+                files=encode_files(files),
+                size=sum(size for size, _ in files.values()),
+                checksum=manifest_checksum(files),
+                committed=_now(),
+            )
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            raise CollectedError(name, row.version)
+        return session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
 
 
-def abandon(database: Database, store: BaseArtifactStore | None, version_id: str) -> None:
-    """Mark a version abandoned and remove whatever data it left (best effort)."""
+def mark_abandoned(database: Database, version_id: str) -> bool:
+    """Reserved -> abandoned, only if still reserved: whether this call did it."""
+    with database.session() as session:
+        done = session.execute(
+            update(ArtifactVersionRow)
+            .where(ArtifactVersionRow.id == version_id, ArtifactVersionRow.status == RESERVED)
+            .values(status=ABANDONED)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def abandon(database: Database, store: BaseArtifactStore | None, version_id: str) -> bool:
+    """Mark a version abandoned and remove whatever data it left (best effort). Whether it
+    was still reserved (False: gc, or a commit, got there first)."""
+    marked = mark_abandoned(database, version_id)
     with database.session() as session:
         row = session.get_one(ArtifactVersionRow, version_id)
-        row.status = ABANDONED
-        uri = row.uri
-    if store is not None:
+        uri, status = row.uri, row.status
+    if store is not None and status != COMMITTED:  # a committed version keeps its data
         try:
             if store.exists(uri):
                 store.rmtree(uri)
         except (OSError, HoldallError):
             pass  # gc retries; the version is invisible either way
+    return marked
 
 
 def resolve_data_type(recorded: str) -> type:

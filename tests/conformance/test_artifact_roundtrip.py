@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from holdall import Client
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.errors import NotFoundError
 from holdall.materializers import BaseMaterializer, registry
 
 
@@ -122,3 +125,77 @@ def test_a_zip_written_through_the_store_loads_back(
         assert sorted(loaded) == ["a", "b"]
         numpy.testing.assert_array_equal(loaded["a"], value["a"])
         numpy.testing.assert_array_equal(loaded["b"], value["b"])
+
+
+SLOW_SAVER = """
+import sys
+from pathlib import Path
+from holdall import save_artifact
+folder = Path(sys.argv[1])
+for _ in range(3):
+    print(save_artifact(folder, "busy").version, flush=True)
+"""
+
+
+def test_gc_in_a_loop_never_takes_a_save_that_succeeds(client: Client, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from holdall.artifacts.gc import collect
+
+    folder = tmp_path / "many-files"
+    folder.mkdir()
+    for i in range(60):
+        (folder / f"part-{i:03}.txt").write_text(f"part {i}\n" * 50)
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SLOW_SAVER, str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    sweeps = 0
+    while any(saver.poll() is None for saver in savers):
+        collect(client, timedelta(0), dry_run=False)  # --older-than 0, as hard as it gets
+        sweeps += 1
+    outputs = [saver.communicate(timeout=60) for saver in savers]
+    assert [saver.returncode for saver in savers] == [0, 0, 0], [err for _, err in outputs]
+    reported = sorted(int(line) for out, _ in outputs for line in out.split())
+    assert reported == list(range(1, 10)) and sweeps > 1
+    for number in reported:
+        loaded = client.get_artifact_version("busy", number).load()
+        assert sorted(p.name for p in loaded.iterdir()) == sorted(p.name for p in folder.iterdir())
+        assert (loaded / "part-059.txt").read_text() == "part 59\n" * 50
+
+
+def test_a_save_that_gc_took_meanwhile_reports_it(client: Client) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from holdall.artifacts.gc import collect
+    from holdall.errors import HoldallError
+    from holdall.metadata.models import ArtifactVersionRow
+
+    class Overtaken(BaseMaterializer):
+        """Mid-save, its process is made to look dead and gc sweeps."""
+
+        SKIP_REGISTRATION = True
+        ASSOCIATED_TYPES = (bytearray,)
+
+        def save(self, data: bytearray) -> None:
+            with self.artifact_store.open(self.path("data.bin"), "wb") as handle:
+                handle.write(bytes(data))
+            with client._session() as session:
+                session.execute(
+                    update(ArtifactVersionRow)
+                    .where(ArtifactVersionRow.uri == self.uri)
+                    .values(reserved_by="dead-host:1:1:1:1")
+                )
+            assert [c.label for c in collect(client, timedelta(0), dry_run=False)] == ["taken:1"]
+
+    with pytest.raises(HoldallError, match="was collected by `holdall artifact gc`"):
+        client.save_artifact(bytearray(b"late"), "taken", materializer=Overtaken)
+    with pytest.raises(NotFoundError):
+        client.get_artifact_version("taken")

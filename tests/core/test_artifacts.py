@@ -20,6 +20,7 @@ from holdall.errors import ConfigError, NotFoundError
 from holdall.materializers import registry
 from holdall.materializers.base import BaseMaterializer
 from holdall.materializers.registry import UnsupportedTypeError
+from holdall.metadata.models import ArtifactVersionRow
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.plugins import install_fake_distribution
@@ -225,8 +226,13 @@ def test_gc_leaves_saves_in_progress_alone() -> None:
     from holdall.artifacts.versions import Producer, reserve
 
     client = Client()
-    reserve(client._db(), "in_progress", client.active_stack.artifact_store, Producer())
-    assert collect(client, timedelta(hours=24), dry_run=False) == []
+    row = reserve(client._db(), "in_progress", client.active_stack.artifact_store, Producer())
+    # This process is alive: its save is never collected, however old.
+    assert collect(client, timedelta(0), dry_run=False) == []
+    # A save on another machine cannot be judged, so only its age counts.
+    with client._session() as session:
+        session.get_one(ArtifactVersionRow, row.id).reserved_by = "elsewhere:42:1:2:3"
+    assert collect(client, timedelta(hours=24), dry_run=True) == []
     assert [c.label for c in collect(client, timedelta(0), dry_run=True)] == ["in_progress:1"]
 
 
