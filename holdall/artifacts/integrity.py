@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,6 +337,19 @@ class VerifyingStore(_StoreView):
             errors=kwargs.get("errors"),
             newline=kwargs.get("newline"),
         )
+
+    def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+        """The store's walk, refusing files the version did not record: a load never hands
+        out what was added to a version's folder later."""
+        for directory, dirs, names in self.store.walk(top):
+            for name in names:
+                if self.relative(f"{directory}/{name}") not in self.expected:
+                    raise CorruptArtifactError(
+                        f"{directory}/{name} is not part of this version: it was added to the "
+                        "version's folder after the version was saved",
+                        fix=f"remove it: it is not holdall's ({directory}/{name})",
+                    )
+            yield directory, dirs, names
 
     def exists(self, path: str) -> bool:
         """Answered from the version's manifest: what was added to its folder later is not

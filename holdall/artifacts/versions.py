@@ -37,6 +37,8 @@ from holdall.names import check_name
 from holdall.processes import process_tag
 
 RESERVED, COMMITTED, ABANDONED = "reserved", "committed", "abandoned"
+# A version whose folder held data this database did not write: that data is never touched.
+COLLIDED = "collided"
 RESERVE_TIMEOUT_S = 60
 
 
@@ -153,6 +155,16 @@ def save_value(
     materializer.check_savable(value)  # before anything is written
     store.filesystem  # noqa: B018 - reach the store (and say why not) before reserving
     row = reserve(database, name, store, producer, version)
+    if store.exists(row.uri):
+        # Not ours: another metadata database using this store, or one that was reset.
+        # Nothing there is overwritten, and nothing removed, by this save or by gc later.
+        mark_abandoned(database, row.id, status=COLLIDED)
+        raise HoldallError(
+            f"cannot save {name}:{row.version}: {row.uri} already holds data this database "
+            "did not write (another metadata database uses this store, or this one was reset)",
+            fix="share one database (HOLDALL_DATABASE_URL, PostgreSQL for teams), or point "
+            "this stack at a store of its own: holdall artifact-store register ...",
+        )
     try:
         recording = RecordingStore(store, row.uri)
         materializer(row.uri, recording).save(value)
@@ -210,13 +222,13 @@ def _commit(
         return session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
 
 
-def mark_abandoned(database: Database, version_id: str) -> bool:
-    """Reserved -> abandoned, only if still reserved: whether this call did it."""
+def mark_abandoned(database: Database, version_id: str, status: str = ABANDONED) -> bool:
+    """Reserved -> abandoned (or collided), only if still reserved: whether this call did it."""
     with database.session() as session:
         done = session.execute(
             update(ArtifactVersionRow)
             .where(ArtifactVersionRow.id == version_id, ArtifactVersionRow.status == RESERVED)
-            .values(status=ABANDONED)
+            .values(status=status)
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +299,35 @@ def test_a_large_bytes_value_is_read_once_and_verified(change: str) -> None:
     else:
         with pytest.raises(CorruptArtifactError, match=r"data\.bin is not what was saved"):
             load_artifact("large")
+
+
+def test_a_file_dropped_into_a_path_version_is_named_not_handed_out(tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    version = save_artifact(folder, "tree")
+    intruder = Path(version.uri, "files", "intruder.txt")
+    intruder.write_text("not saved")
+    with pytest.raises(CorruptArtifactError, match=r"intruder\.txt is not part of this version"):
+        load_artifact("tree")
+    intruder.unlink()
+    assert (load_artifact("tree") / "a.txt").read_text() == "a"
+
+
+def test_a_save_never_writes_into_a_folder_that_holds_data(config_dir: Path) -> None:
+    client = Client()
+    store = client.active_stack.artifact_store
+    # What another database (or this one before a reset) left at the next version's place.
+    with store.open("_saved/model/1/value.json", "wb") as handle:
+        handle.write(b'{"theirs": true}')
+    with pytest.raises(HoldallError, match="already holds data this database did not write"):
+        save_artifact({"ours": True}, "model")
+    with store.open("_saved/model/1/value.json", "rb") as handle:
+        assert handle.read() == b'{"theirs": true}'  # untouched
+    assert save_artifact({"ours": True}, "model").version == 2
+    assert load_artifact("model") == {"ours": True}
+    from holdall.artifacts.gc import collect
+
+    collect(client, timedelta(0), dry_run=False)  # nor does gc take what it did not write
+    with store.open("_saved/model/1/value.json", "rb") as handle:
+        assert handle.read() == b'{"theirs": true}'
