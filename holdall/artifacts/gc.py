@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
+from holdall.errors import HoldallError
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
 from holdall.processes import process_alive
@@ -83,32 +84,60 @@ def _fail_run(client: Client, run_id: str) -> None:
             step.error = "the process running it ended before the step finished (found by gc)"
 
 
-def collect(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:
+@dataclass(frozen=True)
+class Problem:
+    label: str
+    reason: str
+
+
+def collect(
+    client: Client, grace: timedelta, dry_run: bool, problems: list[Problem] | None = None
+) -> list[Collected]:
+    """Interrupted saves, cleared away. A row that cannot be handled (its bucket gone, its
+    credentials rotated, a path that leads out of its store) is added to `problems` and
+    skipped: the others are still collected."""
     with client._session() as session:
         rows = session.scalars(
             select(ArtifactVersionRow).where(ArtifactVersionRow.status.in_([RESERVED, ABANDONED]))
         ).all()
     collected = []
     for row in rows:
-        reason = _why_collect(row, grace)
-        if reason is None:
+        label = f"{row.artifact.name}:{row.version}"
+        try:
+            found = _collect_one(client, row, grace, dry_run)
+        except (HoldallError, OSError) as exc:
+            if problems is None:
+                raise
+            problems.append(Problem(label, _reason(exc)))
             continue
-        store = client._store_by_id(row.artifact_store_id)
-        data_found = store.exists(row.uri)
-        if row.status == ABANDONED and not data_found:
-            continue  # nothing left to do
-        if dry_run:
-            collected.append(
-                Collected(f"{row.artifact.name}:{row.version}", row.uri, reason, data_found)
-            )
-            continue
-        # Marked abandoned first, and only if still reserved: a save that commits meanwhile
-        # keeps its data, and one that tries after this finds its version gone.
-        if row.status == RESERVED and not mark_abandoned(client._db(), row.id):
-            continue
-        collected.append(
-            Collected(f"{row.artifact.name}:{row.version}", row.uri, reason, data_found)
-        )
-        if data_found:
-            store.rmtree(row.uri)
+        if found is not None:
+            collected.append(found)
     return collected
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, HoldallError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _collect_one(
+    client: Client, row: ArtifactVersionRow, grace: timedelta, dry_run: bool
+) -> Collected | None:
+    reason = _why_collect(row, grace)
+    if reason is None:
+        return None
+    label = f"{row.artifact.name}:{row.version}"
+    store = client._store_by_id(row.artifact_store_id)
+    data_found = store.exists(row.uri)
+    if row.status == ABANDONED and not data_found:
+        return None  # nothing left to do
+    if dry_run:
+        return Collected(label, row.uri, reason, data_found)
+    # Marked abandoned first, and only if still reserved: a save that commits meanwhile
+    # keeps its data, and one that tries after this finds its version gone.
+    if row.status == RESERVED and not mark_abandoned(client._db(), row.id):
+        return None
+    if data_found:
+        store.rmtree(row.uri)
+    return Collected(label, row.uri, reason, data_found)

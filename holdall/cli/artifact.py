@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from holdall.cli.output import OUTPUT_OPTION, print_record, print_rows
+from holdall.errors import HoldallError
 
 
 def _client() -> Any:
@@ -107,10 +108,11 @@ def gc(dry_run: bool, older_than: float) -> None:
     failed."""
     from datetime import timedelta
 
-    from holdall.artifacts.gc import collect, fail_interrupted_runs
+    from holdall.artifacts.gc import Problem, collect, fail_interrupted_runs
 
     client, grace = _client(), timedelta(hours=older_than)
-    collected = collect(client, grace, dry_run)
+    problems: list[Problem] = []
+    collected = collect(client, grace, dry_run, problems)
     verb = "would remove" if dry_run else "removed"
     for item in collected:
         what = item.uri if item.data_found else "(no data was written)"
@@ -120,3 +122,12 @@ def gc(dry_run: bool, older_than: float) -> None:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")
     done = "found" if dry_run else "cleaned up"
     click.echo(f"{len(collected)} interrupted save(s) and {len(runs)} interrupted run(s) {done}")
+    for problem in problems:
+        click.echo(f"skipped {problem.label}: {problem.reason}", err=True)
+    if problems:
+        raise HoldallError(
+            f"{len(problems)} interrupted save(s) could not be cleaned up (listed above); "
+            "everything else was",
+            fix="fix what each one names (a bucket, credentials, a store), then run "
+            "holdall artifact gc again",
+        )

@@ -257,3 +257,34 @@ def test_an_s3_store_holding_versions_keeps_its_endpoint_and_bucket(
     )
     assert rotated.code == 0, rotated.err
     assert Client().load_artifact("thing") == {"kept": True}
+
+
+def test_gc_skips_a_store_it_cannot_reach_and_cleans_the_rest(s3_server: S3Server) -> None:
+    from holdall.artifacts.versions import Producer, reserve
+    from holdall.metadata.models import ArtifactVersionRow
+    from tests.conftest import holdall_process
+
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    s3_store = client.active_stack.artifact_store
+    local_store = client.artifact_store(client.get_artifact_store("default"))
+    dead = "gone-host:1:1:1:1"  # a process on another machine, long ago
+    rows = [
+        reserve(client._db(), "in-s3", s3_store, Producer()),
+        reserve(client._db(), "in-local", local_store, Producer()),
+    ]
+    with local_store.open(f"{rows[1].uri}/part.bin", "wb") as handle:
+        handle.write(b"leftover")
+    with client._session() as session:
+        for row in rows:
+            session.get_one(ArtifactVersionRow, row.id).reserved_by = dead
+    s3_server.client().delete_bucket(Bucket=bucket)
+
+    result = holdall_process("artifact", "gc", "--older-than", "0")
+    assert result.code == 1
+    assert f"removed in-local:1: {rows[1].uri}" in result.out
+    assert "1 interrupted save(s) and 0 interrupted run(s) cleaned up" in result.out
+    assert f"skipped in-s3:1: bucket '{bucket}'" in result.err and "does not exist" in result.err
+    assert "1 interrupted save(s) could not be cleaned up" in result.err
+    assert "Traceback" not in result.err
+    assert not local_store.exists(rows[1].uri)
