@@ -123,11 +123,18 @@ class Client(ArtifactsAPI):
     def _session(self) -> Any:
         return self._db().session()
 
+    def _reading(self) -> Any:
+        """A transaction that only reads: it never waits for a writer (SQLite in WAL mode)."""
+        return self._db().session(read_only=True)
+
     def _ensure_defaults(self) -> None:
         """On first use, the `default` stack with a local store under the config dir."""
         from holdall.local.flavor import LocalConfig, LocalFlavor
 
         try:
+            with self._database.session(read_only=True) as session:
+                if session.scalar(select(StackRow.id).where(StackRow.name == DEFAULT)):
+                    return  # the usual case, which then waits for no writer
             with self._database.session() as session:
                 if session.scalar(select(StackRow).where(StackRow.name == DEFAULT)):
                     return
@@ -208,16 +215,16 @@ class Client(ArtifactsAPI):
         return _store_model(row)
 
     def get_artifact_store_by_id(self, store_id: str) -> ArtifactStoreModel:
-        with self._session() as session:
+        with self._reading() as session:
             return _store_model(session.get_one(ComponentRow, store_id))
 
     def get_artifact_store(self, name: str) -> ArtifactStoreModel:
-        with self._session() as session:
+        with self._reading() as session:
             row = self._store_row(session, name)
             return _store_model(row)
 
     def list_artifact_stores(self) -> list[ArtifactStoreModel]:
-        with self._session() as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(ComponentRow)
                 .where(ComponentRow.type == ARTIFACT_STORE)
@@ -307,7 +314,7 @@ class Client(ArtifactsAPI):
             ) from None
 
     def stacks_using(self, store_name: str) -> list[str]:
-        with self._session() as session:
+        with self._reading() as session:
             row = self._store_row(session, store_name)
             names = session.scalars(
                 select(StackRow.name).where(StackRow.artifact_store_id == row.id)
@@ -366,11 +373,11 @@ class Client(ArtifactsAPI):
         return self._create_stack(target, self.get_stack(source).artifact_store.name)
 
     def get_stack(self, name: str) -> StackModel:
-        with self._session() as session:
+        with self._reading() as session:
             return _stack_model(self._stack_row(session, name))
 
     def list_stacks(self) -> list[StackModel]:
-        with self._session() as session:
+        with self._reading() as session:
             return [
                 _stack_model(r) for r in session.scalars(select(StackRow).order_by(StackRow.name))
             ]
@@ -398,7 +405,7 @@ class Client(ArtifactsAPI):
     @property
     def active_stack_model(self) -> StackModel:
         active_id = read_client_config().get("active_stack_id")
-        with self._session() as session:
+        with self._reading() as session:
             row = session.get(StackRow, active_id) if active_id else None
             if row is None:
                 if active_id:

@@ -127,7 +127,7 @@ class ArtifactsAPI:
             return self.get_artifact_version_by_id(name_or_id).load()
 
     def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             row = session.get(ArtifactVersionRow, version_id)
             if row is None or row.status != COMMITTED:
                 raise NotFoundError(
@@ -137,7 +137,7 @@ class ArtifactsAPI:
 
     def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
         client = self._client()
-        with client._session() as session:
+        with client._reading() as session:
             row = session.get_one(ArtifactVersionRow, artifact.id)
         return load_value(row, self._store_by_id(row.artifact_store_id))
 
@@ -149,7 +149,7 @@ class ArtifactsAPI:
 
     def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
         number = parse_version(version)
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             query = _committed(name)
             if number is None:
                 query = query.order_by(ArtifactVersionRow.version.desc()).limit(1)
@@ -173,7 +173,7 @@ class ArtifactsAPI:
         )
 
     def list_artifact_versions(self, name: str) -> list[ArtifactVersion]:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             rows = session.scalars(_committed(name).order_by(ArtifactVersionRow.version)).all()
             if not rows:
                 raise self._missing_version(session, name, None)
@@ -181,7 +181,7 @@ class ArtifactsAPI:
 
     def list_artifacts(self) -> list[tuple[str, int, int]]:
         """(name, latest version, number of versions) for every artifact with a version."""
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             rows = session.execute(
                 select(
                     ArtifactRow.name,
@@ -198,11 +198,11 @@ class ArtifactsAPI:
     # -- runs -----------------------------------------------------------------------------
 
     def get_pipeline_run_by_id(self, run_id: str) -> PipelineRun:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             return PipelineRun.of(session.get_one(PipelineRunRow, run_id), self._client())
 
     def get_pipeline_run(self, pipeline_name: str | None, run_name: str) -> PipelineRun:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             query = select(PipelineRunRow).where(PipelineRunRow.name == run_name)
             if pipeline_name is not None:
                 query = query.where(PipelineRunRow.pipeline == pipeline_name)
@@ -216,18 +216,18 @@ class ArtifactsAPI:
             return PipelineRun.of(row, self._client())
 
     def list_pipeline_runs(self, pipeline_name: str | None = None) -> list[PipelineRun]:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             query = select(PipelineRunRow).order_by(PipelineRunRow.start)
             if pipeline_name is not None:
                 query = query.where(PipelineRunRow.pipeline == pipeline_name)
             return [PipelineRun.of(row, self._client()) for row in session.scalars(query)]
 
     def get_step_run(self, step_run_id: str) -> StepRun:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             return StepRun.of(session.get_one(StepRunRow, step_run_id), self._client())
 
     def run_steps(self, run_id: str) -> dict[str, StepRun]:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             rows = session.scalars(
                 select(StepRunRow)
                 .where(StepRunRow.pipeline_run_id == run_id)
@@ -236,7 +236,7 @@ class ArtifactsAPI:
             return {row.name: StepRun.of(row, self._client()) for row in rows}
 
     def step_inputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             pairs = session.execute(
                 select(StepInputRow.name, ArtifactVersionRow)
                 .join(ArtifactVersionRow)
@@ -246,7 +246,7 @@ class ArtifactsAPI:
             return {name: ArtifactVersion.of(row, self._client()) for name, row in pairs}
 
     def step_outputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
-        with self._client()._session() as session:
+        with self._client()._reading() as session:
             rows = session.scalars(
                 select(ArtifactVersionRow).where(
                     ArtifactVersionRow.producer_step_run_id == step_run_id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
 
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
+BUSY_TIMEOUT_ENV = "HOLDALL_DB_BUSY_TIMEOUT"
+READ_ONLY = "holdall_read_only"  # the execution option that marks a read-only transaction
 # How long the process that made the schema keeps trying to switch it to WAL.
 WAL_SWITCH_S = 5
 
@@ -46,7 +50,10 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction takes no lock up front: in WAL mode it reads a snapshot and
+        # never waits for a writer.
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def use_write_ahead_log(path: Path) -> None:
@@ -69,6 +76,18 @@ def use_write_ahead_log(path: Path) -> None:
                 time.sleep(0.01)
 
 
+def busy_timeout() -> float:
+    """How long a write waits for another process's transaction (HOLDALL_DB_BUSY_TIMEOUT)."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "")
+    try:
+        return float(raw) if raw.strip() else SQLITE_BUSY_TIMEOUT_S
+    except ValueError:
+        raise StateError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds",
+            fix=f"export {BUSY_TIMEOUT_ENV}={SQLITE_BUSY_TIMEOUT_S}",
+        ) from None
+
+
 def describe_database_error(url: str, exc: BaseException) -> StateError:
     shown = make_url(url).render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -79,6 +98,19 @@ def describe_database_error(url: str, exc: BaseException) -> StateError:
             f"cannot write the metadata database {path}: {reason}",
             fix=f"make {path.parent} writable (chmod u+w {path.parent}), "
             f"or set {CONFIG_DIR_ENV} to a writable folder",
+        )
+    if path and ("locked" in lowered or "busy" in lowered):
+        return StateError(
+            f"the metadata database {path} is busy: another process held it locked for "
+            f"{busy_timeout():g} s",
+            fix=f"let that process finish (a long save or gc?) and run this again, or wait "
+            f"longer: {BUSY_TIMEOUT_ENV}=300",
+        )
+    if "disk is full" in lowered or "no space left" in lowered:
+        where = path.parent if path else "the database server"
+        return StateError(
+            f"the disk under the metadata database is full ({where}): {reason}",
+            fix=f"free space on {where}, then run this again",
         )
     if path and ("not a database" in lowered or "malformed" in lowered):
         return StateError(
@@ -104,6 +136,10 @@ class Database:
         path = _sqlite_file(self.url)
         return str(path) if path else make_url(self.url).render_as_string(hide_password=True)
 
+    @cached_property
+    def _reader(self) -> Engine:
+        return self.engine.execution_options(**{READ_ONLY: True})
+
     @property
     def engine(self) -> Engine:
         """The engine as it is, schema unchecked (for `holdall db status`)."""
@@ -122,7 +158,7 @@ class Database:
                 f"cannot create the config dir {path.parent}: {exc.strerror}",
                 fix=f"set {CONFIG_DIR_ENV} to a writable folder",
             ) from exc
-        engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_engine(self.url, connect_args={"timeout": busy_timeout()})
         _configure_sqlite(engine, enforce_foreign_keys)
         return engine
 
@@ -141,6 +177,7 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
         self._engine, self._sessions = None, None
+        self.__dict__.pop("_reader", None)
 
     def status(self) -> SchemaStatus:
         path = _sqlite_file(self.url)
@@ -164,7 +201,7 @@ class Database:
     def _connect(self) -> sessionmaker[Session]:
         try:
             self._after_upgrade(
-                ensure_current(self.engine, self._locked_connection, self.shown_url)
+                ensure_current(self._reader, self._locked_connection, self.shown_url)
             )
         except (SQLAlchemyError, ImportError, sqlite3.Error) as exc:
             raise describe_database_error(self.url, exc) from exc
@@ -176,12 +213,14 @@ class Database:
             use_write_ahead_log(path)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back on any error."""
+    def session(self, read_only: bool = False) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on any error.
+        `read_only` ones must not write: they take no lock and wait for no writer."""
         if self._sessions is None:
             self._sessions = self._connect()
+        bind = self._reader if read_only else self.engine
         try:
-            with self._sessions.begin() as session:
+            with self._sessions(bind=bind) as session, session.begin():
                 yield session
         except IntegrityError:
             raise

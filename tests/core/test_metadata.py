@@ -137,3 +137,46 @@ def test_a_read_only_config_dir_refuses_writes_and_keeps_its_state(
     assert listed.code == 0, listed.err
     assert [s["name"] for s in json.loads(listed.out)] == ["default", "existing"]
     assert [s.name for s in Client().list_artifact_stores()] == ["default", "existing"]
+
+
+HOLD_THE_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("UPDATE stacks SET name = name")
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(
+    config_dir: Path, tmp_path: Path
+) -> None:
+    Client().save_artifact({"k": 1}, "thing")
+    Client.close_shared()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(config_dir / "holdall.db")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        for command in (("artifact", "list"), ("stack", "list"), ("artifact-store", "list")):
+            result = holdall_process(*command, "-o", "json")
+            assert result.code == 0, result.err
+        assert "thing" in holdall_process("artifact", "list").out
+        assert writer.poll() is None  # all of that while the writer still held its lock
+        busy = holdall_process(
+            "artifact-store",
+            "register",
+            "x",
+            "--flavor=local",
+            env={"HOLDALL_DB_BUSY_TIMEOUT": "1"},
+        )
+        err = error_of(busy)
+        assert f"the metadata database {config_dir / 'holdall.db'} is busy" in err
+        assert "HOLDALL_DB_BUSY_TIMEOUT=300" in err and "unreachable" not in err
+    finally:
+        writer.kill()
+        writer.wait()
+    assert holdall_process("artifact-store", "register", "x", "--flavor=local").code == 0
