@@ -194,6 +194,7 @@ class Client(ArtifactsAPI):
                 f"--path={flavor_class.example_path()}",
             )
         validated = _validate(flavor_class, {**(config or {}), "path": path})
+        self._check_owner(flavor, validated, name)
         row = ComponentRow(
             id=store_id,
             type=ARTIFACT_STORE,
@@ -255,8 +256,19 @@ class Client(ArtifactsAPI):
                     fix="register a new store for the new location: holdall artifact-store "
                     f"register NAME --flavor={row.flavor} --path=...",
                 )
+            if after.path != before.path:
+                self._check_owner(row.flavor, after, name)
             row.config = _config_json(after)
             return _store_model(row)
+
+    def _check_owner(self, flavor: str, config: ArtifactStoreConfig, name: str) -> None:
+        """Refuse a path another metadata database owns, where that can be seen offline (a
+        cloud store is checked at its first write instead)."""
+        from holdall.artifact_stores.ownership import check_owner
+
+        store = self.registry.create_store(flavor, config, name=name)
+        if store.OFFLINE:
+            check_owner(store, self._db().identity)
 
     @staticmethod
     def _refuse_with_versions(session: Session, row: ComponentRow, why: str, fix: str) -> None:

@@ -49,6 +49,9 @@ class BaseArtifactStore(ABC):
     method is called.
     """
 
+    # Whether it can be looked at without a network (at registration, say).
+    OFFLINE: bool = False
+
     def __init__(
         self,
         config: ArtifactStoreConfig,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
@@ -153,7 +154,7 @@ def save_value(
     check_name("artifact", name)
     materializer = checked(materializer) if materializer else choose(value)
     materializer.check_savable(value)  # before anything is written
-    store.filesystem  # noqa: B018 - reach the store (and say why not) before reserving
+    claim(store, database.identity)  # reaches the store, and says why not, before reserving
     row = reserve(database, name, store, producer, version)
     if store.exists(row.uri):
         # Not ours: another metadata database using this store, or one that was reset.

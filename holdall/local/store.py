@@ -42,6 +42,8 @@ def _fsync(path: str, flags: int) -> None:
 
 
 class LocalArtifactStore(BaseArtifactStore):
+    OFFLINE = True
+
     def make_filesystem(self) -> Any:
         from fsspec.implementations.local import LocalFileSystem
 

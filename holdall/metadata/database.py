@@ -173,11 +173,22 @@ class Database:
         finally:
             engine.dispose()
 
+    @cached_property
+    def identity(self) -> str:
+        """This database's id (revision 0004 made it), which the stores it owns record."""
+        from sqlalchemy import select
+
+        from holdall.metadata.models import DatabaseIdentityRow
+
+        with self.session(read_only=True) as session:
+            return str(session.scalars(select(DatabaseIdentityRow.id)).one())
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
         self._engine, self._sessions = None, None
         self.__dict__.pop("_reader", None)
+        self.__dict__.pop("identity", None)
 
     def status(self) -> SchemaStatus:
         path = _sqlite_file(self.url)

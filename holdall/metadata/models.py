@@ -25,6 +25,15 @@ class Base(DeclarativeBase):
     pass
 
 
+class DatabaseIdentityRow(Base):
+    """The one row that names this metadata database; stores it writes to record its id."""
+
+    __tablename__ = "metadata_database"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    created: Mapped[datetime] = mapped_column(default=_now)
+
+
 class SchemaUpgradeRow(Base):
     """Which holdall brought the schema to each revision (read by older releases to say which
     release they must be upgraded to)."""

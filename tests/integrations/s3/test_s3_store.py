@@ -288,3 +288,22 @@ def test_gc_skips_a_store_it_cannot_reach_and_cleans_the_rest(s3_server: S3Serve
     assert "1 interrupted save(s) could not be cleaned up" in result.err
     assert "Traceback" not in result.err
     assert not local_store.exists(rows[1].uri)
+
+
+def test_two_databases_on_one_bucket_never_mix(s3_server: S3Server, tmp_path: Path) -> None:
+    from tests.core.test_store_ownership import as_other_database
+    from tests.fixtures.moto import CREDENTIALS
+
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    client.save_artifact({"mine": True}, "model")
+    settings = [f"endpoint_url={s3_server.endpoint}", *(f"{k}={v}" for k, v in CREDENTIALS.items())]
+    theirs = as_other_database(tmp_path, "s3", f"s3://{bucket}/zenml-artifacts", *settings)
+    assert theirs.returncode == 1
+    assert "belongs to another metadata database" in theirs.stderr
+    assert Client().load_artifact("model") == {"mine": True}
+    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert sorted(keys) == [
+        "zenml-artifacts/.holdall-store.json",
+        "zenml-artifacts/_saved/model/1/value.json",
+    ]

@@ -1,0 +1,74 @@
+"""Which metadata database owns a store: one marker file at the store's root.
+
+Two databases writing to one folder or bucket would number their versions alike and
+overwrite each other (two teammates with their own config dirs, a database that was reset).
+The first database to write to a store leaves its id there; any other is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.errors import HoldallError
+
+MARKER = ".holdall-store.json"
+# Stores already checked by this process, and for which database.
+_checked: weakref.WeakKeyDictionary[BaseArtifactStore, str] = weakref.WeakKeyDictionary()
+
+
+class StoreOwnedError(HoldallError):
+    pass
+
+
+def _owner(store: BaseArtifactStore) -> str | None:
+    try:
+        with store.open(MARKER, "rb") as handle:
+            return str(json.loads(handle.read())["database"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        raise StoreOwnedError(
+            f"the marker {store.path}/{MARKER} of artifact store '{store.name}' is damaged, "
+            "so it cannot tell which metadata database owns the store",
+            fix=f"if this database owns it, remove the marker and it is written again: "
+            f"rm {store.path}/{MARKER}",
+        ) from None
+
+
+def _refuse(store: BaseArtifactStore, owner: str, database: str) -> StoreOwnedError:
+    return StoreOwnedError(
+        f"artifact store '{store.name}' at {store.path} belongs to another metadata database "
+        f"({owner}; this one is {database}): writing here could overwrite its versions",
+        fix="share one database (HOLDALL_DATABASE_URL, PostgreSQL for teams), or give this "
+        f"store a path of its own: holdall artifact-store update {store.name or 'NAME'} "
+        "--path=...",
+    )
+
+
+def check_owner(store: BaseArtifactStore, database: str) -> None:
+    """Refuse a store that another database owns; a store with no marker passes."""
+    owner = _owner(store)
+    if owner is not None and owner != database:
+        raise _refuse(store, owner, database)
+
+
+def claim(store: BaseArtifactStore, database: str) -> None:
+    """Before this database first writes to `store`: its marker, read, or written now."""
+    if _checked.get(store) == database:
+        return
+    owner = _owner(store)
+    if owner is None:
+        # The same bytes from every process of this database: on a bucket, where creating
+        # is not exclusive, two first writes in a race leave one and the same object.
+        marker = {"database": database}
+        try:
+            with store.open(MARKER, "xb") as handle:
+                handle.write(json.dumps(marker).encode())
+            owner = database
+        except FileExistsError:  # another process wrote one first: whose?
+            owner = _owner(store)
+    if owner != database:
+        raise _refuse(store, owner or "unknown", database)
+    _checked[store] = database
