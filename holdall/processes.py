@@ -78,3 +78,19 @@ def process_alive(tag: str) -> bool | None:
     if not _exists(pid):
         return False
     return start == UNKNOWN or _start_time(pid) == start  # else: its PID was reused
+
+
+# Files a process stages in the temp dir carry its tag (less the host, for the temp dir is
+# this machine's), so that gc can tell when they were left behind by a process now gone.
+SPOOL_PREFIX = ".holdall-staged_"
+
+
+def spool_prefix() -> str:
+    return SPOOL_PREFIX + "_".join(process_tag().split(":")[1:]) + "_"
+
+
+def spool_owner_alive(name: str) -> bool | None:
+    parts = name.removeprefix(SPOOL_PREFIX).split("_")
+    if not name.startswith(SPOOL_PREFIX) or len(parts) < 5:
+        return None
+    return process_alive(":".join([socket.gethostname(), *parts[:4]]))

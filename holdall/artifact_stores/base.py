@@ -124,6 +124,10 @@ class BaseArtifactStore(ABC):
     def upload(self, local: str, target: str) -> None:
         self.filesystem.put_file(local, target)
 
+    def discard_incomplete_uploads(self, path: str) -> int:
+        """Abort uploads left unfinished under `path` (by a killed process); how many."""
+        return 0
+
     def exists(self, path: str) -> bool:
         return bool(self.filesystem.exists(self.resolve(path)))
 

@@ -14,10 +14,13 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from holdall.processes import spool_prefix
+
 
 class StagedFile(io.BufferedRandom):
     def __init__(self, staging_dir: str, publish: Callable[[str], None]) -> None:
-        descriptor, self.staging = tempfile.mkstemp(prefix=".holdall-staged-", dir=staging_dir)
+        # Named for this process, so that gc can remove what a killed one left.
+        descriptor, self.staging = tempfile.mkstemp(prefix=spool_prefix(), dir=staging_dir)
         super().__init__(io.FileIO(descriptor, "r+"))
         self._publish = publish
 

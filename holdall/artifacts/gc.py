@@ -8,8 +8,10 @@ going on).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
 from holdall.errors import HoldallError
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
-from holdall.processes import process_alive
+from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive
 
 if TYPE_CHECKING:
     from holdall.client import Client
@@ -138,6 +140,22 @@ def _collect_one(
     # keeps its data, and one that tries after this finds its version gone.
     if row.status == RESERVED and not mark_abandoned(client._db(), row.id):
         return None
-    if data_found:
+    # An upload the killed process left half done is no data yet, but it is stored (and paid
+    # for) until it is aborted.
+    data_found = bool(store.discard_incomplete_uploads(row.uri)) or data_found
+    if store.exists(row.uri):
         store.rmtree(row.uri)
     return Collected(label, row.uri, reason, data_found)
+
+
+def remove_dead_spools(dry_run: bool) -> list[str]:
+    """What killed processes staged in the temp dir (a whole artifact's copy, spooled for an
+    upload), removed. Files of live processes, or of processes this machine cannot judge,
+    stay."""
+    found = []
+    for path in sorted(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*")):
+        if spool_owner_alive(path.name) is False:
+            found.append(str(path))
+            if not dry_run:
+                path.unlink(missing_ok=True)
+    return found

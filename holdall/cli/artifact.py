@@ -108,7 +108,12 @@ def gc(dry_run: bool, older_than: float) -> None:
     failed."""
     from datetime import timedelta
 
-    from holdall.artifacts.gc import Problem, collect, fail_interrupted_runs
+    from holdall.artifacts.gc import (
+        Problem,
+        collect,
+        fail_interrupted_runs,
+        remove_dead_spools,
+    )
 
     client, grace = _client(), timedelta(hours=older_than)
     problems: list[Problem] = []
@@ -117,6 +122,8 @@ def gc(dry_run: bool, older_than: float) -> None:
     for item in collected:
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
+    for spool in remove_dead_spools(dry_run):
+        click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
     runs = fail_interrupted_runs(client, grace, dry_run)
     for item in runs:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")

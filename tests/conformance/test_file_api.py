@@ -12,6 +12,7 @@ import pytest
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.errors import PathOutsideStoreError
+from holdall.processes import SPOOL_PREFIX
 
 MiB = 1024 * 1024
 
@@ -267,7 +268,7 @@ class Halfway(Exception):
 
 @pytest.mark.parametrize("mode", ["wb", "w", "xb", "x"])
 def test_an_exception_inside_a_write_leaves_nothing(store: BaseArtifactStore, mode: str) -> None:
-    spools = set(Path(tempfile.gettempdir()).glob(".holdall-staged-*"))
+    spools = set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"))
     data: Any = b"partial data " * 1000 if "b" in mode else "partial text " * 1000
     with pytest.raises(Halfway), store.open("failed/file", mode) as handle:
         handle.write(data)
@@ -275,7 +276,7 @@ def test_an_exception_inside_a_write_leaves_nothing(store: BaseArtifactStore, mo
         raise Halfway
     assert not store.exists("failed/file")
     assert store.glob("failed/*") == [] and store.glob("failed/.*") == []
-    assert set(Path(tempfile.gettempdir()).glob(".holdall-staged-*")) <= spools
+    assert set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*")) <= spools
     with store.open("failed/file", mode) as handle:  # and the name is free to write
         handle.write(data[:10])
     assert store.size("failed/file") == 10

@@ -21,6 +21,7 @@ from holdall.materializers import registry
 from holdall.materializers.base import BaseMaterializer
 from holdall.materializers.registry import UnsupportedTypeError
 from holdall.metadata.models import ArtifactVersionRow
+from holdall.processes import SPOOL_PREFIX
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.plugins import install_fake_distribution
@@ -167,7 +168,7 @@ def test_a_save_killed_midway_leaves_no_version_and_gc_cleans_up(tmp_path: Path)
     leftover = f"{store.path}/_saved/victim/1"
     # Killed mid-write: the file was never published, only its staging copy is there.
     assert not store.exists(f"{leftover}/part.bin")
-    assert [n for n in store.listdir(leftover) if n.startswith(".holdall-staged-")]
+    assert [n for n in store.listdir(leftover) if n.startswith(SPOOL_PREFIX)]
 
     dry = holdall_process("artifact", "gc", "--dry-run")
     assert f"would remove victim:1: {leftover}" in dry.out and store.exists(leftover)

@@ -52,3 +52,18 @@ def test_tags_of_holdall_0_1_0_are_judged_by_host_and_pid() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert process_alive(f"{socket.gethostname()}:{child.pid}") is False
+
+
+def test_a_spool_file_names_its_process() -> None:
+    from holdall.processes import spool_owner_alive, spool_prefix
+
+    assert spool_owner_alive(spool_prefix() + "abc123") is True
+    child = subprocess.run(
+        [sys.executable, "-c", "from holdall.processes import spool_prefix; print(spool_prefix())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert spool_owner_alive(child.stdout.strip() + "abc123") is False
+    assert spool_owner_alive(".holdall-staged_garbage") is None
+    assert spool_owner_alive("unrelated.tmp") is None

@@ -71,6 +71,21 @@ class S3ArtifactStore(BaseArtifactStore):
             max_concurrency=self.config.max_concurrency or DEFAULT_CONCURRENCY,
         )
 
+    def discard_incomplete_uploads(self, path: str) -> int:
+        bucket, _, prefix = self.resolve(path).partition("/")
+        listed = self.filesystem.call_s3(
+            "list_multipart_uploads", Bucket=bucket, Prefix=prefix.rstrip("/") + "/"
+        )
+        uploads = listed.get("Uploads", [])
+        for upload in uploads:
+            self.filesystem.call_s3(
+                "abort_multipart_upload",
+                Bucket=bucket,
+                Key=upload["Key"],
+                UploadId=upload["UploadId"],
+            )
+        return len(uploads)
+
     def _has_directories(self) -> bool:
         return False
 

@@ -307,3 +307,45 @@ def test_two_databases_on_one_bucket_never_mix(s3_server: S3Server, tmp_path: Pa
         "zenml-artifacts/.holdall-store.json",
         "zenml-artifacts/_saved/model/1/value.json",
     ]
+
+
+KILLED_UPLOAD = """
+import os
+from holdall import save_artifact
+save_artifact(os.urandom(48 * 1024 * 1024), "big")
+"""
+
+
+def test_a_save_killed_mid_upload_leaves_nothing_after_gc(s3_server: S3Server) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from holdall.processes import SPOOL_PREFIX
+    from tests.conftest import holdall_process
+
+    bucket = s3_server.new_bucket()
+    # Small parts, one at a time: the upload takes long enough to be caught in the middle.
+    s3_stack(s3_server, bucket, multipart_chunksize=5 * MiB, max_concurrency=1)
+    spools_before = set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"))
+    saver = subprocess.Popen([sys.executable, "-c", KILLED_UPLOAD])
+    s3 = s3_server.client()
+    deadline = time.monotonic() + 60
+    while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+        assert saver.poll() is None and time.monotonic() < deadline, "no upload was seen"
+        time.sleep(0.01)
+    os.kill(saver.pid, signal.SIGKILL)
+    saver.wait()
+    left = set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*")) - spools_before
+    assert len(left) == 1 and next(iter(left)).stat().st_size == 48 * MiB
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+    result = holdall_process("artifact", "gc")
+    assert result.code == 0, result.err
+    assert "removed big:1" in result.out and f"removed {next(iter(left))}" in result.out
+    assert not any(path.exists() for path in left)
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="zenml-artifacts/_saved")
