@@ -8,6 +8,7 @@ going on).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -158,4 +159,26 @@ def remove_dead_spools(dry_run: bool) -> list[str]:
             found.append(str(path))
             if not dry_run:
                 path.unlink(missing_ok=True)
+    return found
+
+
+def remove_stale_loaded_copies(grace: timedelta, dry_run: bool) -> list[str]:
+    """Loaded copies of Path artifacts that a newer load moved aside more than `grace` ago,
+    and half-done loads of processes that are gone."""
+    from holdall.materializers.path import LOADED, LOADING, REPLACED
+    from holdall.settings import config_dir
+
+    folder = config_dir() / LOADED
+    found = []
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        name = path.name
+        if REPLACED in name:
+            moved = datetime.fromtimestamp(path.stat().st_ctime, tz=timezone.utc)
+            stale = datetime.now(timezone.utc) - moved > grace
+        else:
+            stale = LOADING in name and spool_owner_alive(name.partition(LOADING)[2]) is False
+        if stale:
+            found.append(str(path))
+            if not dry_run:
+                shutil.rmtree(path, ignore_errors=True)
     return found

@@ -113,6 +113,7 @@ def gc(dry_run: bool, older_than: float) -> None:
         collect,
         fail_interrupted_runs,
         remove_dead_spools,
+        remove_stale_loaded_copies,
     )
 
     client, grace = _client(), timedelta(hours=older_than)
@@ -124,6 +125,8 @@ def gc(dry_run: bool, older_than: float) -> None:
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
     for spool in remove_dead_spools(dry_run):
         click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
+    for copy in remove_stale_loaded_copies(grace, dry_run):
+        click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
     runs = fail_interrupted_runs(client, grace, dry_run)
     for item in runs:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")

@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 from holdall.errors import HoldallError
 from holdall.materializers.base import BaseMaterializer
+from holdall.processes import spool_prefix
+from holdall.settings import config_dir
 
 CHUNK = 8 * 1024 * 1024
 FILES = "files"
 KIND = "kind"  # a marker file: "file" or "directory", and for a file its name
+
+
+# Loaded copies of Path artifacts: <config dir>/loaded/<key of the version's uri>, one per
+# version. A newer load moves the older copy aside (a caller may still hold its path) as
+# <key>.replaced-<id>; half-done loads are <key>.loading<owner>; gc removes both.
+LOADED = "loaded"
+LOADING, REPLACED = ".loading", ".replaced-"
+
+
+def loaded_copy(uri: str) -> Path:
+    import blake3
+
+    folder = config_dir() / LOADED
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / blake3.blake3(uri.encode()).hexdigest()[:32]
+
+
+def _publish(staging: Path, place: Path) -> None:
+    for _ in range(3):  # another process may publish its own copy of the version meanwhile
+        with contextlib.suppress(FileNotFoundError):
+            place.rename(place.with_name(f"{place.name}{REPLACED}{uuid.uuid4().hex[:12]}"))
+        try:
+            staging.rename(place)
+            return
+        except OSError:
+            continue
+    shutil.rmtree(staging, ignore_errors=True)  # theirs is there, and as good as ours
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -75,7 +106,19 @@ class PathMaterializer(BaseMaterializer):
     def load(self, data_type: type) -> Any:
         with self.artifact_store.open(self.path(KIND), "rb") as handle:
             kind, _, name = handle.read().decode("utf-8").partition("\n")
-        target = Path(tempfile.mkdtemp(prefix="holdall-path-"))
+        place = loaded_copy(self.uri)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f"{place.name}{LOADING}{spool_prefix()}", dir=place.parent)
+        )
+        try:
+            self._download(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # a failed load leaves nothing
+            raise
+        _publish(staging, place)
+        return place / name if kind == "file" else place
+
+    def _download(self, target: Path) -> None:
         prefix = self.artifact_store.resolve(self.path(FILES))
         for directory, _dirs, names in self.artifact_store.walk(self.path(FILES)):
             for file_name in names:
@@ -85,7 +128,6 @@ class PathMaterializer(BaseMaterializer):
                 local.parent.mkdir(parents=True, exist_ok=True)
                 with self.artifact_store.open(remote, "rb") as source, local.open("wb") as out:
                     _copy(source, out)
-        return target / name if kind == "file" else target
 
     def _write_marker(self, text: str) -> None:
         with self.artifact_store.open(self.path(KIND), "wb") as handle:

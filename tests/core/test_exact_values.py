@@ -331,3 +331,37 @@ def test_a_save_never_writes_into_a_folder_that_holds_data(config_dir: Path) -> 
     collect(client, timedelta(0), dry_run=False)  # nor does gc take what it did not write
     with store.open("_saved/model/1/value.json", "rb") as handle:
         assert handle.read() == b'{"theirs": true}'
+
+
+def test_path_loads_go_to_one_managed_copy_per_version(tmp_path: Path, config_dir: Path) -> None:
+    from holdall.materializers.path import LOADED
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    save_artifact(folder, "tree")
+    first = load_artifact("tree")
+    assert first.parent == config_dir / LOADED and (first / "a.txt").read_text() == "a"
+    second = load_artifact("tree")
+    assert second == first and (second / "a.txt").read_text() == "a"
+    loaded = sorted(p.name for p in (config_dir / LOADED).iterdir())
+    assert len(loaded) == 2 and any(".replaced-" in name for name in loaded)
+
+    from tests.conftest import holdall_process
+
+    result = holdall_process("artifact", "gc", "--older-than", "0")
+    assert result.code == 0 and "a loaded copy, replaced or left half done" in result.out
+    assert [p.name for p in (config_dir / LOADED).iterdir()] == [first.name]
+
+
+def test_a_path_load_that_fails_leaves_nothing(tmp_path: Path, config_dir: Path) -> None:
+    from holdall.materializers.path import LOADED
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a" * 1000)
+    version = save_artifact(folder, "tree")
+    Path(version.uri, "files", "a.txt").write_text("b" * 1000)  # damaged in the store
+    with pytest.raises(CorruptArtifactError, match=r"a\.txt is not what was saved"):
+        load_artifact("tree")
+    assert list((config_dir / LOADED).iterdir()) == []
