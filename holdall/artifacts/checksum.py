@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
-from typing import Protocol
 
 import blake3
 
@@ -38,30 +38,13 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="holdall-hash")
 
 
-class Hasher(Protocol):
-    size: int
-
-    def update(
-        self,
-        data: bytes | bytearray | memoryview,
-        alongside: Callable[[], object] | None = None,
-        wait: bool = True,
-    ) -> None: ...
-
-    def wait(self) -> None: ...
-
-    def checksum(self) -> str: ...
-
-
-class Blake3Hasher:
-    """Feed it one file's bytes in order. `update` hashes in a pool thread while `alongside`
-    (the write of the same bytes) runs here, and returns once it no longer needs the bytes;
-    with wait=False the caller keeps them unchanged until `wait()`."""
+class Hasher(ABC):
+    """Feed it one file's bytes in order. `update` hashes them (in pool threads) while
+    `alongside` (the write of the same bytes) runs here, and returns once it no longer needs
+    them; with wait=False the caller keeps them unchanged until `wait()`."""
 
     def __init__(self) -> None:
         self.size = 0
-        self._hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-        self._pending: Future[None] | None = None
 
     def update(
         self,
@@ -71,15 +54,35 @@ class Blake3Hasher:
     ) -> None:
         view = memoryview(data).cast("B")
         self.size += view.nbytes
+        self._feed(view)
+        if alongside is not None:
+            alongside()
+        if wait:
+            self.wait()
+
+    @abstractmethod
+    def _feed(self, view: memoryview) -> None:
+        """Start hashing `view`, which stays unchanged until `wait()`."""
+
+    @abstractmethod
+    def wait(self) -> None: ...
+
+    @abstractmethod
+    def checksum(self) -> str: ...
+
+
+class Blake3Hasher(Hasher):
+    def __init__(self) -> None:
+        super().__init__()
+        self._hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        self._pending: Future[None] | None = None
+
+    def _feed(self, view: memoryview) -> None:
         self.wait()  # BLAKE3 takes its input in order
         if view.nbytes < INLINE:
             self._hasher.update(view)
         else:
             self._pending = _pool().submit(self._hasher.update, view)  # type: ignore[arg-type]
-        if alongside is not None:
-            alongside()
-        if wait:
-            self.wait()
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -95,22 +98,15 @@ def _sha256(block: memoryview | bytearray) -> bytes:
     return hashlib.sha256(block).digest()
 
 
-class Sha256TreeHasher:
+class Sha256TreeHasher(Hasher):
     """holdall 0.1.0's checksum, kept to verify what it saved: blocks hash on every core."""
 
     def __init__(self) -> None:
-        self.size = 0
+        super().__init__()
         self._partial = bytearray()
         self._blocks: list[Future[bytes]] = []
 
-    def update(
-        self,
-        data: bytes | bytearray | memoryview,
-        alongside: Callable[[], object] | None = None,
-        wait: bool = True,
-    ) -> None:
-        view = memoryview(data).cast("B")
-        self.size += view.nbytes
+    def _feed(self, view: memoryview) -> None:
         if self._partial:
             take = min(BLOCK - len(self._partial), view.nbytes)
             self._partial += view[:take]
@@ -123,10 +119,6 @@ class Sha256TreeHasher:
             view = view[BLOCK:]
         if view.nbytes:
             self._partial += view
-        if alongside is not None:
-            alongside()
-        if wait:
-            self.wait()
 
     def wait(self) -> None:
         for future in self._blocks:

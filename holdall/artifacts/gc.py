@@ -59,7 +59,7 @@ def _why_collect(row: ArtifactVersionRow, grace: timedelta) -> str | None:
 
 def fail_interrupted_runs(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:
     """Runs whose process ended mid-run still say `running`: say `failed` instead."""
-    with client._session() as session:
+    with client._reading() as session:
         runs = session.scalars(select(PipelineRunRow).where(PipelineRunRow.status == RUNNING)).all()
     found = []
     for run in runs:
@@ -99,7 +99,7 @@ def collect(
     """Interrupted saves, cleared away. A row that cannot be handled (its bucket gone, its
     credentials rotated, a path that leads out of its store) is added to `problems` and
     skipped: the others are still collected."""
-    with client._session() as session:
+    with client._reading() as session:
         rows = session.scalars(
             select(ArtifactVersionRow).where(ArtifactVersionRow.status.in_([RESERVED, ABANDONED]))
         ).all()
@@ -143,10 +143,10 @@ def _collect_one(
         return None
     # An upload the killed process left half done is no data yet, but it is stored (and paid
     # for) until it is aborted.
-    data_found = bool(store.discard_incomplete_uploads(row.uri)) or data_found
-    if store.exists(row.uri):
+    aborted = store.discard_incomplete_uploads(row.uri)
+    if data_found:
         store.rmtree(row.uri)
-    return Collected(label, row.uri, reason, data_found)
+    return Collected(label, row.uri, reason, data_found or bool(aborted))
 
 
 def remove_dead_spools(dry_run: bool) -> list[str]:

@@ -152,15 +152,16 @@ class _VerifyingReader(io.BufferedIOBase):
     def __init__(
         self,
         handle: Any,
-        expected: tuple[int, str],
+        size: int,
+        hasher: Hasher,
         on_close: Callable[[tuple[int, str] | None], None],
     ) -> None:
         super().__init__()
         self._handle = handle
-        self._hasher = hasher_for(expected[1])
+        self._hasher = hasher
         self._position = 0
         self._sequential = True
-        self._size = expected[0]
+        self._size = size
         self._on_close = on_close
 
     def readable(self) -> bool:
@@ -325,10 +326,12 @@ class VerifyingStore(_StoreView):
                 self.verified.add(relative)
 
         try:
-            hasher_for(self.expected[relative][1])
+            hasher = hasher_for(self.expected[relative][1])
         except UnknownChecksumError as exc:
             raise self._unverifiable(relative, exc) from None
-        reader = _VerifyingReader(self.store.open(path, "rb"), self.expected[relative], check)
+        reader = _VerifyingReader(
+            self.store.open(path, "rb"), self.expected[relative][0], hasher, check
+        )
         if "b" in mode:
             return reader
         return io.TextIOWrapper(

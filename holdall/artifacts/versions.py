@@ -174,15 +174,13 @@ def save_value(
         store.sync(row.uri)
         files = recording.digests()
         return _commit(database, row, materializer, type(value), files, name)
-    except Exception as exc:
-        # A failure anywhere, the commit included (a full disk under the database), leaves
-        # no version and, as far as it can, no data. If gc had already taken the version,
-        # that is what made the save fail (its files vanished): say so.
-        if not abandon(database, store, row.id) and not isinstance(exc, CollectedError):
+    except BaseException as exc:
+        # A failure anywhere (Ctrl-C, and the commit included: a full disk under the
+        # database) leaves no version and, as far as it can, no data. If gc had already taken
+        # the version, that is what made the save fail (its files vanished): say so.
+        taken = not abandon(database, store, row.id)
+        if taken and isinstance(exc, Exception) and not isinstance(exc, CollectedError):
             raise CollectedError(name, row.version) from None
-        raise
-    except BaseException:  # Ctrl-C, SystemExit: the same clean-up, the same exception
-        abandon(database, store, row.id)
         raise
 
 
