@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from holdall.errors import StateError
@@ -23,6 +23,8 @@ from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
 BUSY_TIMEOUT_ENV = "HOLDALL_DB_BUSY_TIMEOUT"
+# How long each of the short waits for the write lock lasts (see _take_write_lock).
+BUSY_SLICE_MS = 100
 READ_ONLY = "holdall_read_only"  # the execution option that marks a read-only transaction
 # How long the process that made the schema keeps trying to switch it to WAL.
 WAL_SWITCH_S = 5
@@ -52,8 +54,29 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
     def _begin_immediate(connection: Any) -> None:
         # A read-only transaction takes no lock up front: in WAL mode it reads a snapshot and
         # never waits for a writer.
-        reading = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            _take_write_lock(connection, busy_timeout())
+
+
+def _take_write_lock(connection: Any, timeout: float) -> None:
+    """BEGIN IMMEDIATE, waited for in short slices: SQLite's own busy wait sleeps in C, where
+    Ctrl-C is not seen until it gives up (a minute later). Between slices Python is back, and
+    an interrupt stops the wait at once."""
+    deadline = time.monotonic() + timeout
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                    raise
+    finally:
+        # Statements inside the transaction (a WAL checkpoint, say) keep the whole wait.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
 
 
 def use_write_ahead_log(path: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +151,25 @@ time.sleep(60)
 """
 
 
+def check_ctrl_c_stops_the_wait() -> None:
+    """Ctrl-C while waiting for the write lock (60 s here) ends the command at once."""
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "holdall", "artifact-store", "register", "y", "--flavor=local"],
+        env={**os.environ, "HOLDALL_DB_BUSY_TIMEOUT": "60"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)  # imports done, waiting for the lock
+    assert waiting.poll() is None
+    waiting.send_signal(signal.SIGINT)
+    try:
+        _, err = waiting.communicate(timeout=10)  # far less than the 60 s wait
+    finally:
+        waiting.kill()
+    assert waiting.returncode == 130, err
+    assert err.strip() == "error: interrupted"
+
+
 def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(
     config_dir: Path, tmp_path: Path
 ) -> None:
@@ -176,6 +197,7 @@ def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(
         err = error_of(busy)
         assert f"the metadata database {config_dir / 'holdall.db'} is busy" in err
         assert "HOLDALL_DB_BUSY_TIMEOUT=300" in err and "unreachable" not in err
+        check_ctrl_c_stops_the_wait()
     finally:
         writer.kill()
         writer.wait()
