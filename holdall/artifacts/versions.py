@@ -235,10 +235,19 @@ def mark_abandoned(database: Database, version_id: str, status: str = ABANDONED)
 def abandon(database: Database, store: BaseArtifactStore | None, version_id: str) -> bool:
     """Mark a version abandoned and remove whatever data it left (best effort). Whether it
     was still reserved (False: gc, or a commit, got there first)."""
-    marked = mark_abandoned(database, version_id)
-    with database.session() as session:
-        row = session.get_one(ArtifactVersionRow, version_id)
-        uri, status = row.uri, row.status
+    try:
+        marked = mark_abandoned(database, version_id)
+    except HoldallError:
+        # The database takes no writes now (its disk is full, say). The row stays reserved
+        # by this process, for gc once it is gone; its data can go already: this process
+        # alone could have committed it, and it failed to.
+        marked = True
+    try:
+        with database.session(read_only=True) as session:
+            row = session.get_one(ArtifactVersionRow, version_id)
+            uri, status = row.uri, row.status
+    except HoldallError:
+        return marked  # whether it committed is unknown: its data stays, for gc to judge
     if store is not None and status != COMMITTED:  # a committed version keeps its data
         try:
             if store.exists(uri):
