@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -96,14 +97,20 @@ class Problem:
 def collect(
     client: Client, grace: timedelta, dry_run: bool, problems: list[Problem] | None = None
 ) -> list[Collected]:
-    """Interrupted saves, cleared away. A row that cannot be handled (its bucket gone, its
-    credentials rotated, a path that leads out of its store) is added to `problems` and
-    skipped: the others are still collected."""
+    return list(collecting(client, grace, dry_run, problems))
+
+
+def collecting(
+    client: Client, grace: timedelta, dry_run: bool, problems: list[Problem] | None = None
+) -> Iterator[Collected]:
+    """Interrupted saves, cleared away one by one, each yielded once it is done (so that an
+    interruption leaves each one either done or untouched, and says which). A row that cannot
+    be handled (its bucket gone, its credentials rotated, a path that leads out of its store)
+    is added to `problems` and skipped: the others are still collected."""
     with client._reading() as session:
         rows = session.scalars(
             select(ArtifactVersionRow).where(ArtifactVersionRow.status.in_([RESERVED, ABANDONED]))
         ).all()
-    collected = []
     for row in rows:
         label = f"{row.artifact.name}:{row.version}"
         try:
@@ -114,8 +121,7 @@ def collect(
             problems.append(Problem(label, _reason(exc)))
             continue
         if found is not None:
-            collected.append(found)
-    return collected
+            yield found
 
 
 def _reason(exc: BaseException) -> str:

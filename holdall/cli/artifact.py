@@ -110,7 +110,7 @@ def gc(dry_run: bool, older_than: float) -> None:
 
     from holdall.artifacts.gc import (
         Problem,
-        collect,
+        collecting,
         fail_interrupted_runs,
         remove_dead_spools,
         remove_stale_loaded_copies,
@@ -118,11 +118,12 @@ def gc(dry_run: bool, older_than: float) -> None:
 
     client, grace = _client(), timedelta(hours=older_than)
     problems: list[Problem] = []
-    collected = collect(client, grace, dry_run, problems)
     verb = "would remove" if dry_run else "removed"
-    for item in collected:
+    collected = 0
+    for item in collecting(client, grace, dry_run, problems):
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
+        collected += 1
     for spool in remove_dead_spools(dry_run):
         click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
     for copy in remove_stale_loaded_copies(grace, dry_run):
@@ -131,7 +132,7 @@ def gc(dry_run: bool, older_than: float) -> None:
     for item in runs:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")
     done = "found" if dry_run else "cleaned up"
-    click.echo(f"{len(collected)} interrupted save(s) and {len(runs)} interrupted run(s) {done}")
+    click.echo(f"{collected} interrupted save(s) and {len(runs)} interrupted run(s) {done}")
     for problem in problems:
         click.echo(f"skipped {problem.label}: {problem.reason}", err=True)
     if problems:

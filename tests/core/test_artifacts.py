@@ -237,6 +237,66 @@ def test_gc_leaves_saves_in_progress_alone() -> None:
     assert [c.label for c in collect(client, timedelta(0), dry_run=True)] == ["in_progress:1"]
 
 
+MANY_KILLED_SAVES = """
+    import os, signal
+    from holdall import Client
+    from holdall.materializers import BaseMaterializer
+
+    class KilledAfterManyFiles(BaseMaterializer):
+        ASSOCIATED_TYPES = ("builtins.bytearray",)
+
+        def save(self, data):
+            for number in range(300):
+                with self.artifact_store.open(self.path(f"{number}.bin"), "wb") as handle:
+                    handle.write(b"x")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    Client.close_shared()
+    children = []
+    for _ in range(40):
+        child = os.fork()
+        if child == 0:
+            Client().save_artifact(bytearray(), "killed")
+        children.append(child)
+    for child in children:
+        os.waitpid(child, 0)
+"""
+
+
+def test_ctrl_c_stops_gc_and_the_next_gc_finishes(tmp_path: Path) -> None:
+    client = Client()
+    kept = client.save_artifact({"kept": True}, "kept")
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(MANY_KILLED_SAVES))
+    subprocess.run([sys.executable, str(script)], check=True, timeout=300)
+    store = client.active_stack.artifact_store
+    assert len(store.listdir(f"{store.path}/_saved/killed")) == 40
+
+    gc = subprocess.Popen(
+        [sys.executable, "-m", "holdall", "artifact", "gc"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert gc.stdout is not None and gc.stdout.readline().startswith("removed killed:")
+    gc.send_signal(signal.SIGINT)  # Ctrl-C, with most of the 40 still to go
+    out, err = gc.communicate(timeout=60)
+    assert gc.returncode == 130, err
+    assert err.strip() == "error: interrupted"
+    before = 1 + out.count("removed killed:")
+    assert before < 40
+
+    again = holdall_process("artifact", "gc")
+    assert again.code == 0, again.err
+    # The one Ctrl-C stopped is taken up again (unless it was done but not yet said).
+    assert before + again.out.count("removed killed:") in (39, 40)
+    assert "0 interrupted save(s)" in holdall_process("artifact", "gc").out
+    assert list((Path(store.path) / "_saved" / "killed").iterdir()) == []
+    assert client.load_artifact("kept", version=kept.version) == {"kept": True}
+    with pytest.raises(NotFoundError):
+        client.get_artifact_version("killed")
+
+
 class Opaque:
     def __init__(self, value: int) -> None:
         self.value = value
