@@ -66,9 +66,9 @@ def holdall_round_trip(client: Any, data: bytes) -> float:
 
 def measure(server: S3Server, runs: int, size: int, folder: str) -> str:
     import s3fs
-    from holdall_s3.store import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
 
     from holdall import Client
+    from holdall.artifact_stores.object_store import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
 
     bucket = server.new_bucket()
     client = Client()

@@ -25,9 +25,11 @@ class StoreOwnedError(HoldallError):
 def _owner(store: BaseArtifactStore) -> str | None:
     try:
         with store.open(MARKER, "rb") as handle:
-            return str(json.loads(handle.read())["database"])
+            content = handle.read()
     except FileNotFoundError:
         return None
+    try:
+        return str(json.loads(content)["database"])
     except (ValueError, KeyError, TypeError):
         raise StoreOwnedError(
             f"the marker {store.path}/{MARKER} of artifact store '{store.name}' is damaged, "

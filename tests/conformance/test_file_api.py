@@ -193,8 +193,8 @@ def _block(index: int) -> bytes:
     return index.to_bytes(8, "big") * (MiB // 8)
 
 
-def test_a_64_mib_file_streams_without_being_held_in_memory(store: BaseArtifactStore) -> None:
-    blocks = 64
+def test_a_128_mib_file_streams_without_being_held_in_memory(store: BaseArtifactStore) -> None:
+    blocks = 128
     expected = hashlib.sha256()
     tracemalloc.start()
     try:

@@ -7,10 +7,22 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
+from holdall.artifact_stores.config import split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+from holdall.artifact_stores.object_store import ObjectStoreConfig
 
-MiB = 1024 * 1024
+# S3's storage classes (the seed's storage tiers), as put_object takes them.
+StorageClass = Literal[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
+]
 # S3's rules for bucket names (general purpose buckets), matched whole.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
@@ -30,7 +42,7 @@ def check_bucket(bucket: str) -> None:
         )
 
 
-class S3Config(ArtifactStoreConfig):
+class S3Config(ObjectStoreConfig):
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"s3://"})
     # Another endpoint is another S3 service, with other buckets.
     LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "endpoint_url"})
@@ -43,11 +55,19 @@ class S3Config(ArtifactStoreConfig):
     addressing_style: Literal["path", "virtual"] | None = None
     sse: Literal["AES256", "aws:kms"] | None = None
     sse_kms_key_id: str | None = None
-    multipart_chunksize: int | None = Field(default=None, ge=5 * MiB)
-    max_concurrency: int | None = Field(default=None, ge=1)
+    storage_class: StorageClass | None = None
     client_kwargs: dict[str, Any] = Field(default_factory=dict)
     config_kwargs: dict[str, Any] = Field(default_factory=dict)
     s3_additional_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        # 0.1's name for part_size (boto3's), still taken: stored configs and scripts use it.
+        if isinstance(data, dict) and "multipart_chunksize" in data:
+            data = dict(data)
+            data["part_size"] = data.pop("multipart_chunksize")
+        return data
 
     @field_validator("path")
     @classmethod
@@ -65,7 +85,7 @@ class S3Config(ArtifactStoreConfig):
 
     @property
     def bucket(self) -> str:
-        return split_scheme(self.path)[1].split("/", 1)[0]
+        return self.container
 
 
 class S3Flavor(ArtifactStoreFlavor):

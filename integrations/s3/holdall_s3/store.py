@@ -1,21 +1,34 @@
-"""The s3 store: the config mapped onto s3fs (the only module here that imports an SDK)."""
+"""The s3 store: the config mapped onto s3fs, and what botocore's errors mean (the only module
+here that imports an SDK). Spooling, parts, parallel reads and the wording of failures are the
+core's (holdall.artifact_stores.object_store)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.errors import HoldallError
+from holdall.artifact_stores.object_store import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PART_SIZE,
+    Failure,
+    ObjectArtifactStore,
+)
 from holdall_s3.flavor import S3Config
 
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
-# Parts in flight at once: each holds a part in memory (and botocore a copy or two of it),
-# so this bounds what an upload costs in memory: about 40 MiB with 8 MiB parts.
-DEFAULT_CONCURRENCY = 2
-
-
-class StoreUnavailableError(HoldallError):
-    pass
+# Tries of one request at the s3fs level, around botocore's own (`retries`): s3fs can retry a
+# response body cut off mid-read, which botocore has already handed over by then.
+S3FS_TRIES = 2
+MISSING_CODES = frozenset({"NoSuchBucket"})
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+REFUSED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "SignatureDoesNotMatch",
+        "403",
+    }
+)
 
 
 def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
@@ -23,7 +36,13 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
     client_kwargs = dict(config.client_kwargs)
     if config.region:
         client_kwargs["region_name"] = config.region
-    config_kwargs = dict(config.config_kwargs)
+    config_kwargs = {
+        # Bounded waits: a stalled endpoint fails after its tries, never hangs.
+        "connect_timeout": config.connect_timeout,
+        "read_timeout": config.read_timeout,
+        "retries": {"max_attempts": config.retries + 1, "mode": "standard"},
+        **config.config_kwargs,
+    }
     if config.addressing_style:
         config_kwargs["s3"] = {
             **config_kwargs.get("s3", {}),
@@ -34,6 +53,8 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
         additional["ServerSideEncryption"] = config.sse
     if config.sse_kms_key_id:
         additional["SSEKMSKeyId"] = config.sse_kms_key_id
+    if config.storage_class:
+        additional["StorageClass"] = config.storage_class
     kwargs: dict[str, Any] = {
         "endpoint_url": config.endpoint_url,
         "client_kwargs": client_kwargs,
@@ -42,33 +63,44 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
         # One filesystem per store: fsspec's instance cache would share clients (and
         # credentials) between stores that happen to have equal arguments.
         "skip_instance_cache": True,
+        "default_block_size": config.part_size or DEFAULT_PART_SIZE,
+        "max_concurrency": config.max_concurrency or DEFAULT_CONCURRENCY,
     }
     if config.aws_access_key_id and config.aws_secret_access_key:
         kwargs["key"] = config.aws_access_key_id
         kwargs["secret"] = config.aws_secret_access_key.get_secret_value()
         if config.aws_session_token:
             kwargs["token"] = config.aws_session_token.get_secret_value()
-    # boto3's own default part size; s3fs would buffer 50 MiB per open file.
-    kwargs["default_block_size"] = config.multipart_chunksize or DEFAULT_PART_SIZE
-    kwargs["max_concurrency"] = config.max_concurrency or DEFAULT_CONCURRENCY
     return kwargs
 
 
-class S3ArtifactStore(BaseArtifactStore):
+class S3ArtifactStore(ObjectArtifactStore):
     config: S3Config
+    SERVICE = "S3"
 
     def make_filesystem(self) -> Any:
         import s3fs
 
-        return s3fs.S3FileSystem(**filesystem_kwargs(self.config))
+        filesystem = s3fs.S3FileSystem(**filesystem_kwargs(self.config))
+        filesystem.retries = S3FS_TRIES  # a class setting of s3fs's, not an argument
+        return filesystem
 
-    def upload(self, local: str, target: str) -> None:
-        # One parallel multipart upload: the object appears whole, its parts sent at once.
+    def upload_file(self, local: str, target: str, part_size: int) -> None:
+        # One parallel multipart upload (s3fs aborts it if it fails): the object appears
+        # whole, its parts sent at once.
         self.filesystem.put_file(
-            local,
-            target,
-            chunksize=self.config.multipart_chunksize or DEFAULT_PART_SIZE,
-            max_concurrency=self.config.max_concurrency or DEFAULT_CONCURRENCY,
+            local, target, chunksize=part_size, max_concurrency=self.concurrency
+        )
+
+    def probe(self, filesystem: Any) -> None:
+        # A listing of the store's own folder, not head_bucket: credentials limited to a
+        # prefix may list that prefix and nothing else.
+        prefix = self.config.prefix
+        filesystem.call_s3(
+            "list_objects_v2",
+            Bucket=self.config.bucket,
+            Prefix=prefix + "/" if prefix else "",
+            MaxKeys=1,
         )
 
     def discard_incomplete_uploads(self, path: str) -> int:
@@ -86,32 +118,37 @@ class S3ArtifactStore(BaseArtifactStore):
             )
         return len(uploads)
 
-    def _has_directories(self) -> bool:
-        return False
+    def classify(self, exc: BaseException) -> Failure | None:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            ReadTimeoutError,
+        )
 
-    def check_access(self, filesystem: Any) -> None:
-        from botocore.exceptions import BotoCoreError
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            if code in MISSING_CODES:
+                return Failure.MISSING_CONTAINER
+            if code in EXPIRED_CODES:
+                return Failure.EXPIRED
+            if code in REFUSED_CODES:
+                return Failure.REFUSED
+            return None
+        if isinstance(exc, NoCredentialsError):
+            return Failure.NO_CREDENTIALS
+        if isinstance(exc, ReadTimeoutError):
+            return Failure.TIMED_OUT
+        if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
+            return Failure.UNREACHABLE
+        if isinstance(exc, FileNotFoundError) and "bucket does not exist" in str(exc):
+            return Failure.MISSING_CONTAINER  # s3fs's words, its cause dropped
+        return super().classify(exc)
 
-        bucket = self.config.bucket
-        where = f" at {self.config.endpoint_url}" if self.config.endpoint_url else ""
-        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
-        try:
-            filesystem.call_s3("head_bucket", Bucket=bucket)
-        except FileNotFoundError:
-            raise StoreUnavailableError(
-                f"bucket '{bucket}' of {label} does not exist{where}",
-                fix=f"create the bucket, or point the store at another: holdall artifact-store "
-                f"update {self.name or 'NAME'} --path=s3://BUCKET/PREFIX",
-            ) from None
-        except PermissionError as exc:
-            raise StoreUnavailableError(
-                f"S3{where} refused the credentials of {label} for bucket '{bucket}' ({exc})",
-                fix=f"holdall artifact-store update {self.name or 'NAME'} "
-                "--aws_access_key_id=KEY --aws_secret_access_key=@FILE, or fix the AWS "
-                "credentials of this environment",
-            ) from None
-        except (OSError, BotoCoreError) as exc:
-            raise StoreUnavailableError(
-                f"cannot reach bucket '{bucket}' of {label}{where}: {exc}",
-                fix="check --endpoint_url, the region and the network",
-            ) from None
+    def credential_fix(self) -> str:
+        return (
+            f"holdall artifact-store update {self.name or 'NAME'} --aws_access_key_id=KEY "
+            "--aws_secret_access_key=@FILE, or fix the AWS credentials of this environment"
+        )

@@ -175,10 +175,13 @@ def test_settings_are_checked(cli) -> None:
     assert "flavor 's3' needs --path" in error_of(
         cli("artifact-store", "register", "b", "--flavor=s3")
     )
-    with pytest.raises(ConfigError, match="multipart_chunksize"):
-        Client().register_artifact_store(
-            "b", "s3", path="s3://bucket/x", config={"multipart_chunksize": 1024}
-        )
+    # multipart_chunksize, 0.1's name for part_size, still taken
+    for key in ("part_size", "multipart_chunksize"):
+        with pytest.raises(ConfigError, match="part_size must be between 5242880 and"):
+            Client().register_artifact_store("b", "s3", path="s3://bucket/x", config={key: 1024})
+    assert "invalid --read_timeout" in error_of(cli(*base, "--read_timeout=0"))
+    assert "spool_dir must be an absolute path" in error_of(cli(*base, "--spool_dir=tmp"))
+    assert "invalid --storage_class" in error_of(cli(*base, "--storage_class=COLD"))
 
 
 def test_secrets_are_encrypted_at_rest_and_masked(cli, config_dir: Path, tmp_path: Path) -> None:

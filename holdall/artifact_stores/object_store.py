@@ -1,0 +1,311 @@
+"""What every store backed by a bucket shares, written once: S3, GCS and Azure supply only
+their filesystem, their upload call, the probe that checks access, and what their SDK's
+errors mean.
+
+- Writes are spooled to local disk (`spool_dir`) and uploaded whole when closed: the object
+  appears complete or not at all.
+- Uploads go up in parts, `max_concurrency` at a time; the part grows with the object so
+  that no upload needs more parts than the service allows.
+- Reads fetch `max_concurrency` ranges at once (see ranged.py).
+- Waits are bounded (`connect_timeout`, `read_timeout`) and what the network drops is tried
+  again (`retries`).
+- Every failure of the service says what it is (a missing bucket, refused or expired
+  credentials, an endpoint that cannot be reached or does not answer) and how to fix it, at
+  first use and in the middle of an operation alike.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import io
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
+from holdall.artifact_stores.ranged import RangedReader
+from holdall.artifact_stores.staged import StagedFile, is_write_mode
+from holdall.errors import HoldallError
+
+KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
+
+
+class ObjectStoreConfig(ArtifactStoreConfig):
+    """Settings with one meaning on every cloud."""
+
+    # The service's limits on one upload in parts.
+    PART_LIMIT: ClassVar[int] = 10_000
+    MIN_PART_SIZE: ClassVar[int] = 5 * MiB
+    MAX_PART_SIZE: ClassVar[int] = 5 * GiB
+    PART_ALIGN: ClassVar[int] = 1  # a part's size is a multiple of this
+    # What the service calls its top level ("bucket", "container"), for messages.
+    CONTAINER: ClassVar[str] = "bucket"
+
+    part_size: int | None = None
+    max_concurrency: int | None = Field(default=None, ge=1, le=64)
+    spool_dir: str | None = None
+    connect_timeout: float = Field(default=10.0, gt=0, le=600)
+    read_timeout: float = Field(default=30.0, gt=0, le=3600)
+    retries: int = Field(default=2, ge=0, le=20)
+
+    @field_validator("part_size")
+    @classmethod
+    def _check_part_size(cls, size: int | None) -> int | None:
+        if size is not None and not cls.MIN_PART_SIZE <= size <= cls.MAX_PART_SIZE:
+            raise ValueError(
+                f"part_size must be between {cls.MIN_PART_SIZE} and {cls.MAX_PART_SIZE} bytes"
+            )
+        return size
+
+    @field_validator("spool_dir")
+    @classmethod
+    def _check_spool_dir(cls, folder: str | None) -> str | None:
+        if folder is not None and not os.path.isabs(folder):
+            raise ValueError(f"spool_dir must be an absolute path, not '{folder}'")
+        return folder
+
+    @property
+    def container(self) -> str:
+        return split_scheme(self.path)[1].split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        """The store's folder inside its container ('' for the whole container)."""
+        return split_scheme(self.path)[1].partition("/")[2]
+
+
+class Failure(enum.Enum):
+    MISSING_CONTAINER = "missing container"
+    REFUSED = "refused credentials"
+    NO_CREDENTIALS = "no credentials"
+    EXPIRED = "expired credentials"
+    UNREACHABLE = "unreachable endpoint"
+    TIMED_OUT = "no answer"
+
+
+class StoreUnavailableError(HoldallError):
+    pass
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what caused it, outermost first (SDKs wrap their transport's errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+DEFAULT_PART_SIZE = 8 * MiB
+# Connections per transfer. Each holds a part in memory (and the SDK a copy or two of it):
+# 4 parts of 8 MiB bound an upload or a load to about 100 MiB.
+DEFAULT_CONCURRENCY = 4
+
+
+class ObjectArtifactStore(BaseArtifactStore):
+    config: ObjectStoreConfig
+    SERVICE: ClassVar[str] = "the object store"  # its name in messages: "S3", "GCS"
+
+    # -- what each cloud supplies -----------------------------------------------------------
+
+    def upload_file(self, local: str, target: str, part_size: int) -> None:
+        """Upload one local file to `target` in parts of `part_size`, `concurrency` at once;
+        on failure, nothing may remain (an unfinished multipart upload is aborted)."""
+        raise NotImplementedError
+
+    def probe(self, filesystem: Any) -> None:
+        """The cheapest call that proves the store's folder can be listed with these
+        credentials (credentials limited to that folder included); raises the SDK's error."""
+        raise NotImplementedError
+
+    def classify(self, exc: BaseException) -> Failure | None:
+        """What one exception of the SDK means, or None for an error of its own kind (a
+        missing file is a missing file)."""
+        if isinstance(exc, PermissionError):
+            return Failure.REFUSED
+        if isinstance(exc, TimeoutError):
+            return Failure.TIMED_OUT
+        if isinstance(exc, ConnectionError):
+            return Failure.UNREACHABLE
+        return None
+
+    def credential_fix(self) -> str:
+        """The command that gives the store other credentials."""
+        return f"holdall artifact-store update {self.name or 'NAME'} with other credentials"
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    def concurrency(self) -> int:
+        return self.config.max_concurrency or DEFAULT_CONCURRENCY
+
+    def part_size_for(self, size: int) -> int:
+        """The configured part size, grown so that `size` fits in the service's part limit."""
+        config = type(self.config)
+        part = max(self.config.part_size or DEFAULT_PART_SIZE, config.MIN_PART_SIZE)
+        needed = -(-size // config.PART_LIMIT)
+        part = max(part, -(-needed // config.PART_ALIGN) * config.PART_ALIGN)
+        if part > config.MAX_PART_SIZE:
+            most = config.MAX_PART_SIZE * config.PART_LIMIT
+            raise HoldallError(
+                f"a file of {size} bytes is larger than {self.SERVICE} takes in one object "
+                f"({most} bytes: {config.PART_LIMIT} parts of {config.MAX_PART_SIZE})",
+                fix="split the artifact into several files (a Path artifact of a folder)",
+            )
+        return part
+
+    # -- the file API over a bucket ---------------------------------------------------------
+
+    @property
+    def filesystem(self) -> Any:
+        raw = BaseArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
+        return _Translating(raw, self._translate)
+
+    def check_access(self, filesystem: Any) -> None:
+        try:
+            self.probe(filesystem)
+        except HoldallError:
+            raise
+        except Exception as exc:
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from None
+
+    def open(self, path: str, mode: str = "r", **kwargs: Any) -> IO[Any]:
+        if is_write_mode(mode) or mode.replace("t", "") not in ("r", "rb"):
+            return super().open(path, mode, **kwargs)
+        target = self.resolve(path)
+        filesystem = self.filesystem
+        info = filesystem.info(target)
+        if info.get("type") == "directory":
+            raise IsADirectoryError(path)
+
+        def fetch(ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+            starts, ends = [s for s, _ in ranges], [e for _, e in ranges]
+            parts = filesystem.cat_ranges([target] * len(ranges), starts, ends, on_error="raise")
+            return list(parts)
+
+        size = int(info.get("size") or 0)
+        part = self.config.part_size or DEFAULT_PART_SIZE
+        reader = io.BufferedReader(RangedReader(fetch, size, part, self.concurrency))
+        if "b" in mode:
+            return reader
+        return io.TextIOWrapper(
+            reader, encoding=kwargs.get("encoding") or "utf-8", errors=kwargs.get("errors")
+        )
+
+    def open_staged(self, target: str, exclusive: bool) -> StagedFile:
+        filesystem = self.filesystem  # reach the store before spooling anything
+        if exclusive and filesystem.exists(target):
+            raise FileExistsError(self.uri(target))
+        spool = self.config.spool_dir or tempfile.gettempdir()
+        if not os.path.isdir(spool):
+            raise HoldallError(
+                f"the spool_dir {spool} of artifact store '{self.name}' is not a folder",
+                fix=f"mkdir -p {spool}, or holdall artifact-store update {self.name or 'NAME'} "
+                "--spool_dir=/a/folder/with/room",
+            )
+        return StagedFile(spool, lambda staging: self.upload(staging, target))
+
+    def upload(self, local: str, target: str) -> None:
+        self.upload_file(local, target, self.part_size_for(os.path.getsize(local)))
+
+    def _has_directories(self) -> bool:
+        return False
+
+    # -- failures ---------------------------------------------------------------------------
+
+    def _translate(self, exc: BaseException) -> HoldallError | None:
+        if isinstance(exc, HoldallError):
+            return None
+        # Innermost first: the SDK's own error says more than the wrapper around it.
+        for link in reversed(list(exception_chain(exc))):
+            failure = self.classify(link)
+            if failure is not None:
+                return self.describe(failure, _one_line(link))
+        return None
+
+    def describe(self, failure: Failure, reason: str) -> StoreUnavailableError:
+        config, name = self.config, self.name or "NAME"
+        container = f"{config.CONTAINER} '{config.container}'"
+        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        if failure is Failure.MISSING_CONTAINER:
+            return StoreUnavailableError(
+                f"{container} of {label} does not exist{where}",
+                fix=f"create the {config.CONTAINER}, or point the store at another: holdall "
+                f"artifact-store update {name} --path={self._example_path()}",
+            )
+        if failure is Failure.REFUSED:
+            return StoreUnavailableError(
+                f"{self.SERVICE}{where} refused the credentials of {label} for {container} "
+                f"({reason})",
+                fix=self.credential_fix(),
+            )
+        if failure is Failure.NO_CREDENTIALS:
+            return StoreUnavailableError(
+                f"found no credentials for {label} ({reason})", fix=self.credential_fix()
+            )
+        if failure is Failure.EXPIRED:
+            return StoreUnavailableError(
+                f"the credentials of {label} expired ({reason})",
+                fix=f"renew them ({self.credential_fix()}), or use a service connector, "
+                "which renews them itself",
+            )
+        if failure is Failure.TIMED_OUT:
+            tries = config.retries + 1
+            return StoreUnavailableError(
+                f"{self.SERVICE}{where} did not answer {label} within {config.read_timeout:g} s "
+                f"({tries} tries): {reason}",
+                fix="check the endpoint and the network; where answers are slow: holdall "
+                f"artifact-store update {name} --read_timeout=120",
+            )
+        return StoreUnavailableError(
+            f"cannot reach {container} of {label}{where}: {reason}",
+            fix="check --endpoint_url, the region and the network",
+        )
+
+    @property
+    def endpoint(self) -> str | None:
+        return getattr(self.config, "endpoint_url", None)
+
+    def _example_path(self) -> str:
+        scheme = sorted(self.config.SUPPORTED_SCHEMES)[0]
+        return f"{scheme}{self.config.CONTAINER.upper()}/PREFIX"
+
+
+class _Translating:
+    """The SDK's filesystem, each call's failures put in words (see describe)."""
+
+    def __init__(self, filesystem: Any, translate: Any) -> None:
+        self._filesystem = filesystem
+        self._translate_error = translate
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._filesystem, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except Exception as exc:
+                error = self._translate_error(exc)
+                if error is None:
+                    raise
+                raise error from None
+
+        return call

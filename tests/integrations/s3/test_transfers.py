@@ -1,0 +1,205 @@
+"""The object-store machinery on S3 against moto's server: parts, storage classes, parallel
+reads, bounded waits, and a network that drops connections (a cutting proxy in front)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from holdall import Client
+from holdall.artifact_stores.object_store import StoreUnavailableError
+from tests.fixtures.moto import CREDENTIALS, S3Server, running_moto
+from tests.fixtures.proxy import CuttingProxy, proxy_to
+from tests.integrations.s3.test_s3_store import s3_stack
+
+MiB = 1024 * 1024
+holdall_s3 = pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+
+
+def _port(server: S3Server) -> int:
+    return int(server.endpoint.rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def proxy(s3_server: S3Server) -> Iterator[CuttingProxy]:
+    with proxy_to(_port(s3_server)) as running:
+        yield running
+
+
+def _objects(server: S3Server, bucket: str) -> list[str]:
+    listed = server.client().list_objects_v2(Bucket=bucket).get("Contents", [])
+    return [o["Key"] for o in listed if not o["Key"].endswith(".holdall-store.json")]
+
+
+def _uploads(server: S3Server, bucket: str) -> list[Any]:
+    return list(server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_a_storage_class_is_applied_to_every_object(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, storage_class="STANDARD_IA")
+    version = client.save_artifact(b"cold data", "cold")
+    key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
+    assert s3_server.client().head_object(Bucket=bucket, Key=key)["StorageClass"] == "STANDARD_IA"
+    assert client.load_artifact("cold") == b"cold data"
+
+
+def test_an_upload_that_needs_more_than_10000_parts_grows_its_parts() -> None:
+    from holdall_s3.flavor import S3Config
+    from holdall_s3.store import S3ArtifactStore
+
+    class SmallParts(S3Config):  # an S3-compatible service that takes 1 KiB parts
+        MIN_PART_SIZE = 1024
+
+    with running_moto({"S3_UPLOAD_PART_MIN_SIZE": "1024"}) as server:
+        bucket = server.new_bucket()
+        # moto holds S3's limit of 10,000 parts: a 10,001st part is refused.
+        upload = server.client().create_multipart_upload(Bucket=bucket, Key="probe")
+        with pytest.raises(Exception, match="10000"):
+            server.client().upload_part(
+                Bucket=bucket, Key="probe", UploadId=upload["UploadId"], PartNumber=10001, Body=b"x"
+            )
+        config = SmallParts(
+            path=f"s3://{bucket}/parts",
+            endpoint_url=server.endpoint,
+            part_size=1024,
+            max_concurrency=32,
+            **CREDENTIALS,
+        )
+        store = S3ArtifactStore(config, name="small-parts")
+        payload = os.urandom(10_001 * 1024)  # 10,001 parts of the configured size
+        assert store.part_size_for(len(payload)) == 1025
+        with store.open("many-parts.bin", "wb") as handle:
+            handle.write(payload)
+        head = server.client().head_object(Bucket=bucket, Key="parts/many-parts.bin")
+        parts = int(head["ETag"].strip('"').rsplit("-", 1)[1])
+        assert 9_000 < parts <= 10_000
+        with store.open("many-parts.bin", "rb") as handle:
+            assert handle.read() == payload
+
+
+SAVE_AND_SAY = """
+    import sys
+    from holdall import Client
+    version = Client().save_artifact(bytes(range(256)) * (64 * 4096), "parallel")
+    print(version.version)
+"""
+
+LOAD_AND_SAY = """
+    from holdall import Client
+    data = Client().load_artifact("parallel")
+    print(len(data))
+"""
+
+
+def _run(tmp_path: Path, source: str) -> str:
+    script = tmp_path / "step.py"
+    script.write_text(textwrap.dedent(source))
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_large_load_reads_over_several_connections_at_once(
+    s3_server: S3Server, proxy: CuttingProxy, tmp_path: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    s3_stack(s3_server, bucket, endpoint_url=proxy.endpoint)
+    assert _run(tmp_path, SAVE_AND_SAY) == "1"  # 64 MiB, in a process that is gone now
+    proxy.reset_peak()
+    assert _run(tmp_path, LOAD_AND_SAY) == str(64 * MiB)
+    assert proxy.peak_connections >= 4  # the default max_concurrency, all at once
+
+
+def test_connections_cut_mid_upload_and_mid_download_are_retried(
+    s3_server: S3Server, proxy: CuttingProxy
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, endpoint_url=proxy.endpoint, part_size=str(5 * MiB))
+    payload = os.urandom(24 * MiB)
+    proxy.cut_after, proxy.cuts = 2 * MiB, 2
+    version = client.save_artifact(payload, "cut")
+    assert proxy.cut_count == 2  # both cut, both tried again
+    key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
+    assert s3_server.client().head_object(Bucket=bucket, Key=key)["ContentLength"] == len(payload)
+    assert _uploads(s3_server, bucket) == []
+
+    Client.close_shared()
+    proxy.cuts = 2
+    assert Client().load_artifact("cut") == payload  # verified against its checksum
+    assert proxy.cut_count == 4
+
+
+def test_a_network_that_keeps_cutting_fails_clearly_and_leaves_nothing(
+    s3_server: S3Server, proxy: CuttingProxy
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(
+        s3_server, bucket, endpoint_url=proxy.endpoint, part_size=str(5 * MiB), retries="1"
+    )
+    client.save_artifact(b"small", "fine")  # the store works: the marker, one small object
+    proxy.cut_after, proxy.cuts = 1 * MiB, -1
+    with pytest.raises(StoreUnavailableError) as caught:
+        client.save_artifact(os.urandom(24 * MiB), "doomed")
+    message = str(caught.value)
+    assert f"bucket '{bucket}' of artifact store 's3_store'" in message, message
+    assert "check --endpoint_url, the region and the network" in message
+    assert [k for k in _objects(s3_server, bucket) if "doomed" in k] == []
+    assert _uploads(s3_server, bucket) == []  # the multipart upload was aborted
+    with pytest.raises(Exception, match="no artifact called 'doomed'"):
+        client.get_artifact_version("doomed")
+
+
+STALLED_SAVE = """
+    import sys
+    from holdall import Client
+    from holdall.errors import HoldallError
+    try:
+        Client().save_artifact(b"never", "stalled")
+    except HoldallError as exc:
+        print(exc)
+        sys.exit(1)
+"""
+
+
+def test_a_stalled_endpoint_fails_within_its_timeouts(s3_server: S3Server, tmp_path: Path) -> None:
+    with proxy_to(_port(s3_server), stall=True) as stalled:
+        s3_stack(
+            s3_server,
+            "stalled-bucket",
+            endpoint_url=stalled.endpoint,
+            read_timeout="1",
+            retries="0",
+        )
+        script = tmp_path / "stalled.py"
+        script.write_text(textwrap.dedent(STALLED_SAVE))
+        # Botocore's default would wait 60 s a try; here 1 s a try, 2 tries: the 60 s below
+        # is only there to catch a hang.
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1, done.stderr
+    assert "did not answer artifact store 's3_store' within 1 s" in done.stdout, done.stdout
+    assert "--read_timeout=120" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_bucket_deleted_between_operations_is_named(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    client.save_artifact(b"first", "gone")
+    s3 = s3_server.client()
+    for key in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]:
+        s3.delete_object(Bucket=bucket, Key=key)
+    s3.delete_bucket(Bucket=bucket)
+    with pytest.raises(StoreUnavailableError, match=f"bucket '{bucket}' of artifact store"):
+        client.save_artifact(b"second", "gone")
