@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from holdall.artifacts.api import ArtifactsAPI
 from holdall.artifacts.versions import COMMITTED, RESERVED
 from holdall.client_config import read_client_config, write_client_config
-from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
+from holdall.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    HoldallError,
+    InUseError,
+    NotFoundError,
+)
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel, Stack, StackModel
@@ -262,13 +268,24 @@ class Client(ArtifactsAPI):
             return _store_model(row)
 
     def _check_owner(self, flavor: str, config: ArtifactStoreConfig, name: str) -> None:
-        """Refuse a path another metadata database owns, where that can be seen offline (a
-        cloud store is checked at its first write instead)."""
-        from holdall.artifact_stores.ownership import check_owner
+        """Refuse a path another metadata database owns. A cloud store that cannot be reached
+        now (no network, a bucket still to be made) is registered all the same, and checked
+        at its first write."""
+        from holdall.artifact_stores.ownership import StoreOwnedError, check_owner
 
         store = self.registry.create_store(flavor, config, name=name)
-        if store.OFFLINE:
+        try:
             check_owner(store, self._db().identity)
+        except StoreOwnedError:
+            raise
+        except HoldallError as exc:
+            if store.OFFLINE:
+                raise
+            print(
+                f"warning: could not see who owns {config.path} ({exc.message}); its first "
+                "write will check",
+                file=sys.stderr,
+            )
 
     @staticmethod
     def _refuse_with_versions(session: Session, row: ComponentRow, why: str, fix: str) -> None:

@@ -155,16 +155,25 @@ def _collect_one(
     return Collected(label, row.uri, reason, data_found or bool(aborted))
 
 
-def remove_dead_spools(dry_run: bool) -> list[str]:
-    """What killed processes staged in the temp dir (a whole artifact's copy, spooled for an
-    upload), removed. Files of live processes, or of processes this machine cannot judge,
-    stay."""
+def spool_folders(client: Client) -> list[str]:
+    """Where saves spool: the temp dir, and each store's own `spool_dir`."""
+    folders = {tempfile.gettempdir()}
+    for store in client.list_artifact_stores():
+        if store.config.get("spool_dir"):
+            folders.add(str(store.config["spool_dir"]))
+    return sorted(folders)
+
+
+def remove_dead_spools(folders: list[str], dry_run: bool) -> list[str]:
+    """What killed processes staged (a whole artifact's copy, spooled for an upload),
+    removed. Files of live processes, or of processes this machine cannot judge, stay."""
     found = []
-    for path in sorted(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*")):
-        if spool_owner_alive(path.name) is False:
-            found.append(str(path))
-            if not dry_run:
-                path.unlink(missing_ok=True)
+    for folder in folders:
+        for path in sorted(Path(folder).glob(SPOOL_PREFIX + "*")):
+            if spool_owner_alive(path.name) is False:
+                found.append(str(path))
+                if not dry_run:
+                    path.unlink(missing_ok=True)
     return found
 
 

@@ -114,6 +114,7 @@ def gc(dry_run: bool, older_than: float) -> None:
         fail_interrupted_runs,
         remove_dead_spools,
         remove_stale_loaded_copies,
+        spool_folders,
     )
 
     client, grace = _client(), timedelta(hours=older_than)
@@ -124,7 +125,7 @@ def gc(dry_run: bool, older_than: float) -> None:
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
         collected += 1
-    for spool in remove_dead_spools(dry_run):
+    for spool in remove_dead_spools(spool_folders(client), dry_run):
         click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
     for copy in remove_stale_loaded_copies(grace, dry_run):
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")

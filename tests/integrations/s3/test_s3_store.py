@@ -12,6 +12,7 @@ from holdall_s3.flavor import S3Config
 
 from holdall import Client, pipeline, step
 from holdall.errors import ConfigError
+from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.moto import CREDENTIALS, S3Server
 
@@ -116,8 +117,13 @@ def test_a_versioned_bucket(s3_server: S3Server) -> None:
     assert store.exists("_saved/moved/1/value.json") and not store.exists("_saved/config/1")
 
 
-def test_a_missing_bucket_is_named_at_first_use(s3_server: S3Server) -> None:
-    client = s3_stack(s3_server, "no-such-bucket-here")  # registering needs no network
+def test_a_missing_bucket_is_named_at_first_use(
+    s3_server: S3Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = s3_stack(s3_server, "no-such-bucket-here")  # registered all the same
+    warning = capsys.readouterr().err
+    assert "warning: could not see who owns s3://no-such-bucket-here/zenml-artifacts" in warning
+    assert "does not exist" in warning and "its first write will check" in warning
     with pytest.raises(Exception) as caught:
         client.save_artifact(1, "x")
     message = str(caught.value)
@@ -305,6 +311,19 @@ def test_two_databases_on_one_bucket_never_mix(s3_server: S3Server, tmp_path: Pa
     assert theirs.returncode == 1
     assert "belongs to another metadata database" in theirs.stderr
     assert Client().load_artifact("model") == {"mine": True}
+    # Refused when it is registered, too: the bucket is reachable, its marker read.
+    registering = holdall_process(
+        "artifact-store",
+        "register",
+        "theirs",
+        "--flavor=s3",
+        f"--path=s3://{bucket}/zenml-artifacts",
+        *(f"--{setting}" for setting in settings),
+        env={"HOLDALL_CONFIG_DIR": str(tmp_path / "teammate")},
+    )
+    assert registering.code == 1
+    assert "artifact store 'theirs' at s3://" in registering.err
+    assert "belongs to another metadata database" in registering.err
     keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert sorted(keys) == [
         "zenml-artifacts/.holdall-store.json",
@@ -319,12 +338,13 @@ save_artifact(os.urandom(48 * 1024 * 1024), "big")
 """
 
 
-def test_a_save_killed_mid_upload_leaves_nothing_after_gc(s3_server: S3Server) -> None:
+def test_a_save_killed_mid_upload_leaves_nothing_after_gc(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
     import os
     import signal
     import subprocess
     import sys
-    import tempfile
     import time
 
     from holdall.processes import SPOOL_PREFIX
@@ -332,8 +352,10 @@ def test_a_save_killed_mid_upload_leaves_nothing_after_gc(s3_server: S3Server) -
 
     bucket = s3_server.new_bucket()
     # Small parts, one at a time: the upload takes long enough to be caught in the middle.
-    s3_stack(s3_server, bucket, multipart_chunksize=5 * MiB, max_concurrency=1)
-    spools_before = set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*"))
+    # Spooled in a folder of the store's own (big artifacts need a big disk).
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    s3_stack(s3_server, bucket, part_size=5 * MiB, max_concurrency=1, spool_dir=str(spool))
     saver = subprocess.Popen([sys.executable, "-c", KILLED_UPLOAD])
     s3 = s3_server.client()
     deadline = time.monotonic() + 60
@@ -342,7 +364,7 @@ def test_a_save_killed_mid_upload_leaves_nothing_after_gc(s3_server: S3Server) -
         time.sleep(0.01)
     os.kill(saver.pid, signal.SIGKILL)
     saver.wait()
-    left = set(Path(tempfile.gettempdir()).glob(SPOOL_PREFIX + "*")) - spools_before
+    left = set(spool.glob(SPOOL_PREFIX + "*"))
     assert len(left) == 1 and next(iter(left)).stat().st_size == 48 * MiB
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
 
