@@ -3,6 +3,7 @@ reads, bounded waits, and a network that drops connections (a cutting proxy in f
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -203,3 +204,68 @@ def test_a_bucket_deleted_between_operations_is_named(s3_server: S3Server) -> No
     s3.delete_bucket(Bucket=bucket)
     with pytest.raises(StoreUnavailableError, match=f"bucket '{bucket}' of artifact store"):
         client.save_artifact(b"second", "gone")
+
+
+def _limited_user(server: S3Server, bucket: str, prefix: str) -> dict[str, str]:
+    """An IAM user of moto's whose credentials reach `prefix` of `bucket` and nothing else.
+
+    moto checks actions and resources but no policy conditions, so the limit is on the
+    objects (AWS would also put an s3:prefix condition on ListBucket). What matters here:
+    these credentials may not HeadBucket, which a probe by head_bucket needs.
+    """
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1", **CREDENTIALS)
+    iam.create_user(UserName="team-a")
+    objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                ],
+                "Resource": objects,
+            },
+        ],
+    }
+    iam.put_user_policy(UserName="team-a", PolicyName="prefix", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="team-a")["AccessKey"]
+    return {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
+
+
+def test_credentials_limited_to_a_prefix_pass_the_access_probe() -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    # The first four requests (the setup below) go unchecked; every later one is checked.
+    with running_moto({"INITIAL_NO_AUTH_ACTION_COUNT": "4"}) as server:
+        bucket = server.new_bucket()
+        limited = _limited_user(server, bucket, "team-a")
+        s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", **limited)
+        with pytest.raises(ClientError, match="403"):
+            s3.head_bucket(Bucket=bucket)  # the probe these credentials would fail
+        client = Client()
+        settings = {"endpoint_url": server.endpoint, **limited}
+        for team in ("team_a", "team_b"):
+            path = f"s3://{bucket}/{team.replace('_', '-')}"
+            client.register_artifact_store(team, "s3", path=path, config=settings)
+        client.register_stack("team_a", "team_a")
+        client.activate_stack("team_a")
+        assert client.load_artifact(client.save_artifact({"a": 1}, "mine").name) == {"a": 1}
+        client.register_stack("team_b", "team_b")
+        client.activate_stack("team_b")
+        with pytest.raises(StoreUnavailableError, match="refused the credentials of artifact"):
+            client.save_artifact({"b": 1}, "theirs")
