@@ -64,7 +64,7 @@ class BaseArtifactStore(ABC):
         self.name = name
         self.id = id
         self.integration = integration  # named when its SDK turns out to be missing
-        self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES)
+        self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES, self.filesystem_path)
         self._filesystem: Any = None
 
     @property
@@ -93,6 +93,11 @@ class BaseArtifactStore(ABC):
     def check_access(self, filesystem: Any) -> None:  # noqa: B027 - optional for flavors
         """On first use: raise a HoldallError that says what is wrong if the store's root
         cannot be reached (missing bucket, refused credentials, no network)."""
+
+    def filesystem_path(self, location: str) -> str:
+        """A URI's part after its scheme, as this store's filesystem names it (a flavor whose
+        URIs carry more than the filesystem's paths, an account say, maps them here)."""
+        return location
 
     def resolve(self, path: str) -> str:
         """The filesystem path for `path`; PathOutsideStoreError when it leaves the root."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from holdall.artifact_stores.config import split_scheme
@@ -17,12 +18,19 @@ class StoreRoot:
     scheme: str  # "" for plain local paths
     fs_root: str  # what fsspec calls the root: "bucket/prefix", "/abs/dir"
     aliases: frozenset[str]  # every scheme that names this store's filesystem
+    root_uri: str = ""  # the root as configured, which URIs inside it start with
+    # The part of a URI after its scheme, as the filesystem names it: Azure's
+    # "container@account/path" is "container/path" to adlfs.
+    to_fs: Callable[[str], str] = str
 
     @classmethod
-    def parse(cls, uri: str, aliases: frozenset[str]) -> StoreRoot:
+    def parse(
+        cls, uri: str, aliases: frozenset[str], to_fs: Callable[[str], str] = str
+    ) -> StoreRoot:
         scheme, rest = split_scheme(uri)
-        fs_root = _normalize(rest) if rest else rest
-        return cls(scheme=scheme, fs_root=fs_root, aliases=aliases | {scheme})
+        fs_root = _normalize(to_fs(rest)) if rest else rest
+        root_uri = scheme + (_normalize(rest) if rest else rest)
+        return cls(scheme, fs_root, aliases | {scheme}, root_uri, to_fs)
 
     def resolve(self, path: str) -> str:
         """The fsspec path for `path` (a URI in the store, or relative to its root)."""
@@ -30,7 +38,7 @@ class StoreRoot:
         if scheme:
             if scheme not in self.aliases:
                 raise self._outside(path)
-            candidate = rest
+            candidate = self.to_fs(rest)
         elif rest.startswith("/") and not self.scheme:
             candidate = rest
         else:
@@ -45,11 +53,13 @@ class StoreRoot:
         return fs_path == self.fs_root or fs_path.startswith(prefix)
 
     def uri(self, fs_path: str) -> str:
+        if self.root_uri and self.contains(fs_path):
+            return self.root_uri + fs_path[len(self.fs_root) :]
         return f"{self.scheme}{fs_path}"
 
     def _outside(self, path: str) -> PathOutsideStoreError:
         return PathOutsideStoreError(
-            f"'{path}' is outside the artifact store root '{self.uri(self.fs_root)}'"
+            f"'{path}' is outside the artifact store root '{self.root_uri or self.fs_root}'"
         )
 
 

@@ -80,3 +80,20 @@ def test_a_symlink_that_stays_inside_is_followed(tmp_path: Path) -> None:
     os.symlink(tmp_path / "store" / "real", tmp_path / "store" / "alias")
     with store.open("alias/file.txt") as handle:
         assert handle.read() == "here"
+
+
+def test_a_flavor_maps_its_uris_onto_the_filesystem_paths() -> None:
+    # Azure's abfs://container@account/path is container/path to its filesystem.
+    def without_account(location: str) -> str:
+        head, _, tail = location.partition("/")
+        return f"{head.split('@', 1)[0]}/{tail}".rstrip("/")
+
+    root = StoreRoot.parse(
+        "abfs://data@myaccount/artifacts", frozenset({"abfs://", "az://"}), without_account
+    )
+    assert root.fs_root == "data/artifacts"
+    assert root.resolve("abfs://data@myaccount/artifacts/run/1") == "data/artifacts/run/1"
+    assert root.resolve("run/1") == "data/artifacts/run/1"
+    assert root.uri("data/artifacts/run/1") == "abfs://data@myaccount/artifacts/run/1"
+    with pytest.raises(PathOutsideStoreError, match="abfs://data@myaccount/artifacts"):
+        root.resolve("abfs://data@myaccount/elsewhere")
