@@ -1,18 +1,19 @@
-"""The ZenML-compatible file API, written once over an fsspec filesystem."""
+"""What every artifact store is: ZenML's file API over a root that no path leaves.
+
+Most flavors get the file API from `FilesystemArtifactStore` (filesystem.py), written once over
+fsspec; a store over any other client implements these methods itself.
+"""
 
 from __future__ import annotations
 
-import posixpath
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from holdall.artifact_stores.config import ArtifactStoreConfig
 from holdall.artifact_stores.paths import StoreRoot
-from holdall.artifact_stores.staged import StagedFile, is_write_mode, text_writer
 
 if TYPE_CHECKING:
     from holdall.registry import IntegrationInfo
@@ -26,28 +27,10 @@ class FileStat:
     modified: datetime | None
 
 
-def _modified(info: dict[str, Any]) -> datetime | None:
-    for key in ("mtime", "LastModified", "last_modified", "updated", "mtime_ns"):
-        value = info.get(key)
-        if isinstance(value, datetime):
-            return value
-        if isinstance(value, (int, float)):
-            seconds = value / 1e9 if key == "mtime_ns" else value
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-    return None
-
-
 class BaseArtifactStore(ABC):
-    """Every path given to these methods is a URI inside the store or relative to its root.
-
-    Subclasses say how to build their filesystem; nothing here touches the network until a
-    method is called.
-    """
+    """Every path given to these methods is a URI inside the store or relative to its root
+    (`resolve` turns it into the store's own path, or refuses it). Constructing a store
+    touches no network."""
 
     # Whether it can be looked at without a network (at registration, say).
     OFFLINE: bool = False
@@ -65,34 +48,10 @@ class BaseArtifactStore(ABC):
         self.id = id
         self.integration = integration  # named when its SDK turns out to be missing
         self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES, self.filesystem_path)
-        self._filesystem: Any = None
 
     @property
     def path(self) -> str:
         return self.config.path
-
-    @abstractmethod
-    def make_filesystem(self) -> Any:
-        """Build the fsspec filesystem for this store's config (imports the SDK here)."""
-
-    @property
-    def filesystem(self) -> Any:
-        if self._filesystem is None:
-            try:
-                filesystem = self.make_filesystem()
-            except ImportError as exc:
-                if self.integration is None:
-                    raise
-                from holdall.registry import missing_requirement
-
-                raise missing_requirement(self.integration, type(self).__name__, exc) from None
-            self.check_access(filesystem)
-            self._filesystem = filesystem
-        return self._filesystem
-
-    def check_access(self, filesystem: Any) -> None:  # noqa: B027 - optional for flavors
-        """On first use: raise a HoldallError that says what is wrong if the store's root
-        cannot be reached (missing bucket, refused credentials, no network)."""
 
     def filesystem_path(self, location: str) -> str:
         """A URI's part after its scheme, as this store's filesystem names it (a flavor whose
@@ -106,100 +65,56 @@ class BaseArtifactStore(ABC):
     def uri(self, fs_path: str) -> str:
         return self._root.uri(fs_path)
 
-    # -- the file API ---------------------------------------------------------------------
+    # -- the file API (ZenML's): every store implements it -----------------------------------
 
+    @abstractmethod
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> IO[Any]:
-        """As the built-in open; a file opened to write ('w', 'x') appears when it is closed,
-        whole, and an exception inside its `with` block leaves nothing behind."""
-        if is_write_mode(mode):
-            binary = self.open_staged(self.resolve(path), exclusive=mode.startswith("x"))
-            return binary if "b" in mode else text_writer(binary, **kwargs)
-        if "b" not in mode:
-            kwargs.setdefault("encoding", "utf-8")
-        return self.filesystem.open(self.resolve(path), mode, **kwargs)  # type: ignore[no-any-return]
+        """As the built-in open. A file opened to write ('w', 'x') must appear when it is
+        closed, whole, and an exception inside its `with` block must leave nothing behind
+        (staged.py has a StagedFile for that)."""
 
-    def open_staged(self, target: str, exclusive: bool) -> StagedFile:
-        """A file that goes up to `target` when closed (object stores: spooled to local disk,
-        then uploaded as a whole)."""
-        filesystem = self.filesystem  # reach the store before spooling anything
-        if exclusive and filesystem.exists(target):
-            raise FileExistsError(self.uri(target))
-        return StagedFile(tempfile.gettempdir(), lambda staging: self.upload(staging, target))
+    @abstractmethod
+    def exists(self, path: str) -> bool: ...
 
-    def upload(self, local: str, target: str) -> None:
-        self.filesystem.put_file(local, target)
+    @abstractmethod
+    def isdir(self, path: str) -> bool: ...
 
-    def discard_incomplete_uploads(self, path: str) -> int:
-        """Abort uploads left unfinished under `path` (by a killed process); how many."""
-        return 0
+    @abstractmethod
+    def copyfile(self, src: str, dst: str, overwrite: bool = False) -> None: ...
 
-    def exists(self, path: str) -> bool:
-        return bool(self.filesystem.exists(self.resolve(path)))
+    @abstractmethod
+    def glob(self, pattern: str) -> list[str]: ...
 
-    def isdir(self, path: str) -> bool:
-        return bool(self.filesystem.isdir(self.resolve(path)))
-
-    def copyfile(self, src: str, dst: str, overwrite: bool = False) -> None:
-        source, target = self._file(src), self.resolve(dst)
-        self._make_room(target, overwrite)
-        self.filesystem.copy(source, target)
-
-    def glob(self, pattern: str) -> list[str]:
-        return sorted(self.uri(p) for p in self.filesystem.glob(self.resolve(pattern)))
-
+    @abstractmethod
     def listdir(self, path: str) -> list[str]:
-        directory = self._directory(path)
-        entries = self.filesystem.ls(directory, detail=False)
-        # Some backends list the directory itself among its entries.
-        return sorted(
-            posixpath.basename(e.rstrip("/")) for e in entries if e.rstrip("/") != directory
-        )
+        """The names (not paths) of the entries of a directory, sorted."""
 
-    def makedirs(self, path: str) -> None:
-        self.filesystem.makedirs(self.resolve(path), exist_ok=True)
+    @abstractmethod
+    def makedirs(self, path: str) -> None: ...
 
-    def mkdir(self, path: str) -> None:
-        target = self.resolve(path)
-        if self.filesystem.isdir(target):
-            return
-        if not self.filesystem.isdir(posixpath.dirname(target)) and self._has_directories():
-            raise FileNotFoundError(f"parent of '{path}' does not exist")
-        self.filesystem.makedirs(target, exist_ok=True)
+    @abstractmethod
+    def mkdir(self, path: str) -> None: ...
 
-    def remove(self, path: str) -> None:
-        self.filesystem.rm_file(self._file(path))
+    @abstractmethod
+    def remove(self, path: str) -> None: ...
 
-    def rename(self, src: str, dst: str, overwrite: bool = False) -> None:
-        source, target = self.resolve(src), self.resolve(dst)
-        if not self.filesystem.exists(source):
-            raise FileNotFoundError(src)
-        self._make_room(target, overwrite)
-        if self.filesystem.isdir(source):
-            self._move_tree(source, target)
-        else:
-            self.filesystem.mv(source, target)
+    @abstractmethod
+    def rename(self, src: str, dst: str, overwrite: bool = False) -> None: ...
 
-    def rmtree(self, path: str) -> None:
-        self.filesystem.rm(self._directory(path), recursive=True)
+    @abstractmethod
+    def rmtree(self, path: str) -> None: ...
 
-    def stat(self, path: str) -> FileStat:
-        target = self.resolve(path)
-        info = self.filesystem.info(target)
-        is_dir = info.get("type") == "directory"
-        size = int(info.get("size") or 0)
-        return FileStat(path=self.uri(target), size=size, is_dir=is_dir, modified=_modified(info))
+    @abstractmethod
+    def stat(self, path: str) -> FileStat: ...
 
+    @abstractmethod
     def size(self, path: str) -> int:
-        target = self.resolve(path)
-        if self.filesystem.isdir(target):
-            return int(self.filesystem.du(target, total=True))
-        return int(self.filesystem.size(target))
+        """A file's size, or the total of a directory's files."""
 
-    def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
-        for root, dirs, files in self.filesystem.walk(self.resolve(top)):
-            yield self.uri(root), sorted(dirs), sorted(files)
+    @abstractmethod
+    def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]: ...
 
-    # -- what flavors may refine ---------------------------------------------------------
+    # -- what stores may refine -----------------------------------------------------------
 
     def sync(self, path: str) -> None:  # noqa: B027 - a no-op unless the flavor buffers
         """Make what was written under `path` survive a crash before it is relied on.
@@ -207,39 +122,6 @@ class BaseArtifactStore(ABC):
         Object stores hold an object durably once its upload completes: nothing to do.
         """
 
-    def _has_directories(self) -> bool:
-        """Whether directories exist on their own (object stores only have key prefixes)."""
-        return True
-
-    def _move_tree(self, source: str, target: str) -> None:
-        # File by file, since a recursive mv of a prefix is not portable across fsspec
-        # backends (s3fs tries to copy the pseudo-directory itself).
-        for file in self.filesystem.find(source):
-            self.filesystem.mv(file, target + file[len(source) :])
-        if self.filesystem.exists(source):
-            self.filesystem.rm(source, recursive=True)
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def _file(self, path: str) -> str:
-        target = self.resolve(path)
-        if self.filesystem.isdir(target):
-            raise IsADirectoryError(path)
-        if not self.filesystem.exists(target):
-            raise FileNotFoundError(path)
-        return target
-
-    def _directory(self, path: str) -> str:
-        target = self.resolve(path)
-        if not self.filesystem.exists(target):
-            raise FileNotFoundError(path)
-        if not self.filesystem.isdir(target):
-            raise NotADirectoryError(path)
-        return target
-
-    def _make_room(self, target: str, overwrite: bool) -> None:
-        if not self.filesystem.exists(target):
-            return
-        if not overwrite:
-            raise FileExistsError(self.uri(target))
-        self.filesystem.rm(target, recursive=True)
+    def discard_incomplete_uploads(self, path: str) -> int:
+        """Abort uploads left unfinished under `path` (by a killed process); how many."""
+        return 0

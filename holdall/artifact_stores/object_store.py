@@ -26,8 +26,8 @@ from typing import IO, Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
+from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ranged import RangedReader
 from holdall.artifact_stores.staged import StagedFile, is_write_mode
 from holdall.errors import HoldallError
@@ -113,7 +113,7 @@ DEFAULT_PART_SIZE = 8 * MiB
 DEFAULT_CONCURRENCY = 4
 
 
-class ObjectArtifactStore(BaseArtifactStore):
+class ObjectArtifactStore(FilesystemArtifactStore):
     config: ObjectStoreConfig
     SERVICE: ClassVar[str] = "the object store"  # its name in messages: "S3", "GCS"
 
@@ -169,7 +169,7 @@ class ObjectArtifactStore(BaseArtifactStore):
 
     @property
     def filesystem(self) -> Any:
-        raw = BaseArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
+        raw = FilesystemArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
         return _Translating(raw, self._translate)
 
     def check_access(self, filesystem: Any) -> None:

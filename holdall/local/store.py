@@ -6,7 +6,7 @@ import os
 from functools import cached_property, lru_cache
 from typing import Any
 
-from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.staged import StagedFile
 from holdall.errors import PathOutsideStoreError
 
@@ -41,7 +41,7 @@ def _fsync(path: str, flags: int) -> None:
         os.close(descriptor)
 
 
-class LocalArtifactStore(BaseArtifactStore):
+class LocalArtifactStore(FilesystemArtifactStore):
     OFFLINE = True
 
     def make_filesystem(self) -> Any:

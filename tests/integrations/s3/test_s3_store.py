@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import pytest
 from holdall_s3.flavor import S3Config
+from holdall_s3.store import S3ArtifactStore
 
 from holdall import Client, pipeline, step
 from holdall.errors import ConfigError
@@ -101,6 +102,7 @@ def test_path_style_addressing(s3_server: S3Server) -> None:
     bucket = s3_server.new_bucket()
     client = s3_stack(s3_server, bucket, addressing_style="path")
     store = client.active_stack.artifact_store
+    assert isinstance(store, S3ArtifactStore)
     assert store.filesystem.s3.meta.config.s3["addressing_style"] == "path"
     client.save_artifact([1, 2], "listed")
     assert client.load_artifact("listed") == [1, 2]
