@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -21,9 +22,10 @@ from holdall.metadata.models import (
 )
 
 if TYPE_CHECKING:
-    from holdall.artifact_stores.base import BaseArtifactStore
-    from holdall.client import Client
+    from holdall.artifact_stores.registrations import ArtifactStores
     from holdall.materializers.base import BaseMaterializer
+    from holdall.metadata.database import Database
+    from holdall.stacks import Stacks
 
 
 # Versions are stored as 32-bit integers.
@@ -75,10 +77,18 @@ def _committed(name: str) -> Any:
 
 
 class ArtifactsAPI:
-    """Mixed into Client; relies on its `_session`, `_database` and store lookups."""
+    """Saves, loads and lookups; given the database (made ready on first use), the stores
+    and the stacks, and nothing else of the Client's."""
 
-    def _client(self) -> Client:
-        return self  # type: ignore[return-value]
+    def __init__(
+        self, database: Callable[[], Database], stores: ArtifactStores, stacks: Stacks
+    ) -> None:
+        self._database = database
+        self._stores = stores
+        self._stacks = stacks
+
+    def _reading(self) -> Any:
+        return self._database().session(read_only=True)
 
     # -- save and load --------------------------------------------------------------------
 
@@ -103,10 +113,9 @@ class ArtifactsAPI:
         nothing here; tags, user_metadata and uri are refused rather than dropped.
         """
         _refuse_unkept(tags=tags, user_metadata=user_metadata, uri=uri)
-        client = self._client()
-        store = client.active_stack.artifact_store
+        store = self._stacks.active.artifact_store
         row = save_value(
-            client._db(),
+            self._database(),
             store,
             data,
             name,
@@ -114,7 +123,7 @@ class ArtifactsAPI:
             version=parse_version(version),
             materializer=materializer,
         )
-        return ArtifactVersion.of(row, client)
+        return ArtifactVersion.of(row, self)
 
     def load_artifact(self, name_or_id: str, version: int | str | None = None) -> Any:
         """The value of a version (the latest unless `version` is given), as
@@ -127,29 +136,24 @@ class ArtifactsAPI:
             return self.get_artifact_version_by_id(name_or_id).load()
 
     def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             row = session.get(ArtifactVersionRow, version_id)
             if row is None or row.status != COMMITTED:
                 raise NotFoundError(
                     f"no artifact version with id {version_id}", fix="holdall artifact list"
                 )
-            return ArtifactVersion.of(row, self._client())
+            return ArtifactVersion.of(row, self)
 
     def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
-        client = self._client()
-        with client._reading() as session:
+        with self._reading() as session:
             row = session.get_one(ArtifactVersionRow, artifact.id)
-        return load_value(row, self._store_by_id(row.artifact_store_id))
-
-    def _store_by_id(self, store_id: str) -> BaseArtifactStore:
-        client = self._client()
-        return client.artifact_store(client.get_artifact_store_by_id(store_id))
+        return load_value(row, self._stores.by_id(row.artifact_store_id))
 
     # -- artifact versions ----------------------------------------------------------------
 
     def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
         number = parse_version(version)
-        with self._client()._reading() as session:
+        with self._reading() as session:
             query = _committed(name)
             if number is None:
                 query = query.order_by(ArtifactVersionRow.version.desc()).limit(1)
@@ -158,7 +162,7 @@ class ArtifactsAPI:
             row = session.scalar(query)
             if row is None:
                 raise self._missing_version(session, name, number)
-            return ArtifactVersion.of(row, self._client())
+            return ArtifactVersion.of(row, self)
 
     def _missing_version(self, session: Session, name: str, number: int | None) -> NotFoundError:
         versions = session.scalars(
@@ -173,15 +177,15 @@ class ArtifactsAPI:
         )
 
     def list_artifact_versions(self, name: str) -> list[ArtifactVersion]:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             rows = session.scalars(_committed(name).order_by(ArtifactVersionRow.version)).all()
             if not rows:
                 raise self._missing_version(session, name, None)
-            return [ArtifactVersion.of(row, self._client()) for row in rows]
+            return [ArtifactVersion.of(row, self) for row in rows]
 
     def list_artifacts(self) -> list[tuple[str, int, int]]:
         """(name, latest version, number of versions) for every artifact with a version."""
-        with self._client()._reading() as session:
+        with self._reading() as session:
             rows = session.execute(
                 select(
                     ArtifactRow.name,
@@ -198,11 +202,11 @@ class ArtifactsAPI:
     # -- runs -----------------------------------------------------------------------------
 
     def get_pipeline_run_by_id(self, run_id: str) -> PipelineRun:
-        with self._client()._reading() as session:
-            return PipelineRun.of(session.get_one(PipelineRunRow, run_id), self._client())
+        with self._reading() as session:
+            return PipelineRun.of(session.get_one(PipelineRunRow, run_id), self)
 
     def get_pipeline_run(self, pipeline_name: str | None, run_name: str) -> PipelineRun:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             query = select(PipelineRunRow).where(PipelineRunRow.name == run_name)
             if pipeline_name is not None:
                 query = query.where(PipelineRunRow.pipeline == pipeline_name)
@@ -213,44 +217,44 @@ class ArtifactsAPI:
                     f"no run called '{run_name}'{where}",
                     fix=f"holdall pipeline runs {pipeline_name or ''}".rstrip(),
                 )
-            return PipelineRun.of(row, self._client())
+            return PipelineRun.of(row, self)
 
     def list_pipeline_runs(self, pipeline_name: str | None = None) -> list[PipelineRun]:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             query = select(PipelineRunRow).order_by(PipelineRunRow.start)
             if pipeline_name is not None:
                 query = query.where(PipelineRunRow.pipeline == pipeline_name)
-            return [PipelineRun.of(row, self._client()) for row in session.scalars(query)]
+            return [PipelineRun.of(row, self) for row in session.scalars(query)]
 
     def get_step_run(self, step_run_id: str) -> StepRun:
-        with self._client()._reading() as session:
-            return StepRun.of(session.get_one(StepRunRow, step_run_id), self._client())
+        with self._reading() as session:
+            return StepRun.of(session.get_one(StepRunRow, step_run_id), self)
 
     def run_steps(self, run_id: str) -> dict[str, StepRun]:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(StepRunRow)
                 .where(StepRunRow.pipeline_run_id == run_id)
                 .order_by(StepRunRow.start)
             )
-            return {row.name: StepRun.of(row, self._client()) for row in rows}
+            return {row.name: StepRun.of(row, self) for row in rows}
 
     def step_inputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             pairs = session.execute(
                 select(StepInputRow.name, ArtifactVersionRow)
                 .join(ArtifactVersionRow)
                 .where(StepInputRow.step_run_id == step_run_id)
                 .order_by(StepInputRow.name)
             ).all()
-            return {name: ArtifactVersion.of(row, self._client()) for name, row in pairs}
+            return {name: ArtifactVersion.of(row, self) for name, row in pairs}
 
     def step_outputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
-        with self._client()._reading() as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(ArtifactVersionRow).where(
                     ArtifactVersionRow.producer_step_run_id == step_run_id,
                     ArtifactVersionRow.status == COMMITTED,
                 )
             )
-            return {row.artifact.name: ArtifactVersion.of(row, self._client()) for row in rows}
+            return {row.artifact.name: ArtifactVersion.of(row, self) for row in rows}

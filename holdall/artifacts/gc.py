@@ -25,7 +25,8 @@ from holdall.pipelines.records import FAILED, RUNNING
 from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive
 
 if TYPE_CHECKING:
-    from holdall.client import Client
+    from holdall.artifact_stores.registrations import ArtifactStores
+    from holdall.metadata.database import Database
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,9 @@ def _why_collect(row: ArtifactVersionRow, grace: timedelta) -> str | None:
     return _why_stale(row.reserved_by, row.created, grace)
 
 
-def fail_interrupted_runs(client: Client, grace: timedelta, dry_run: bool) -> list[Collected]:
+def fail_interrupted_runs(database: Database, grace: timedelta, dry_run: bool) -> list[Collected]:
     """Runs whose process ended mid-run still say `running`: say `failed` instead."""
-    with client._reading() as session:
+    with database.session(read_only=True) as session:
         runs = session.scalars(select(PipelineRunRow).where(PipelineRunRow.status == RUNNING)).all()
     found = []
     for run in runs:
@@ -69,13 +70,13 @@ def fail_interrupted_runs(client: Client, grace: timedelta, dry_run: bool) -> li
             continue
         found.append(Collected(f"run {run.name}", "", reason, data_found=False))
         if not dry_run:
-            _fail_run(client, run.id)
+            _fail_run(database, run.id)
     return found
 
 
-def _fail_run(client: Client, run_id: str) -> None:
+def _fail_run(database: Database, run_id: str) -> None:
     now = datetime.now(timezone.utc)
-    with client._session() as session:
+    with database.session() as session:
         run = session.get_one(PipelineRunRow, run_id)
         run.status, run.end = FAILED, now
         steps = session.scalars(
@@ -95,26 +96,34 @@ class Problem:
 
 
 def collect(
-    client: Client, grace: timedelta, dry_run: bool, problems: list[Problem] | None = None
+    database: Database,
+    stores: ArtifactStores,
+    grace: timedelta,
+    dry_run: bool,
+    problems: list[Problem] | None = None,
 ) -> list[Collected]:
-    return list(collecting(client, grace, dry_run, problems))
+    return list(collecting(database, stores, grace, dry_run, problems))
 
 
 def collecting(
-    client: Client, grace: timedelta, dry_run: bool, problems: list[Problem] | None = None
+    database: Database,
+    stores: ArtifactStores,
+    grace: timedelta,
+    dry_run: bool,
+    problems: list[Problem] | None = None,
 ) -> Iterator[Collected]:
     """Interrupted saves, cleared away one by one, each yielded once it is done (so that an
     interruption leaves each one either done or untouched, and says which). A row that cannot
     be handled (its bucket gone, its credentials rotated, a path that leads out of its store)
     is added to `problems` and skipped: the others are still collected."""
-    with client._reading() as session:
+    with database.session(read_only=True) as session:
         rows = session.scalars(
             select(ArtifactVersionRow).where(ArtifactVersionRow.status.in_([RESERVED, ABANDONED]))
         ).all()
     for row in rows:
         label = f"{row.artifact.name}:{row.version}"
         try:
-            found = _collect_one(client, row, grace, dry_run)
+            found = _collect_one(database, stores, row, grace, dry_run)
         except (HoldallError, OSError) as exc:
             if problems is None:
                 raise
@@ -131,13 +140,17 @@ def _reason(exc: BaseException) -> str:
 
 
 def _collect_one(
-    client: Client, row: ArtifactVersionRow, grace: timedelta, dry_run: bool
+    database: Database,
+    stores: ArtifactStores,
+    row: ArtifactVersionRow,
+    grace: timedelta,
+    dry_run: bool,
 ) -> Collected | None:
     reason = _why_collect(row, grace)
     if reason is None:
         return None
     label = f"{row.artifact.name}:{row.version}"
-    store = client._store_by_id(row.artifact_store_id)
+    store = stores.by_id(row.artifact_store_id)
     data_found = store.exists(row.uri)
     if row.status == ABANDONED and not data_found:
         return None  # nothing left to do
@@ -145,7 +158,7 @@ def _collect_one(
         return Collected(label, row.uri, reason, data_found)
     # Marked abandoned first, and only if still reserved: a save that commits meanwhile
     # keeps its data, and one that tries after this finds its version gone.
-    if row.status == RESERVED and not mark_abandoned(client._db(), row.id):
+    if row.status == RESERVED and not mark_abandoned(database, row.id):
         return None
     # An upload the killed process left half done is no data yet, but it is stored (and paid
     # for) until it is aborted.
@@ -155,10 +168,10 @@ def _collect_one(
     return Collected(label, row.uri, reason, data_found or bool(aborted))
 
 
-def spool_folders(client: Client) -> list[str]:
+def spool_folders(stores: ArtifactStores) -> list[str]:
     """Where saves spool: the temp dir, and each store's own `spool_dir`."""
     folders = {tempfile.gettempdir()}
-    for store in client.list_artifact_stores():
+    for store in stores.all():
         if store.config.get("spool_dir"):
             folders.add(str(store.config["spool_dir"]))
     return sorted(folders)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
-    from holdall.client import Client
+    from holdall.artifacts.api import ArtifactsAPI
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ class ArtifactVersion:
     artifact_store_id: str
     producer_step_run_id: str | None
     pipeline_run_id: str | None
-    client: Client = field(repr=False, compare=False)
+    client: ArtifactsAPI = field(repr=False, compare=False)
 
     @classmethod
-    def of(cls, row: ArtifactVersionRow, client: Client) -> ArtifactVersion:
+    def of(cls, row: ArtifactVersionRow, client: ArtifactsAPI) -> ArtifactVersion:
         return cls(
             id=row.id,
             name=row.artifact.name,
@@ -78,10 +78,10 @@ class StepRun:
     parameters: dict[str, Any]
     error: str | None
     pipeline_run_id: str
-    client: Client = field(repr=False, compare=False)
+    client: ArtifactsAPI = field(repr=False, compare=False)
 
     @classmethod
-    def of(cls, row: StepRunRow, client: Client) -> StepRun:
+    def of(cls, row: StepRunRow, client: ArtifactsAPI) -> StepRun:
         return cls(
             id=row.id,
             name=row.name,
@@ -115,10 +115,10 @@ class PipelineRun:
     status: str
     start: datetime
     end: datetime | None
-    client: Client = field(repr=False, compare=False)
+    client: ArtifactsAPI = field(repr=False, compare=False)
 
     @classmethod
-    def of(cls, row: PipelineRunRow, client: Client) -> PipelineRun:
+    def of(cls, row: PipelineRunRow, client: ArtifactsAPI) -> PipelineRun:
         return cls(
             id=row.id,
             pipeline=row.pipeline,

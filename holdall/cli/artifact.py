@@ -121,15 +121,15 @@ def gc(dry_run: bool, older_than: float) -> None:
     problems: list[Problem] = []
     verb = "would remove" if dry_run else "removed"
     collected = 0
-    for item in collecting(client, grace, dry_run, problems):
+    for item in collecting(client.database, client.stores, grace, dry_run, problems):
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
         collected += 1
-    for spool in remove_dead_spools(spool_folders(client), dry_run):
+    for spool in remove_dead_spools(spool_folders(client.stores), dry_run):
         click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
     for copy in remove_stale_loaded_copies(grace, dry_run):
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
-    runs = fail_interrupted_runs(client, grace, dry_run)
+    runs = fail_interrupted_runs(client.database, grace, dry_run)
     for item in runs:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")
     done = "found" if dry_run else "cleaned up"

@@ -45,7 +45,7 @@ class Runner:
     def __init__(self, graph: Graph, client: Client) -> None:
         self.graph = graph
         self.client = client
-        self.database = client._db()
+        self.database = client.database
         self.stack = client.active_stack
         self.produced: dict[tuple[int, str], str] = {}  # (invocation id, output) -> version id
 
@@ -99,4 +99,4 @@ class Runner:
             row = session.get_one(ArtifactVersionRow, version_id)
             row.artifact  # noqa: B018 - load the relationship while the session is open
         records.record_input(self.database, step_run_id, parameter, version_id)
-        return load_value(row, self.client._store_by_id(row.artifact_store_id))
+        return load_value(row, self.client.stores.by_id(row.artifact_store_id))

@@ -157,7 +157,8 @@ def test_gc_in_a_loop_never_takes_a_save_that_succeeds(client: Client, tmp_path:
     ]
     sweeps = 0
     while any(saver.poll() is None for saver in savers):
-        collect(client, timedelta(0), dry_run=False)  # --older-than 0, as hard as it gets
+        # --older-than 0, as hard as it gets
+        collect(client.database, client.stores, timedelta(0), dry_run=False)
         sweeps += 1
     outputs = [saver.communicate(timeout=60) for saver in savers]
     assert [saver.returncode for saver in savers] == [0, 0, 0], [err for _, err in outputs]
@@ -187,13 +188,14 @@ def test_a_save_that_gc_took_meanwhile_reports_it(client: Client) -> None:
         def save(self, data: bytearray) -> None:
             with self.artifact_store.open(self.path("data.bin"), "wb") as handle:
                 handle.write(bytes(data))
-            with client._session() as session:
+            with client.database.session() as session:
                 session.execute(
                     update(ArtifactVersionRow)
                     .where(ArtifactVersionRow.uri == self.uri)
                     .values(reserved_by="dead-host:1:1:1:1")
                 )
-            assert [c.label for c in collect(client, timedelta(0), dry_run=False)] == ["taken:1"]
+            taken = collect(client.database, client.stores, timedelta(0), dry_run=False)
+            assert [c.label for c in taken] == ["taken:1"]
 
     with pytest.raises(HoldallError, match="was collected by `holdall artifact gc`"):
         client.save_artifact(bytearray(b"late"), "taken", materializer=Overtaken)

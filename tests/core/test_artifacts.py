@@ -227,14 +227,15 @@ def test_gc_leaves_saves_in_progress_alone() -> None:
     from holdall.artifacts.versions import Producer, reserve
 
     client = Client()
-    row = reserve(client._db(), "in_progress", client.active_stack.artifact_store, Producer())
+    row = reserve(client.database, "in_progress", client.active_stack.artifact_store, Producer())
     # This process is alive: its save is never collected, however old.
-    assert collect(client, timedelta(0), dry_run=False) == []
+    assert collect(client.database, client.stores, timedelta(0), dry_run=False) == []
     # A save on another machine cannot be judged, so only its age counts.
-    with client._session() as session:
+    with client.database.session() as session:
         session.get_one(ArtifactVersionRow, row.id).reserved_by = "elsewhere:42:1:2:3"
-    assert collect(client, timedelta(hours=24), dry_run=True) == []
-    assert [c.label for c in collect(client, timedelta(0), dry_run=True)] == ["in_progress:1"]
+    assert collect(client.database, client.stores, timedelta(hours=24), dry_run=True) == []
+    found = collect(client.database, client.stores, timedelta(0), dry_run=True)
+    assert [c.label for c in found] == ["in_progress:1"]
 
 
 MANY_KILLED_SAVES = """

@@ -192,12 +192,12 @@ def test_a_store_with_a_save_in_progress_cannot_be_deleted(cli, database_url: st
     client = Client()
     client.register_artifact_store("busy", "local")
     store = client.artifact_store(client.get_artifact_store("busy"))
-    row = reserve(client._db(), "thing", store, Producer())
+    row = reserve(client.database, "thing", store, Producer())
     err = error_of(cli("artifact-store", "delete", "busy"))
     assert "artifact store 'busy' has 1 save(s) in progress" in err
     assert "holdall artifact gc" in err
     # Once that save is abandoned, nothing lives in the store and it may go.
-    abandon(client._db(), store, row.id)
+    abandon(client.database, store, row.id)
     assert cli("artifact-store", "delete", "busy").code == 0
 
 

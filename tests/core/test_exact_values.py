@@ -154,7 +154,7 @@ def test_a_file_dropped_into_a_version_is_not_part_of_it() -> None:
 
 
 def _versions_of(name: str) -> int:
-    with Client()._session() as session:
+    with Client().database.session() as session:
         return int(
             session.scalar(
                 select(func.count(ArtifactVersionRow.id)).where(
@@ -227,7 +227,7 @@ def run_python(source: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_recorded_data_type_never_imports_code() -> None:
     version = save_artifact([1, 2], "plain")
-    with Client()._session() as session:
+    with Client().database.session() as session:
         session.execute(
             update(ArtifactVersionRow)
             .where(ArtifactVersionRow.id == version.id)
@@ -328,7 +328,8 @@ def test_a_save_never_writes_into_a_folder_that_holds_data(config_dir: Path) -> 
     assert load_artifact("model") == {"ours": True}
     from holdall.artifacts.gc import collect
 
-    collect(client, timedelta(0), dry_run=False)  # nor does gc take what it did not write
+    # nor does gc take what it did not write
+    collect(client.database, client.stores, timedelta(0), dry_run=False)
     with store.open("_saved/model/1/value.json", "rb") as handle:
         assert handle.read() == b'{"theirs": true}'
 

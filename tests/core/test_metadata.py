@@ -98,7 +98,7 @@ def test_a_damaged_database_is_named_with_its_fix(cli, config_dir: Path, damage:
     for i in range(50):
         assert cli("artifact-store", "register", f"s{i}", "--flavor=local").code == 0
     database = config_dir / "holdall.db"
-    Client()._database.engine.dispose()  # as when no holdall runs: the log is folded in
+    Client().database.engine.dispose()  # as when no holdall runs: the log is folded in
     assert not Path(f"{database}-wal").exists()
     if damage == "garbage":
         database.write_bytes(b"this is not a database" * 100)

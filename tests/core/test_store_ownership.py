@@ -53,7 +53,7 @@ def owned(tmp_path: Path) -> Path:
 
 def test_the_first_write_leaves_the_marker(owned: Path) -> None:
     marker = json.loads((owned / MARKER).read_text())
-    assert marker == {"database": Client()._database.identity}
+    assert marker == {"database": Client().database.identity}
 
 
 def test_another_database_may_not_register_or_write_a_local_store_it_does_not_own(

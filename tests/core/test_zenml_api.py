@@ -133,7 +133,7 @@ def test_one_client_per_process_and_database(
     assert Client() is Client()
     monkeypatch.setenv("HOLDALL_DATABASE_URL", f"sqlite:///{tmp_path}/other.db")
     other = Client()
-    assert other is Client() and other._database.url.endswith("other.db")
+    assert other is Client() and other.database.url.endswith("other.db")
     monkeypatch.delenv("HOLDALL_DATABASE_URL")
     assert Client() is not other
     private = Client(registry=Registry.discover())
@@ -175,7 +175,7 @@ def test_a_materializer_that_cannot_be_found_is_named(
 @pytest.mark.parametrize("recorded", ["json:dumps", "holdall.errors:HoldallError", "this:s"])
 def test_a_recorded_path_that_is_no_materializer_is_refused(recorded: str) -> None:
     version = save_artifact({"a": 1}, "tampered")
-    with Client()._session() as session:
+    with Client().database.session() as session:
         session.execute(
             update(ArtifactVersionRow)
             .where(ArtifactVersionRow.id == version.id)

@@ -281,12 +281,12 @@ def test_gc_skips_a_store_it_cannot_reach_and_cleans_the_rest(s3_server: S3Serve
     local_store = client.artifact_store(client.get_artifact_store("default"))
     dead = "gone-host:1:1:1:1"  # a process on another machine, long ago
     rows = [
-        reserve(client._db(), "in-s3", s3_store, Producer()),
-        reserve(client._db(), "in-local", local_store, Producer()),
+        reserve(client.database, "in-s3", s3_store, Producer()),
+        reserve(client.database, "in-local", local_store, Producer()),
     ]
     with local_store.open(f"{rows[1].uri}/part.bin", "wb") as handle:
         handle.write(b"leftover")
-    with client._session() as session:
+    with client.database.session() as session:
         for row in rows:
             session.get_one(ArtifactVersionRow, row.id).reserved_by = dead
     s3_server.client().delete_bucket(Bucket=bucket)

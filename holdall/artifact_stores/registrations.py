@@ -1,0 +1,277 @@
+"""Registered artifact stores: their records, and the one place a record becomes a usable
+store (its config validated, its secrets opened, its SDK imported)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from holdall.artifacts.versions import COMMITTED, RESERVED
+from holdall.errors import AlreadyExistsError, ConfigError, HoldallError, InUseError, NotFoundError
+from holdall.metadata.database import Database
+from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
+from holdall.models import ArtifactStoreModel
+from holdall.names import check_name
+from holdall.secrets import seal, unseal
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.base import BaseArtifactStore
+    from holdall.artifact_stores.config import ArtifactStoreConfig
+    from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+    from holdall.registry import Registry
+
+ARTIFACT_STORE = "artifact_store"
+
+
+def store_model(row: ComponentRow) -> ArtifactStoreModel:
+    return ArtifactStoreModel(
+        id=row.id,
+        name=row.name,
+        flavor=row.flavor,
+        config=json.loads(row.config),
+        created=row.created,
+    )
+
+
+def validate(flavor: type[ArtifactStoreFlavor], values: Mapping[str, Any]) -> ArtifactStoreConfig:
+    from pydantic import ValidationError
+
+    from holdall.artifact_stores.config import describe_validation_error
+
+    try:
+        return flavor.config_class.model_validate(dict(values))
+    except ValidationError as exc:
+        # Not chained: pydantic's error holds the values it was given, secrets among them.
+        raise describe_validation_error(flavor.name, flavor.config_class, exc) from None
+
+
+def config_json(config: ArtifactStoreConfig) -> str:
+    """The config as stored: secrets encrypted, never in the clear."""
+    from pydantic import SecretStr
+
+    secrets = {k: v.get_secret_value() for k, v in config if isinstance(v, SecretStr)}
+    plain = {**config.model_dump(mode="json"), **secrets}
+    return json.dumps(seal(plain, set(secrets)), sort_keys=True)
+
+
+class ArtifactStores:
+    """`database` hands out the metadata database (made ready on first use), `registry` the
+    flavors; nothing is reached before a method is called."""
+
+    def __init__(self, database: Callable[[], Database], registry: Callable[[], Registry]) -> None:
+        self._database = database
+        self._registry = registry
+        self._usable: dict[tuple[str, str], BaseArtifactStore] = {}
+
+    @staticmethod
+    def find(session: Session, name: str) -> ComponentRow | None:
+        return session.scalar(
+            select(ComponentRow).where(
+                ComponentRow.type == ARTIFACT_STORE, ComponentRow.name == name
+            )
+        )
+
+    def row(self, session: Session, name: str) -> ComponentRow:
+        row = self.find(session, name)
+        if row is None:
+            known = session.scalars(
+                select(ComponentRow.name).where(ComponentRow.type == ARTIFACT_STORE)
+            ).all()
+            raise NotFoundError(
+                f"no artifact store called '{name}'; registered: {', '.join(sorted(known))}",
+                fix=f"holdall artifact-store register {name} --flavor=local --path=/some/folder",
+            )
+        return row
+
+    def register(
+        self,
+        name: str,
+        flavor: str,
+        path: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> ArtifactStoreModel:
+        check_name("artifact store", name)
+        flavor_class = self._registry().flavor(flavor)
+        store_id = str(uuid.uuid4())
+        path = path if path is not None else flavor_class.default_path(store_id)
+        if path is None:
+            raise ConfigError(
+                f"flavor '{flavor}' needs --path",
+                fix=f"holdall artifact-store register {name} --flavor={flavor} "
+                f"--path={flavor_class.example_path()}",
+            )
+        validated = validate(flavor_class, {**(config or {}), "path": path})
+        self._check_owner(flavor, validated, name)
+        row = ComponentRow(
+            id=store_id,
+            type=ARTIFACT_STORE,
+            name=name,
+            flavor=flavor,
+            config=config_json(validated),
+        )
+        duplicate = AlreadyExistsError(
+            f"an artifact store called '{name}' already exists",
+            fix=f"pick another name, or see it with: holdall artifact-store describe {name}",
+        )
+        try:
+            with self._database().session() as session:
+                if self.find(session, name) is not None:
+                    raise duplicate
+                session.add(row)
+        except IntegrityError:
+            raise duplicate from None  # registered by another process at the same moment
+        return store_model(row)
+
+    def get_by_id(self, store_id: str) -> ArtifactStoreModel:
+        with self._database().session(read_only=True) as session:
+            return store_model(session.get_one(ComponentRow, store_id))
+
+    def get(self, name: str) -> ArtifactStoreModel:
+        with self._database().session(read_only=True) as session:
+            row = self.row(session, name)
+            return store_model(row)
+
+    def all(self) -> list[ArtifactStoreModel]:
+        with self._database().session(read_only=True) as session:
+            rows = session.scalars(
+                select(ComponentRow)
+                .where(ComponentRow.type == ARTIFACT_STORE)
+                .order_by(ComponentRow.name)
+            )
+            return [store_model(row) for row in rows]
+
+    def update(
+        self, name: str, path: str | None = None, config: Mapping[str, Any] | None = None
+    ) -> ArtifactStoreModel:
+        with self._database().session() as session:
+            row = self.row(session, name)
+            flavor_class = self._registry().flavor(row.flavor)
+            stored = unseal(json.loads(row.config))
+            values = {**stored, **(config or {})}
+            if path is not None:
+                values["path"] = path
+            before, after = validate(flavor_class, stored), validate(flavor_class, values)
+            moved = sorted(
+                key for key in before.LOCATION_FIELDS if getattr(before, key) != getattr(after, key)
+            )
+            if moved:
+                self._refuse_with_versions(
+                    session,
+                    row,
+                    f"changing {', '.join('--' + key for key in moved)} would leave them "
+                    "unreachable",
+                    fix="register a new store for the new location: holdall artifact-store "
+                    f"register NAME --flavor={row.flavor} --path=...",
+                )
+            if after.path != before.path:
+                self._check_owner(row.flavor, after, name)
+            row.config = config_json(after)
+            return store_model(row)
+
+    def _check_owner(self, flavor: str, config: ArtifactStoreConfig, name: str) -> None:
+        """Refuse a path another metadata database owns. A cloud store that cannot be reached
+        now (no network, a bucket still to be made) is registered all the same, and checked
+        at its first write."""
+        from holdall.artifact_stores.ownership import StoreOwnedError, check_owner
+
+        store = self._registry().create_store(flavor, config, name=name)
+        try:
+            check_owner(store, self._database().identity)
+        except StoreOwnedError:
+            raise
+        except HoldallError as exc:
+            if store.OFFLINE:
+                raise
+            print(
+                f"warning: could not see who owns {config.path} ({exc.message}); its first "
+                "write will check",
+                file=sys.stderr,
+            )
+
+    @staticmethod
+    def _refuse_with_versions(session: Session, row: ComponentRow, why: str, fix: str) -> None:
+        """Refuse a change that would cut a store off from the versions that live in it."""
+        live = session.execute(
+            select(ArtifactVersionRow.status, func.count(ArtifactVersionRow.id))
+            .where(
+                ArtifactVersionRow.artifact_store_id == row.id,
+                ArtifactVersionRow.status.in_([COMMITTED, RESERVED]),
+            )
+            .group_by(ArtifactVersionRow.status)
+        ).all()
+        counts = {status: count for status, count in live}
+        if counts.get(COMMITTED):
+            raise InUseError(
+                f"artifact store '{row.name}' holds {counts[COMMITTED]} artifact version(s); {why}",
+                fix=fix,
+            )
+        if counts.get(RESERVED):
+            raise InUseError(
+                f"artifact store '{row.name}' has {counts[RESERVED]} save(s) in progress; {why}",
+                fix="wait for them to finish (or, if they were killed: holdall artifact gc)",
+            )
+
+    def delete(self, name: str) -> None:
+        try:
+            with self._database().session() as session:
+                row = self.row(session, name)
+                users = session.scalars(
+                    select(StackRow.name).where(StackRow.artifact_store_id == row.id)
+                ).all()
+                if users:
+                    raise InUseError(
+                        f"artifact store '{name}' is used by stack(s): {', '.join(sorted(users))}",
+                        fix=f"holdall stack update {sorted(users)[0]} -a <another store>, "
+                        f"or holdall stack delete {sorted(users)[0]}",
+                    )
+                self._refuse_with_versions(
+                    session,
+                    row,
+                    "deleting it would leave them unreachable",
+                    fix=f"keep '{name}' registered (an unused store costs nothing); new saves "
+                    "go where the active stack points: holdall stack update STACK -a OTHER",
+                )
+                # Abandoned saves left no version to reach; their records go with the store.
+                session.execute(
+                    delete(ArtifactVersionRow).where(ArtifactVersionRow.artifact_store_id == row.id)
+                )
+                session.delete(row)
+        except IntegrityError:
+            # PostgreSQL: a save reserved a version in this store while we were deleting it.
+            raise InUseError(
+                f"artifact store '{name}' was given a new version while it was being deleted",
+                fix=f"holdall artifact-store describe {name}",
+            ) from None
+
+    def stacks_using(self, store_name: str) -> list[str]:
+        with self._database().session(read_only=True) as session:
+            row = self.row(session, store_name)
+            names = session.scalars(
+                select(StackRow.name).where(StackRow.artifact_store_id == row.id)
+            )
+            return sorted(names)
+
+    def usable(self, model: ArtifactStoreModel) -> BaseArtifactStore:
+        """A usable store for a registered one; its SDK is imported here, not before.
+
+        One instance per store and config for the client's life, so that its filesystem
+        (and the first-use check of its bucket) is set up once, not on every load.
+        """
+        key = (model.id, json.dumps(model.config, sort_keys=True))
+        if key not in self._usable:
+            flavor_class = self._registry().flavor(model.flavor)
+            config = validate(flavor_class, unseal(model.config))
+            self._usable[key] = self._registry().create_store(
+                model.flavor, config, name=model.name, id=model.id
+            )
+        return self._usable[key]
+
+    def by_id(self, store_id: str) -> BaseArtifactStore:
+        return self.usable(self.get_by_id(store_id))

@@ -1,0 +1,153 @@
+"""Stacks: which artifact store the pipelines of this machine use, and the `default` stack
+every database starts with."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from holdall.artifact_stores.registrations import (
+    ARTIFACT_STORE,
+    ArtifactStores,
+    config_json,
+    store_model,
+)
+from holdall.client_config import read_client_config, write_client_config
+from holdall.errors import AlreadyExistsError, InUseError, NotFoundError
+from holdall.metadata.database import Database
+from holdall.metadata.models import ComponentRow, StackRow
+from holdall.models import Stack, StackModel
+from holdall.names import check_name
+
+DEFAULT = "default"
+
+
+def stack_model(row: StackRow) -> StackModel:
+    return StackModel(
+        id=row.id,
+        name=row.name,
+        artifact_store=store_model(row.artifact_store),
+        created=row.created,
+    )
+
+
+def ensure_default_stack(database: Database) -> None:
+    """On first use, the `default` stack with a local store under the config dir."""
+    from holdall.local.flavor import LocalConfig, LocalFlavor
+
+    try:
+        with database.session(read_only=True) as session:
+            if session.scalar(select(StackRow.id).where(StackRow.name == DEFAULT)):
+                return  # the usual case, which then waits for no writer
+        with database.session() as session:
+            if session.scalar(select(StackRow).where(StackRow.name == DEFAULT)):
+                return
+            store = ArtifactStores.find(session, DEFAULT)
+            if store is None:
+                store_id = str(uuid.uuid4())
+                config = LocalConfig(path=LocalFlavor.default_path(store_id))
+                store = ComponentRow(
+                    id=store_id,
+                    type=ARTIFACT_STORE,
+                    name=DEFAULT,
+                    flavor=LocalFlavor.name,
+                    config=config_json(config),
+                )
+                session.add(store)
+            session.add(StackRow(name=DEFAULT, artifact_store=store))
+    except IntegrityError:
+        pass  # another process created them first; theirs serve us as well
+
+
+class Stacks:
+    def __init__(self, database: Callable[[], Database], stores: ArtifactStores) -> None:
+        self._database = database
+        self._stores = stores
+
+    @staticmethod
+    def _stack_row(session: Session, name: str) -> StackRow:
+        row = session.scalar(select(StackRow).where(StackRow.name == name))
+        if row is None:
+            known = session.scalars(select(StackRow.name)).all()
+            raise NotFoundError(
+                f"no stack called '{name}'; registered: {', '.join(sorted(known))}",
+                fix="holdall stack list",
+            )
+        return row
+
+    def _create_stack(self, name: str, store_name: str) -> StackModel:
+        check_name("stack", name)
+        duplicate = AlreadyExistsError(
+            f"a stack called '{name}' already exists",
+            fix=f"pick another name, or change it: holdall stack update {name} -a {store_name}",
+        )
+        try:
+            with self._database().session() as session:
+                if session.scalar(select(StackRow).where(StackRow.name == name)) is not None:
+                    raise duplicate
+                row = StackRow(name=name, artifact_store=self._stores.row(session, store_name))
+                session.add(row)
+                session.flush()
+                return stack_model(row)
+        except IntegrityError:
+            raise duplicate from None  # registered by another process at the same moment
+
+    def register(self, name: str, artifact_store: str) -> StackModel:
+        return self._create_stack(name, artifact_store)
+
+    def copy(self, source: str, target: str) -> StackModel:
+        return self._create_stack(target, self.get(source).artifact_store.name)
+
+    def get(self, name: str) -> StackModel:
+        with self._database().session(read_only=True) as session:
+            return stack_model(self._stack_row(session, name))
+
+    def all(self) -> list[StackModel]:
+        with self._database().session(read_only=True) as session:
+            return [
+                stack_model(r) for r in session.scalars(select(StackRow).order_by(StackRow.name))
+            ]
+
+    def update(self, name: str, artifact_store: str) -> StackModel:
+        with self._database().session() as session:
+            row = self._stack_row(session, name)
+            row.artifact_store = self._stores.row(session, artifact_store)
+            session.flush()
+            return stack_model(row)
+
+    def delete(self, name: str) -> None:
+        if name == DEFAULT:
+            raise InUseError("the default stack cannot be deleted")
+        if name == self.active_model.name:
+            raise InUseError(f"stack '{name}' is the active stack", fix="holdall stack set default")
+        with self._database().session() as session:
+            session.delete(self._stack_row(session, name))
+
+    def activate(self, name: str) -> StackModel:
+        stack = self.get(name)
+        write_client_config({**read_client_config(), "active_stack_id": stack.id})
+        return stack
+
+    @property
+    def active_model(self) -> StackModel:
+        active_id = read_client_config().get("active_stack_id")
+        with self._database().session(read_only=True) as session:
+            row = session.get(StackRow, active_id) if active_id else None
+            if row is None:
+                if active_id:
+                    print(
+                        "warning: the active stack no longer exists; using 'default'",
+                        file=sys.stderr,
+                    )
+                row = self._stack_row(session, DEFAULT)
+            return stack_model(row)
+
+    @property
+    def active(self) -> Stack:
+        model = self.active_model
+        return Stack(model=model, artifact_store=self._stores.usable(model.artifact_store))
