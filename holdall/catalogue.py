@@ -20,6 +20,13 @@ class FlavorSpec:
 
 
 @dataclass(frozen=True)
+class ConnectorSpec:
+    type: str
+    auth_methods: tuple[str, ...]
+    resource_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CatalogueEntry:
     name: str
     distribution: str
@@ -27,6 +34,7 @@ class CatalogueEntry:
     summary: str
     requirements: tuple[str, ...]
     flavors: tuple[FlavorSpec, ...]
+    connectors: tuple[ConnectorSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,13 @@ class Catalogue:
         for entry in self.entries.values():
             for spec in entry.flavors:
                 if spec.type == flavor_type and spec.name == name:
+                    return entry, spec
+        return None
+
+    def connector(self, type_name: str) -> tuple[CatalogueEntry, ConnectorSpec] | None:
+        for entry in self.entries.values():
+            for spec in entry.connectors:
+                if spec.type == type_name:
                     return entry, spec
         return None
 
@@ -66,6 +81,18 @@ def _flavor(where: str, data: Any) -> FlavorSpec:
     return FlavorSpec(type=flavor_type, name=_field(where, data, "name", str), schemes=schemes)
 
 
+def _connector(where: str, data: Any) -> ConnectorSpec:
+    if not isinstance(data, dict):
+        raise CatalogueError(f"flavors.yaml: {where} must be a mapping")
+    return ConnectorSpec(
+        type=_field(where, data, "type", str),
+        auth_methods=_strings(f"{where}.auth_methods", _field(where, data, "auth_methods", list)),
+        resource_types=_strings(
+            f"{where}.resource_types", _field(where, data, "resource_types", list)
+        ),
+    )
+
+
 def _entry(name: str, data: Any) -> CatalogueEntry:
     where = f"integrations.{name}"
     if not isinstance(data, dict):
@@ -78,6 +105,10 @@ def _entry(name: str, data: Any) -> CatalogueEntry:
         summary=_field(where, data, "summary", str),
         requirements=_strings(f"{where}.requirements", _field(where, data, "requirements", list)),
         flavors=tuple(_flavor(f"{where}.flavors[{i}]", f) for i, f in enumerate(flavors)),
+        connectors=tuple(
+            _connector(f"{where}.connectors[{i}]", c)
+            for i, c in enumerate(data.get("connectors") or [])
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from holdall.artifact_stores.registrations import ArtifactStores
 from holdall.artifacts.api import ArtifactsAPI
+from holdall.connectors.registrations import ServiceConnectors
 from holdall.metadata.database import Database
 from holdall.models import ArtifactStoreModel, Stack, StackModel
 from holdall.registry import Registry, get_registry
@@ -55,7 +56,8 @@ class Client(ArtifactsAPI):
         self._metadata = Database(database or database_url())
         self._registry = registry
         self._ready = False
-        self.stores = ArtifactStores(lambda: self.database, lambda: self.registry)
+        self.connectors = ServiceConnectors(lambda: self.database, lambda: self.registry)
+        self.stores = ArtifactStores(lambda: self.database, lambda: self.registry, self.connectors)
         self.stacks = Stacks(lambda: self.database, self.stores)
         super().__init__(lambda: self.database, self.stores, self.stacks)
 
@@ -79,8 +81,10 @@ class Client(ArtifactsAPI):
         flavor: str,
         path: str | None = None,
         config: Mapping[str, Any] | None = None,
+        connector: str | None = None,
+        resource_id: str | None = None,
     ) -> ArtifactStoreModel:
-        return self.stores.register(name, flavor, path, config)
+        return self.stores.register(name, flavor, path, config, connector, resource_id)
 
     def get_artifact_store(self, name: str) -> ArtifactStoreModel:
         return self.stores.get(name)
@@ -92,9 +96,14 @@ class Client(ArtifactsAPI):
         return self.stores.all()
 
     def update_artifact_store(
-        self, name: str, path: str | None = None, config: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        path: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        connector: str | None = None,
+        resource_id: str | None = None,
     ) -> ArtifactStoreModel:
-        return self.stores.update(name, path, config)
+        return self.stores.update(name, path, config, connector, resource_id)
 
     def delete_artifact_store(self, name: str) -> None:
         self.stores.delete(name)

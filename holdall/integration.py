@@ -17,6 +17,8 @@ class Integration:
     name: str
     # artifact-store flavor name -> "package.module:FlavorClass"
     artifact_stores: Mapping[str, str] = field(default_factory=dict)
+    # service-connector type name -> "package.module:ConnectorTypeClass"
+    service_connectors: Mapping[str, str] = field(default_factory=dict)
     # PEP 440 specifier for the holdall core versions this integration works with
     requires_core: str = ""
 

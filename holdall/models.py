@@ -17,6 +17,9 @@ class ArtifactStoreModel:
     flavor: str
     config: dict[str, Any]
     created: datetime
+    connector: str | None = None  # the service connector that hands it credentials
+    connector_id: str | None = None
+    connector_resource_id: str | None = None
 
     @property
     def path(self) -> str:
@@ -41,3 +44,30 @@ class Stack:
     @property
     def name(self) -> str:
         return self.model.name
+
+
+@dataclass(frozen=True)
+class ServiceConnectorModel:
+    id: str
+    name: str
+    type: str
+    auth_method: str
+    config: dict[str, Any]  # secrets sealed; `masked` shows them as [HIDDEN]
+    resource_type: str | None
+    resource_id: str | None
+    expiration_seconds: int | None
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    connector: str
+    resource: str
+    purpose: str
+    user: str
+    host: str
+    process: str
+    outcome: str
+    detail: str

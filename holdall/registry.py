@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
     from holdall.artifact_stores.config import ArtifactStoreConfig
     from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+    from holdall.connectors.base import ServiceConnectorType
 
 ENTRY_POINT_GROUP = "holdall.integrations"
 
@@ -37,6 +39,7 @@ class IntegrationInfo:
     source: str | None = None
     requirements: tuple[str, ...] = ()
     flavors: tuple[str, ...] = ()
+    connector_types: tuple[str, ...] = ()
     entry_point: str | None = None
     declaration: Integration | None = None
     error: str | None = None
@@ -76,6 +79,16 @@ def missing_requirement(integration: IntegrationInfo, what: str, exc: ImportErro
 
 
 @dataclass(frozen=True)
+class ConnectorTypeInfo:
+    name: str
+    integration: str
+    installed: bool
+    auth_methods: tuple[str, ...]
+    resource_types: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class FlavorInfo:
     type: str
     name: str
@@ -108,9 +121,13 @@ def _declaration_problem(name: str, declaration: object) -> str | None:
         return f"the entry point names a {type(declaration).__name__}, not a holdall Integration"
     if declaration.name != name:
         return f"the entry point is called '{name}' but declares '{declaration.name}'"
-    for flavor, dotted in declaration.artifact_stores.items():
+    declared = {
+        **{f"flavor '{k}'": v for k, v in declaration.artifact_stores.items()},
+        **{f"connector type '{k}'": v for k, v in declaration.service_connectors.items()},
+    }
+    for what, dotted in declared.items():
         if ":" not in dotted:
-            return f"flavor '{flavor}' points at {dotted!r}, not 'package.module:Class'"
+            return f"{what} points at {dotted!r}, not 'package.module:Class'"
     return _core_version_problem(declaration)
 
 
@@ -122,6 +139,7 @@ class Registry:
     _flavors: dict[tuple[str, str], type[ArtifactStoreFlavor]] = field(
         default_factory=dict, init=False
     )
+    _connector_types: dict[str, ServiceConnectorType] = field(default_factory=dict, init=False)
 
     @classmethod
     def discover(cls, catalogue: Catalogue | None = None) -> Registry:
@@ -168,6 +186,7 @@ class Registry:
             source=entry.source,
             requirements=entry.requirements,
             flavors=tuple(f.name for f in entry.flavors),
+            connector_types=tuple(c.type for c in entry.connectors),
         )
 
     def _load_entry_point(
@@ -203,7 +222,12 @@ class Registry:
             return replace(
                 info, error=f"the catalogue says it comes from {catalogued.distribution}"
             )
-        return replace(info, declaration=declaration, flavors=tuple(declaration.artifact_stores))
+        return replace(
+            info,
+            declaration=declaration,
+            flavors=tuple(declaration.artifact_stores),
+            connector_types=tuple(declaration.service_connectors),
+        )
 
     # -- flavors -------------------------------------------------------------------------
 
@@ -241,37 +265,49 @@ class Registry:
             error=error,
         )
 
-    def _owner(self, name: str) -> IntegrationInfo:
-        owners = [i for i in self.integrations() if name in i.flavors]
+    def _owner(self, name: str, kind: str = "flavor") -> IntegrationInfo:
+        """The integration that declares the flavor (or connector type) `name`."""
+
+        def declared(integration: IntegrationInfo) -> tuple[str, ...]:
+            return integration.flavors if kind == "flavor" else integration.connector_types
+
+        owners = [i for i in self.integrations() if name in declared(i)]
         if not owners:
+            known = sorted({n for i in self.integrations() for n in declared(i)})
+            command = (
+                "holdall artifact-store flavor list"
+                if kind == "flavor"
+                else "holdall service-connector list-types"
+            )
             raise FlavorError(
-                f"unknown flavor '{name}'; known flavors: {', '.join(self.flavor_names())}",
-                fix="holdall artifact-store flavor list",
+                f"unknown {kind} '{name}'; known {kind}s: {', '.join(known)}", fix=command
             )
         installed = [i for i in owners if i.installed]
         if len(installed) > 1:
             raise FlavorError(
-                f"flavor '{name}' is declared by {len(installed)} installed distributions: "
+                f"{kind} '{name}' is declared by {len(installed)} installed distributions: "
                 + ", ".join(f"{i.distribution} (integration '{i.name}')" for i in installed)
                 + "; holdall uses neither until one is uninstalled",
                 fix=f"pip uninstall {installed[-1].distribution}",
             )
-        return (installed or owners)[0]
-
-    def _load_flavor(self, name: str) -> type[ArtifactStoreFlavor]:
-        integration = self._owner(name)
+        integration = (installed or owners)[0]
         if not integration.installed:
             raise FlavorError(
-                f"flavor '{name}' comes with the '{integration.name}' integration, "
+                f"{kind} '{name}' comes with the '{integration.name}' integration, "
                 "which is not installed",
                 fix=integration.install_command,
             )
         if integration.error or integration.declaration is None:
             raise FlavorError(
-                f"flavor '{name}' is unavailable: integration '{integration.name}' is broken "
+                f"{kind} '{name}' is unavailable: integration '{integration.name}' is broken "
                 f"({integration.error})",
                 fix=integration.fix or f"pip install --force-reinstall {integration.distribution}",
             )
+        return integration
+
+    def _load_flavor(self, name: str) -> type[ArtifactStoreFlavor]:
+        integration = self._owner(name)
+        assert integration.declaration is not None  # _owner refuses broken integrations
         dotted = integration.declaration.artifact_stores[name]
         flavor = _import_from(integration, f"flavor '{name}'", dotted)
         problem = self._flavor_problem(name, flavor)
@@ -283,7 +319,11 @@ class Registry:
         return flavor  # type: ignore[no-any-return]
 
     def create_store(
-        self, flavor: str, config: ArtifactStoreConfig, **identity: str
+        self,
+        flavor: str,
+        config: ArtifactStoreConfig,
+        credentials: Callable[[], Any] | None = None,
+        **identity: str,
     ) -> BaseArtifactStore:
         """A store of `flavor`; its implementation (not yet its SDK) is imported here."""
         from holdall.artifact_stores.base import BaseArtifactStore
@@ -296,7 +336,7 @@ class Registry:
                 f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
                 "is not a BaseArtifactStore subclass"
             )
-        return store_class(config, integration=integration, **identity)
+        return store_class(config, integration=integration, credentials=credentials, **identity)
 
     def _flavor_problem(self, name: str, flavor: object) -> str | None:
         from holdall.artifact_stores.config import ArtifactStoreConfig
@@ -316,6 +356,74 @@ class Registry:
                 f"{sorted(spec[1].schemes)}"
             )
         return None
+
+
+# -- connector types ----------------------------------------------------------------------
+
+
+def _connector_problem(registry: Registry, name: str, connector_type: object) -> str | None:
+    from holdall.connectors.base import AuthMethodConfig, ServiceConnectorType
+
+    if not (isinstance(connector_type, type) and issubclass(connector_type, ServiceConnectorType)):
+        return "it is not a ServiceConnectorType subclass"
+    if getattr(connector_type, "name", None) != name:
+        return f"its name is {getattr(connector_type, 'name', None)!r}, not {name!r}"
+    methods = dict(getattr(connector_type, "auth_methods", {}))
+    if not methods or not all(
+        isinstance(m, type) and issubclass(m, AuthMethodConfig) for m in methods.values()
+    ):
+        return "its auth_methods are not AuthMethodConfig subclasses"
+    spec = registry.catalogue.connector(name)
+    if spec and (
+        tuple(methods) != spec[1].auth_methods
+        or tuple(connector_type.resource_types) != spec[1].resource_types
+    ):
+        return (
+            f"it has auth methods {list(methods)} and resource types "
+            f"{list(connector_type.resource_types)}, but flavors.yaml says "
+            f"{list(spec[1].auth_methods)} and {list(spec[1].resource_types)}"
+        )
+    return None
+
+
+def connector_type(registry: Registry, name: str) -> ServiceConnectorType:
+    """The connector type `name`, imported (not its SDK) and checked on first use."""
+    if name not in registry._connector_types:
+        integration = registry._owner(name, kind="connector type")
+        assert integration.declaration is not None
+        dotted = integration.declaration.service_connectors[name]
+        loaded = _import_from(integration, f"connector type '{name}'", dotted)
+        problem = _connector_problem(registry, name, loaded)
+        if problem:
+            raise FlavorError(
+                f"integration '{integration.name}': connector type '{name}' ({dotted}) is "
+                f"invalid: {problem}"
+            )
+        registry._connector_types[name] = loaded()
+    return registry._connector_types[name]
+
+
+def connector_types(registry: Registry) -> list[ConnectorTypeInfo]:
+    """Every connector type, installed or only catalogued."""
+    infos = []
+    for integration in registry.integrations():
+        for name in integration.connector_types:
+            spec = registry.catalogue.connector(name)
+            methods = spec[1].auth_methods if spec else ()
+            resources = spec[1].resource_types if spec else ()
+            error = integration.error
+            if integration.installed and not error:
+                try:
+                    loaded = connector_type(registry, name)
+                    methods, resources = tuple(loaded.auth_methods), tuple(loaded.resource_types)
+                except FlavorError as exc:
+                    error = exc.message
+            infos.append(
+                ConnectorTypeInfo(
+                    name, integration.name, integration.installed, methods, resources, error
+                )
+            )
+    return sorted(infos, key=lambda info: info.name)
 
 
 @lru_cache(maxsize=1)

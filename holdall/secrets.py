@@ -7,6 +7,7 @@ only. Secrets are Fernet tokens (AES-128-CBC with an HMAC) in the database.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from holdall.settings import CONFIG_DIR_ENV, config_dir
 
 KEY_ENV = "HOLDALL_SECRETS_KEY"
 MARKER = "__secret__"
-MASK = "**********"
+MASK = "[HIDDEN]"  # as ZenML shows a secret
 
 
-def _key_file() -> Path:
+def key_file() -> Path:
     return config_dir() / "secrets.key"
 
 
@@ -39,16 +40,19 @@ def _create_key(path: Path) -> bytes:
     return key
 
 
-def _key() -> bytes:
+def read_keys() -> list[bytes]:
+    """The keys secrets open with, newest first: several while a rotation is under way (the
+    newest seals; any of them opens)."""
     configured = os.environ.get(KEY_ENV)
     if configured:
-        return configured.encode()
-    path = _key_file()
+        return [k.strip().encode() for k in configured.split(",") if k.strip()]
+    path = key_file()
     try:
-        return path.read_bytes().strip() or _create_key(path)
+        keys = path.read_bytes().split()
+        return keys or [_create_key(path)]
     except FileNotFoundError:
         try:
-            return _create_key(path)
+            return [_create_key(path)]
         except OSError as exc:
             raise StateError(
                 f"cannot create the secrets key {path}: {exc.strerror}",
@@ -56,16 +60,37 @@ def _key() -> bytes:
             ) from exc
 
 
-def _fernet() -> Any:
-    from cryptography.fernet import Fernet
+def write_keys(keys: list[bytes]) -> None:
+    """Replace the key file, whole or not at all (a crash leaves the old one or the new)."""
+    path = key_file()
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(b"\n".join(keys) + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staging, path)
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def keyring(keys: list[bytes]) -> Any:
+    from cryptography.fernet import Fernet, MultiFernet
 
     try:
-        return Fernet(_key())
+        return MultiFernet([Fernet(key) for key in keys])
     except ValueError as exc:
         raise StateError(
             f"the secrets key is not a valid key ({exc})",
             fix=f"set {KEY_ENV} to the key the secrets were stored with",
         ) from exc
+
+
+def _fernet() -> Any:
+    return keyring(read_keys())
 
 
 def seal(values: dict[str, Any], secret_keys: set[str]) -> dict[str, Any]:
@@ -79,6 +104,15 @@ def seal(values: dict[str, Any], secret_keys: set[str]) -> dict[str, Any]:
         else value
         for key, value in values.items()
     }
+
+
+def sealed_json(model: Any) -> str:
+    """A pydantic model as stored: JSON, its SecretStr fields encrypted, never in the clear."""
+    from pydantic import SecretStr
+
+    secrets = {k: v.get_secret_value() for k, v in model if isinstance(v, SecretStr)}
+    plain = {**model.model_dump(mode="json"), **secrets}
+    return json.dumps(seal(plain, set(secrets)), sort_keys=True)
 
 
 def is_sealed(value: Any) -> bool:

@@ -11,6 +11,10 @@ CONFIG_DIR_ENV = "HOLDALL_CONFIG_DIR"
 DATABASE_URL_ENV = "HOLDALL_DATABASE_URL"
 DEBUG_ENV = "HOLDALL_DEBUG"
 AUTO_UPGRADE_ENV = "HOLDALL_DB_AUTO_UPGRADE"
+# How long before they expire a connector's credentials are renewed (botocore's own advisory
+# margin by default); lower it and renewals come sooner, more often.
+RENEWAL_MARGIN_ENV = "HOLDALL_CREDENTIAL_RENEWAL_MARGIN"
+RENEWAL_MARGIN_S = 900.0
 
 # The largest value one setting takes (`--KEY=@file` included): settings live in the database
 # and are read with every store, so a stray large file must not land there.
@@ -33,6 +37,27 @@ def flag(name: str, default: bool) -> bool:
         f"{name}={os.environ[name]!r} is neither on nor off",
         fix=f"export {name}=1 (or 0; yes/no, true/false and on/off work too)",
     )
+
+
+def seconds(name: str, default: float) -> float:
+    """A duration in seconds from the environment, read one way everywhere."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ConfigError(
+            f"{name}={os.environ[name]!r} is not a number of seconds",
+            fix=f"export {name}={default:g}",
+        )
+    return value
+
+
+def renewal_margin() -> float:
+    return seconds(RENEWAL_MARGIN_ENV, RENEWAL_MARGIN_S)
 
 
 def config_dir() -> Path:

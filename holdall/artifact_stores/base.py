@@ -7,7 +7,7 @@ fsspec; a store over any other client implements these methods itself.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -42,11 +42,15 @@ class BaseArtifactStore(ABC):
         name: str = "",
         id: str = "",
         integration: IntegrationInfo | None = None,
+        credentials: Callable[[], Any] | None = None,
     ) -> None:
         self.config = config
         self.name = name
         self.id = id
         self.integration = integration  # named when its SDK turns out to be missing
+        # From the store's service connector, if it has one: asked at first use, and what it
+        # gives is the SDK's own credentials object (None: the SDK's chain on this machine).
+        self.credentials = credentials
         self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES, self.filesystem_path)
 
     @property

@@ -16,6 +16,10 @@ class ArtifactStoreFlavor:
     config_class: ClassVar[builtins.type[ArtifactStoreConfig]]
     # "package.module:StoreClass", imported only when a store is used
     implementation: ClassVar[str]
+    # The service connector type that can hand this flavor's stores their credentials, and
+    # the resource type a store is to it ("aws", "s3-bucket"); None: it takes no connector.
+    connector_type: ClassVar[str | None] = None
+    connector_resource_type: ClassVar[str] = ""
 
     @classmethod
     def schemes(cls) -> frozenset[str]:

@@ -7,6 +7,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
@@ -19,12 +20,13 @@ from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel
 from holdall.names import check_name
-from holdall.secrets import seal, unseal
+from holdall.secrets import sealed_json, unseal
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
     from holdall.artifact_stores.config import ArtifactStoreConfig
     from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+    from holdall.connectors.registrations import ServiceConnectors
     from holdall.registry import Registry
 
 ARTIFACT_STORE = "artifact_store"
@@ -37,7 +39,19 @@ def store_model(row: ComponentRow) -> ArtifactStoreModel:
         flavor=row.flavor,
         config=json.loads(row.config),
         created=row.created,
+        connector=row.connector.name if row.connector else None,
+        connector_id=row.connector_id,
+        connector_resource_id=row.connector_resource_id,
     )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A store's service connector, and what the store reaches with its credentials."""
+
+    connector_id: str
+    connector: str
+    resource_id: str
 
 
 def validate(flavor: type[ArtifactStoreFlavor], values: Mapping[str, Any]) -> ArtifactStoreConfig:
@@ -54,21 +68,23 @@ def validate(flavor: type[ArtifactStoreFlavor], values: Mapping[str, Any]) -> Ar
 
 def config_json(config: ArtifactStoreConfig) -> str:
     """The config as stored: secrets encrypted, never in the clear."""
-    from pydantic import SecretStr
-
-    secrets = {k: v.get_secret_value() for k, v in config if isinstance(v, SecretStr)}
-    plain = {**config.model_dump(mode="json"), **secrets}
-    return json.dumps(seal(plain, set(secrets)), sort_keys=True)
+    return sealed_json(config)
 
 
 class ArtifactStores:
     """`database` hands out the metadata database (made ready on first use), `registry` the
     flavors; nothing is reached before a method is called."""
 
-    def __init__(self, database: Callable[[], Database], registry: Callable[[], Registry]) -> None:
+    def __init__(
+        self,
+        database: Callable[[], Database],
+        registry: Callable[[], Registry],
+        connectors: ServiceConnectors,
+    ) -> None:
         self._database = database
         self._registry = registry
-        self._usable: dict[tuple[str, str], BaseArtifactStore] = {}
+        self._connectors = connectors
+        self._usable: dict[tuple[str, ...], BaseArtifactStore] = {}
 
     @staticmethod
     def find(session: Session, name: str) -> ComponentRow | None:
@@ -96,6 +112,8 @@ class ArtifactStores:
         flavor: str,
         path: str | None = None,
         config: Mapping[str, Any] | None = None,
+        connector: str | None = None,
+        resource_id: str | None = None,
     ) -> ArtifactStoreModel:
         check_name("artifact store", name)
         flavor_class = self._registry().flavor(flavor)
@@ -108,13 +126,16 @@ class ArtifactStores:
                 f"--path={flavor_class.example_path()}",
             )
         validated = validate(flavor_class, {**(config or {}), "path": path})
-        self._check_owner(flavor, validated, name)
+        link = self._link(name, flavor_class, validated, connector, resource_id)
+        self._check_owner(self._make(flavor, validated, name, store_id, link))
         row = ComponentRow(
             id=store_id,
             type=ARTIFACT_STORE,
             name=name,
             flavor=flavor,
             config=config_json(validated),
+            connector_id=link.connector_id if link else None,
+            connector_resource_id=link.resource_id if link else None,
         )
         duplicate = AlreadyExistsError(
             f"an artifact store called '{name}' already exists",
@@ -125,9 +146,10 @@ class ArtifactStores:
                 if self.find(session, name) is not None:
                     raise duplicate
                 session.add(row)
+                session.flush()
+                return store_model(row)
         except IntegrityError:
             raise duplicate from None  # registered by another process at the same moment
-        return store_model(row)
 
     def get_by_id(self, store_id: str) -> ArtifactStoreModel:
         with self._database().session(read_only=True) as session:
@@ -148,7 +170,12 @@ class ArtifactStores:
             return [store_model(row) for row in rows]
 
     def update(
-        self, name: str, path: str | None = None, config: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        path: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        connector: str | None = None,
+        resource_id: str | None = None,
     ) -> ArtifactStoreModel:
         with self._database().session() as session:
             row = self.row(session, name)
@@ -170,18 +197,89 @@ class ArtifactStores:
                     fix="register a new store for the new location: holdall artifact-store "
                     f"register NAME --flavor={row.flavor} --path=...",
                 )
+            link = self._link(
+                name,
+                flavor_class,
+                after,
+                connector or (row.connector.name if row.connector else None),
+                resource_id or (None if connector else row.connector_resource_id),
+            )
             if after.path != before.path:
-                self._check_owner(row.flavor, after, name)
+                self._check_owner(self._make(row.flavor, after, name, row.id, link))
             row.config = config_json(after)
+            if link is not None:
+                row.connector_id, row.connector_resource_id = link.connector_id, link.resource_id
+            session.flush()
             return store_model(row)
 
-    def _check_owner(self, flavor: str, config: ArtifactStoreConfig, name: str) -> None:
+    def _link(
+        self,
+        name: str,
+        flavor_class: type[ArtifactStoreFlavor],
+        config: ArtifactStoreConfig,
+        connector: str | None,
+        resource_id: str | None,
+    ) -> Link | None:
+        """The store's link to `connector`, checked: the right type of connector, and no
+        credentials of the store's own beside it."""
+        if connector is None:
+            return None
+        from holdall.artifact_stores.config import secret_fields
+
+        wanted = flavor_class.connector_type
+        if wanted is None:
+            raise ConfigError(f"flavor '{flavor_class.name}' takes no service connector")
+        with self._database().session(read_only=True) as session:
+            row = self._connectors.row(session, connector)
+            connector_id, connector_type = row.id, row.type
+        if connector_type != wanted:
+            raise ConfigError(
+                f"flavor '{flavor_class.name}' takes a service connector of type '{wanted}'; "
+                f"'{connector}' is of type '{connector_type}'",
+                fix=f"holdall service-connector list (or register one: holdall "
+                f"service-connector register NAME --type {wanted} ...)",
+            )
+        inline = [k for k in secret_fields(type(config)) if getattr(config, k) is not None]
+        if inline:
+            raise ConfigError(
+                f"artifact store '{name}' gets its credentials from service connector "
+                f"'{connector}', so it takes none of its own (--{', --'.join(inline)})",
+                fix="leave the credentials out (the connector holds them), or leave out "
+                "--connector",
+            )
+        kind = self._connectors.connector_type(connector_type)
+        resource = resource_id or getattr(config, "container", None) or config.path
+        canonical = kind.canonical_resource_id(flavor_class.connector_resource_type, resource)
+        return Link(connector_id, connector, canonical)
+
+    def _make(
+        self,
+        flavor: str,
+        config: ArtifactStoreConfig,
+        name: str,
+        store_id: str,
+        link: Link | None,
+    ) -> BaseArtifactStore:
+        credentials = None
+        if link is not None:
+            resource_type = self._registry().flavor(flavor).connector_resource_type
+            connectors = self._connectors
+
+            def credentials() -> Any:  # asked at the store's first use, never before
+                return connectors.credentials_for(
+                    link.connector_id, resource_type, link.resource_id
+                )
+
+        return self._registry().create_store(
+            flavor, config, credentials=credentials, name=name, id=store_id
+        )
+
+    def _check_owner(self, store: BaseArtifactStore) -> None:
         """Refuse a path another metadata database owns. A cloud store that cannot be reached
         now (no network, a bucket still to be made) is registered all the same, and checked
         at its first write."""
         from holdall.artifact_stores.ownership import StoreOwnedError, check_owner
 
-        store = self._registry().create_store(flavor, config, name=name)
         try:
             check_owner(store, self._database().identity)
         except StoreOwnedError:
@@ -190,7 +288,7 @@ class ArtifactStores:
             if store.OFFLINE:
                 raise
             print(
-                f"warning: could not see who owns {config.path} ({exc.message}); its first "
+                f"warning: could not see who owns {store.path} ({exc.message}); its first "
                 "write will check",
                 file=sys.stderr,
             )
@@ -264,13 +362,14 @@ class ArtifactStores:
         One instance per store and config for the client's life, so that its filesystem
         (and the first-use check of its bucket) is set up once, not on every load.
         """
-        key = (model.id, json.dumps(model.config, sort_keys=True))
+        link = None
+        if model.connector_id and model.connector:
+            link = Link(model.connector_id, model.connector, model.connector_resource_id or "")
+        key = (model.id, json.dumps(model.config, sort_keys=True), repr(link))
         if key not in self._usable:
             flavor_class = self._registry().flavor(model.flavor)
             config = validate(flavor_class, unseal(model.config))
-            self._usable[key] = self._registry().create_store(
-                model.flavor, config, name=model.name, id=model.id
-            )
+            self._usable[key] = self._make(model.flavor, config, model.name, model.id, link)
         return self._usable[key]
 
     def by_id(self, store_id: str) -> BaseArtifactStore:

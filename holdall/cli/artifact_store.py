@@ -25,17 +25,40 @@ def artifact_store() -> None:
     """Artifact stores: a local folder, or a bucket in a cloud."""
 
 
+CONNECTOR_OPTION = click.option(
+    "--connector", "-c", help="A service connector that hands the store its credentials."
+)
+RESOURCE_ID_OPTION = click.option(
+    "--resource-id", help="What the store is to its connector (default: its bucket)."
+)
+
+
 @artifact_store.command("register", context_settings=EXTRA_OPTIONS)
 @click.argument("name")
 @click.option("--flavor", "-f", required=True, help="The flavor, e.g. local or s3.")
 @click.option("--path", help="Root of the store, e.g. s3://bucket/prefix.")
+@CONNECTOR_OPTION
+@RESOURCE_ID_OPTION
 @click.pass_context
-def register(ctx: click.Context, name: str, flavor: str, path: str | None) -> None:
+def register(
+    ctx: click.Context,
+    name: str,
+    flavor: str,
+    path: str | None,
+    connector: str | None,
+    resource_id: str | None,
+) -> None:
     """Register a store. Flavor settings go as --KEY=VALUE (--KEY=@file reads a file)."""
     model = _client().register_artifact_store(
-        name, flavor, path=option_value("path", path), config=parse_config_options(ctx.args)
+        name,
+        flavor,
+        path=option_value("path", path),
+        config=parse_config_options(ctx.args),
+        connector=connector,
+        resource_id=resource_id,
     )
-    click.echo(f"Registered artifact store '{model.name}' ({model.flavor}) at {model.path}")
+    via = f", credentials from connector '{model.connector}'" if model.connector else ""
+    click.echo(f"Registered artifact store '{model.name}' ({model.flavor}) at {model.path}{via}")
 
 
 @artifact_store.command("list")
@@ -60,6 +83,8 @@ def describe(name: str, output: str) -> None:
         "id": model.id,
         "created": model.created.isoformat(timespec="seconds"),
         "stacks": client.stacks_using(name),
+        "connector": model.connector,
+        "connector_resource_id": model.connector_resource_id,
         "config": {k: v for k, v in masked(model.config).items() if k != "path"},
     }
     print_record(record, output)
@@ -68,13 +93,29 @@ def describe(name: str, output: str) -> None:
 @artifact_store.command("update", context_settings=EXTRA_OPTIONS)
 @click.argument("name")
 @click.option("--path", help="New root of the store.")
+@CONNECTOR_OPTION
+@RESOURCE_ID_OPTION
 @click.pass_context
-def update(ctx: click.Context, name: str, path: str | None) -> None:
-    """Change a store's settings (--KEY=VALUE, as for register)."""
+def update(
+    ctx: click.Context,
+    name: str,
+    path: str | None,
+    connector: str | None,
+    resource_id: str | None,
+) -> None:
+    """Change a store's settings (--KEY=VALUE, as for register), or its connector."""
     config = parse_config_options(ctx.args)
-    if path is None and not config:
-        raise click.UsageError("nothing to update: give --path or --KEY=VALUE settings")
-    model = _client().update_artifact_store(name, path=option_value("path", path), config=config)
+    if path is None and not config and connector is None and resource_id is None:
+        raise click.UsageError(
+            "nothing to update: give --path, --connector or --KEY=VALUE settings"
+        )
+    model = _client().update_artifact_store(
+        name,
+        path=option_value("path", path),
+        config=config,
+        connector=connector,
+        resource_id=resource_id,
+    )
     click.echo(f"Updated artifact store '{model.name}' ({model.flavor}) at {model.path}")
 
 

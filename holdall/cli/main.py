@@ -13,6 +13,8 @@ from holdall.cli.artifact_store import artifact_store
 from holdall.cli.db import db
 from holdall.cli.integration import integration
 from holdall.cli.pipeline import pipeline
+from holdall.cli.secrets import secrets
+from holdall.cli.service_connector import service_connector
 from holdall.cli.stack import stack
 from holdall.errors import HoldallError
 from holdall.settings import DEBUG_ENV, debug
@@ -26,10 +28,12 @@ def cli() -> None:
 
 cli.add_command(integration)
 cli.add_command(artifact_store)
+cli.add_command(service_connector)
 cli.add_command(stack)
 cli.add_command(artifact)
 cli.add_command(pipeline)
 cli.add_command(db)
+cli.add_command(secrets)
 
 
 def _fail(message: str, code: int = 1) -> int:

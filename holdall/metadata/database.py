@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from holdall.errors import StateError
 from holdall.metadata.schema import HEAD, SchemaStatus, ensure_current, read_status, upgrade
-from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV
+from holdall.settings import CONFIG_DIR_ENV, DATABASE_URL_ENV, seconds
 
 # How long a writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
@@ -101,14 +100,7 @@ def use_write_ahead_log(path: Path) -> None:
 
 def busy_timeout() -> float:
     """How long a write waits for another process's transaction (HOLDALL_DB_BUSY_TIMEOUT)."""
-    raw = os.environ.get(BUSY_TIMEOUT_ENV, "")
-    try:
-        return float(raw) if raw.strip() else SQLITE_BUSY_TIMEOUT_S
-    except ValueError:
-        raise StateError(
-            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds",
-            fix=f"export {BUSY_TIMEOUT_ENV}={SQLITE_BUSY_TIMEOUT_S}",
-        ) from None
+    return seconds(BUSY_TIMEOUT_ENV, SQLITE_BUSY_TIMEOUT_S)
 
 
 def describe_database_error(url: str, exc: BaseException) -> StateError:

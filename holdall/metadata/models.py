@@ -46,6 +46,42 @@ class SchemaUpgradeRow(Base):
     upgraded: Mapped[datetime] = mapped_column(default=_now)
 
 
+class ServiceConnectorRow(Base):
+    """A cloud's credentials, held once, handed to the stores linked to it."""
+
+    __tablename__ = "service_connectors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    auth_method: Mapped[str] = mapped_column(String(64))
+    config: Mapped[str] = mapped_column(Text)  # JSON of the auth method's model, secrets sealed
+    resource_type: Mapped[str | None] = mapped_column(String(64), default=None)
+    resource_id: Mapped[str | None] = mapped_column(Text, default=None)
+    expiration_seconds: Mapped[int | None] = mapped_column(default=None)
+    created: Mapped[datetime] = mapped_column(default=_now)
+    updated: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class ConnectorAuditRow(Base):
+    """One hand-out of credentials (or its refusal). Never anything secret."""
+
+    __tablename__ = "service_connector_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # No foreign key: the record outlives the connector it speaks of.
+    connector_id: Mapped[str] = mapped_column(String(36), index=True)
+    connector: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(String(64), default="")  # issued, renewed, verified
+    at: Mapped[datetime] = mapped_column(default=_now)
+    user: Mapped[str] = mapped_column(String(128), default="")
+    host: Mapped[str] = mapped_column(String(255), default="")
+    process: Mapped[str] = mapped_column(String(255), default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, failed
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 class ComponentRow(Base):
     """A stack component (for now, artifact stores) with its validated flavor config."""
 
@@ -57,8 +93,15 @@ class ComponentRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     flavor: Mapped[str] = mapped_column(String(64))
     config: Mapped[str] = mapped_column(Text)  # JSON of the flavor's config model
+    # A connector that hands this component its credentials, and what it is to reach with them.
+    connector_id: Mapped[str | None] = mapped_column(
+        ForeignKey("service_connectors.id", ondelete="RESTRICT"), default=None
+    )
+    connector_resource_id: Mapped[str | None] = mapped_column(Text, default=None)
     created: Mapped[datetime] = mapped_column(default=_now)
     updated: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+    connector: Mapped[ServiceConnectorRow | None] = relationship(lazy="joined")
 
 
 class StackRow(Base):

@@ -101,6 +101,38 @@ def test_each_entry_matches_its_flavor_classes(name: str) -> None:
         assert flavor.schemes() == frozenset(spec.schemes)
 
 
+@pytest.mark.parametrize("name", ENTRIES)
+def test_each_entry_matches_its_connector_types(name: str) -> None:
+    from holdall.registry import connector_type
+
+    entry = parse_catalogue(DOCUMENT).entries[name]
+    registry = Registry.discover()
+    declaration = registry.integration(name).declaration
+    assert declaration is not None
+    assert sorted(declaration.service_connectors) == sorted(c.type for c in entry.connectors)
+    for spec in entry.connectors:
+        loaded = connector_type(registry, spec.type)  # checked against the catalogue as it loads
+        assert loaded.name == spec.type
+        assert tuple(loaded.auth_methods) == spec.auth_methods
+        assert tuple(loaded.resource_types) == spec.resource_types
+
+
+def test_a_connector_type_that_disagrees_with_the_catalogue_is_named() -> None:
+    from holdall.catalogue import Catalogue, ConnectorSpec
+    from holdall.errors import FlavorError
+    from holdall.registry import connector_type
+
+    real = parse_catalogue(DOCUMENT)
+    s3 = real.entries["s3"]
+    wrong = ConnectorSpec("aws", ("secret-key",), ("s3-bucket",))
+    catalogue = Catalogue(
+        {**real.entries, "s3": type(s3)(**{**s3.__dict__, "connectors": (wrong,)})}
+    )
+    registry = Registry.discover(catalogue)
+    with pytest.raises(FlavorError, match=r"connector type 'aws'.*flavors.yaml says"):
+        connector_type(registry, "aws")
+
+
 def test_every_integration_in_the_tree_is_catalogued() -> None:
     in_tree = {p.parent.name for p in Path(REPO / "integrations").glob("*/setup.cfg")}
     catalogued = {e for e in ENTRIES if e != "local"}

@@ -111,7 +111,7 @@ def test_a_database_of_0_1_0_upgrades_in_place_with_its_data(legacy: LegacyDatab
 
     # The stored secret still opens with the key it was sealed with, and stays masked.
     described = json.loads(holdall_process("artifact-store", "describe", "cloud", "-o", "json").out)
-    assert described["config"]["aws_secret_access_key"] == "**********"
+    assert described["config"]["aws_secret_access_key"] == "[HIDDEN]"
     cloud = client.artifact_store(client.get_artifact_store("cloud"))
     assert cloud.config.aws_secret_access_key.get_secret_value() == "fixture-secret-9876"  # type: ignore[attr-defined]
 

@@ -7,5 +7,6 @@ __version__ = "0.1.0"
 INTEGRATION = Integration(
     name="s3",
     artifact_stores={"s3": "holdall_s3.flavor:S3Flavor"},
+    service_connectors={"aws": "holdall_s3.connector:AWSConnectorType"},
     requires_core=">=0.1,<0.2",
 )

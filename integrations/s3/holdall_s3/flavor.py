@@ -1,4 +1,4 @@
-"""The `s3` flavor and its settings. Imports no SDK: boto3 and s3fs load in store.py."""
+"""The `s3` flavor and its settings. Imports no SDK: s3fs and botocore load in store.py."""
 
 from __future__ import annotations
 
@@ -92,6 +92,8 @@ class S3Flavor(ArtifactStoreFlavor):
     name = "s3"
     config_class = S3Config
     implementation = "holdall_s3.store:S3ArtifactStore"
+    connector_type = "aws"
+    connector_resource_type = "s3-bucket"
 
     @classmethod
     def example_path(cls) -> str:

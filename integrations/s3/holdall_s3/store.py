@@ -81,7 +81,16 @@ class S3ArtifactStore(ObjectArtifactStore):
     def make_filesystem(self) -> Any:
         import s3fs
 
-        filesystem = s3fs.S3FileSystem(**filesystem_kwargs(self.config))
+        kwargs = filesystem_kwargs(self.config)
+        if self.credentials is not None:
+            from holdall_s3.connector import aio_session
+
+            issued = self.credentials()  # from the service connector, renewed by aiobotocore
+            kwargs["session"] = aio_session(issued)
+            kwargs["endpoint_url"] = kwargs["endpoint_url"] or issued.endpoint_url
+            if issued.region and "region_name" not in kwargs["client_kwargs"]:
+                kwargs["client_kwargs"]["region_name"] = issued.region
+        filesystem = s3fs.S3FileSystem(**kwargs)
         filesystem.retries = S3FS_TRIES  # a class setting of s3fs's, not an argument
         return filesystem
 

@@ -208,8 +208,8 @@ def test_secrets_are_encrypted_at_rest_and_masked(cli, config_dir: Path, tmp_pat
     assert result.code == 0, result.err
     described = cli("artifact-store", "describe", "s", "-o", "json").out
     config = json.loads(described)["config"]
-    assert config["aws_secret_access_key"] == "**********"
-    assert config["aws_session_token"] == "**********"
+    assert config["aws_secret_access_key"] == "[HIDDEN]"
+    assert config["aws_session_token"] == "[HIDDEN]"
     assert "very-secret-value" not in described and "token-value-123" not in described
     raw = (config_dir / "holdall.db").read_bytes()
     assert b"very-secret-value" not in raw and b"token-value-123" not in raw

@@ -1,0 +1,5 @@
+"""Service connectors: a cloud's credentials held once, handed to the stores that use them."""
+
+from holdall.connectors.base import AuthMethodConfig, Handout, ServiceConnectorType
+
+__all__ = ["AuthMethodConfig", "Handout", "ServiceConnectorType"]

@@ -1,0 +1,116 @@
+"""`holdall secrets rotate-key`: every secret re-encrypted under a new key, and nothing lost
+when it is killed at any point or given the wrong key."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from holdall import Client
+from holdall.secrets import unseal
+from tests.conftest import holdall_process
+
+pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+CONNECTORS = 300
+
+
+def _register_many() -> dict[str, str]:
+    connectors = Client().connectors
+    secrets = {}
+    for number in range(CONNECTORS):
+        secret = f"secret-{number}-{os.urandom(8).hex()}"
+        values = {"aws_access_key_id": f"AKIA{number}", "aws_secret_access_key": secret}
+        connectors.register(f"c{number}", "aws", "secret-key", values, verify=False)
+        secrets[f"c{number}"] = secret
+    return secrets
+
+
+def _opened() -> dict[str, str]:
+    """Every connector's secret, opened with the keys this machine holds now."""
+    return {
+        model.name: unseal(model.config)["aws_secret_access_key"]
+        for model in Client().connectors.all()
+    }
+
+
+def _sealed(config_dir: Path) -> list[str]:
+    return sorted(json.dumps(model.config) for model in Client().connectors.all())
+
+
+def test_rotate_key_re_encrypts_every_secret(config_dir: Path) -> None:
+    secrets = _register_many()
+    before, key = _sealed(config_dir), (config_dir / "secrets.key").read_bytes()
+    result = holdall_process("secrets", "rotate-key")
+    assert result.code == 0, result.err
+    assert f"Re-encrypted {CONNECTORS} secret(s) under a new key" in result.out
+    after = (config_dir / "secrets.key").read_bytes()
+    assert after != key and len(after.split()) == 1
+    assert not set(before) & set(_sealed(config_dir))  # every token is new
+    assert _opened() == secrets
+
+
+def test_rotate_key_killed_anywhere_loses_nothing_and_finishes_when_run_again(
+    config_dir: Path,
+) -> None:
+    secrets = _register_many()
+    rng = random.Random(7)
+    key_file = config_dir / "secrets.key"
+    halfway = 0
+    for trial in range(6):
+        rotation = subprocess.Popen(
+            [sys.executable, "-m", "holdall", "secrets", "rotate-key"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if trial % 2 == 0:
+            # The moment the new key stands in front of the old: mid-rotation, secrets being
+            # re-encrypted (or about to be).
+            deadline = time.monotonic() + 60
+            while len(key_file.read_bytes().split()) < 2 and rotation.poll() is None:
+                assert time.monotonic() < deadline
+        else:
+            time.sleep(rng.uniform(0.2, 1.5))  # anywhere: its start, its steps, after
+        os.kill(rotation.pid, signal.SIGKILL)
+        rotation.wait()
+        halfway += len(key_file.read_bytes().split()) > 1
+        assert _opened() == secrets  # whatever state it was killed in
+    assert halfway >= 1  # at least one kill left a rotation half done
+    finished = holdall_process("secrets", "rotate-key")
+    assert finished.code == 0, finished.err
+    assert len((config_dir / "secrets.key").read_bytes().split()) == 1
+    assert _opened() == secrets
+
+
+def test_a_wrong_key_is_named_and_nothing_is_overwritten(config_dir: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    _register_many()
+    before = _sealed(config_dir)
+    wrong = {
+        "HOLDALL_SECRETS_KEY": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
+    }
+    rotation = holdall_process("secrets", "rotate-key", env=wrong)
+    assert rotation.code == 1 and "Traceback" not in rotation.err
+    assert "cannot be opened with the secrets keys of this machine; nothing was re-encrypted" in (
+        rotation.err
+    )
+    update = holdall_process(
+        "service-connector", "update", "c1", "--aws_access_key_id=AKIANEW", "--no-verify", env=wrong
+    )
+    assert update.code == 1 and "cannot be decrypted" in update.err
+    assert _sealed(config_dir) == before  # not one secret changed
+    one_key = holdall_process(
+        "secrets", "rotate-key", env={"HOLDALL_SECRETS_KEY": Fernet.generate_key().decode()}
+    )
+    assert one_key.code == 1 and "HOLDALL_SECRETS_KEY=NEW_KEY,OLD_KEY" in one_key.err
+    broken = holdall_process("secrets", "rotate-key", env={"HOLDALL_SECRETS_KEY": "not-a-key"})
+    assert broken.code == 1 and "Traceback" not in broken.err
+    assert _sealed(config_dir) == before
