@@ -78,3 +78,19 @@ def test_flavor_commands_import_no_cloud_sdk(command: list[str]) -> None:
     )
     assert "holdall" in loaded
     assert not loaded & set(CLOUD_SDKS), loaded & set(CLOUD_SDKS)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["service-connector", "list-types"],
+        ["service-connector", "describe-type", "aws"],
+        ["artifact-store", "flavor", "describe", "s3"],
+    ],
+    ids=["list-types", "describe-type", "flavor-describe"],
+)
+def test_connector_types_and_flavors_are_described_without_their_sdk(command: list[str]) -> None:
+    pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+    loaded = loaded_after(f"from holdall.cli.main import run; assert run({command!r}) == 0")
+    assert "holdall_s3" in loaded  # the integration's declarations were read
+    assert not loaded & set(CLOUD_SDKS), loaded & set(CLOUD_SDKS)

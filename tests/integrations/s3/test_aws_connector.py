@@ -373,3 +373,117 @@ def test_bad_input(s3_server: S3Server, s3_server_checking_credentials: S3Server
     assert "a service connector called 'c' already exists" in error(
         *register, "aws", "--auth-method=implicit", "--no-verify"
     )
+
+
+def test_auto_configure_takes_this_environments_credentials(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    bucket = s3_server.new_bucket()
+    from_variables = {
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+    }
+    registered = holdall_process(
+        "service-connector",
+        "register",
+        "from_env",
+        "--type",
+        "aws",
+        "--auto-configure",
+        env=from_variables,
+    )
+    assert f"s3://{bucket}" in _ok(registered)
+    described = json.loads(
+        _ok(holdall_process("service-connector", "describe", "from_env", "-o", "json"))
+    )
+    assert described["auth_method"] == "secret-key"
+    assert described["config"]["region"] == "eu-west-1"
+    assert described["config"]["endpoint_url"] == s3_server.endpoint
+    assert described["config"]["aws_secret_access_key"] == "[HIDDEN]"
+
+    token = _sts_token(s3_server)
+    (tmp_path / "credentials").write_text(
+        "[default]\n"
+        f"aws_access_key_id = {token['aws_access_key_id']}\n"
+        f"aws_secret_access_key = {token['aws_secret_access_key']}\n"
+        f"aws_session_token = {token['aws_session_token']}\n"
+    )
+    (tmp_path / "config").write_text("[default]\nregion = us-west-2\n")
+    from_profile = {
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+    }
+    _ok(
+        holdall_process(
+            "service-connector",
+            "register",
+            "from_profile",
+            "--type",
+            "aws",
+            "--auto-configure",
+            f"--endpoint_url={s3_server.endpoint}",
+            env=from_profile,
+        )
+    )
+    described = json.loads(
+        _ok(holdall_process("service-connector", "describe", "from_profile", "-o", "json"))
+    )
+    assert described["auth_method"] == "sts-token" and described["config"]["region"] == "us-west-2"
+
+    nothing = holdall_process(
+        "service-connector",
+        "register",
+        "none",
+        "--type",
+        "aws",
+        "--auto-configure",
+        env={
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        },
+    )
+    assert nothing.code == 1 and "found no AWS credentials in this environment" in nothing.err
+
+
+def test_an_expired_sts_token_is_named_at_use_and_audited(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    token = {**_sts_token(s3_server), "expires_at": "2020-01-01T00:00:00+00:00"}
+    _ok(
+        holdall_process(
+            "service-connector",
+            "register",
+            "old",
+            "--type",
+            "aws",
+            "--auth-method=sts-token",
+            f"--endpoint_url={s3_server.endpoint}",
+            *(f"--{k}={v}" for k, v in token.items()),
+            "--no-verify",
+        )
+    )
+    registered = holdall_process(
+        "artifact-store",
+        "register",
+        "s",
+        "--flavor=s3",
+        f"--path=s3://{bucket}/x",
+        "--connector",
+        "old",
+    )
+    assert "warning: could not see who owns" in _ok(registered) + registered.err
+    client = Client()
+    client.activate_stack(client.register_stack("s", "s").name)
+    with pytest.raises(
+        Exception, match="the connector's STS token expired at 2020-01-01"
+    ) as caught:
+        client.save_artifact({"x": 1}, "m")
+    assert "holdall service-connector update NAME --aws_session_token=@FILE" in str(caught.value)
+    audit = json.loads(_ok(holdall_process("service-connector", "audit", "old", "-o", "json")))
+    assert audit and all(e["outcome"] == "failed" for e in audit)
+    assert "expired" in audit[-1]["detail"]
