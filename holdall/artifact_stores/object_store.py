@@ -170,7 +170,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     @property
     def filesystem(self) -> Any:
         raw = FilesystemArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
-        return _Translating(raw, self._translate)
+        return _Translating(raw, self.translate)
 
     def check_access(self, filesystem: Any) -> None:
         try:
@@ -178,7 +178,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         except HoldallError:
             raise
         except Exception as exc:
-            error = self._translate(exc)
+            error = self.translate(exc)
             if error is None:
                 raise
             raise error from None
@@ -227,7 +227,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
     # -- failures ---------------------------------------------------------------------------
 
-    def _translate(self, exc: BaseException) -> HoldallError | None:
+    def translate(self, exc: BaseException) -> HoldallError | None:
         if isinstance(exc, HoldallError):
             return None
         # Innermost first: the SDK's own error says more than the wrapper around it.

@@ -269,3 +269,34 @@ def test_credentials_limited_to_a_prefix_pass_the_access_probe() -> None:
         client.activate_stack("team_b")
         with pytest.raises(StoreUnavailableError, match="refused the credentials of artifact"):
             client.save_artifact({"b": 1}, "theirs")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("NoSuchBucket", "bucket 'bkt' of artifact store 's' does not exist"),
+        ("AccessDenied", "S3 refused the credentials of artifact store 's' for bucket 'bkt'"),
+        ("InvalidAccessKeyId", "S3 refused the credentials of artifact store 's'"),
+        ("ExpiredToken", "the credentials of artifact store 's' expired"),
+        ("NoSuchKey", None),  # a missing file is a missing file
+    ],
+)
+def test_what_each_s3_error_means(code: str, words: str | None) -> None:
+    # botocore's own exception, as s3fs raises it from the service's answer (wrapped in the
+    # OSError s3fs makes of it): the classification reads the innermost.
+    from botocore.exceptions import ClientError
+    from holdall_s3.flavor import S3Config
+    from holdall_s3.store import S3ArtifactStore
+
+    store = S3ArtifactStore(S3Config(path="s3://bkt/p"), name="s")
+    answer = ClientError({"Error": {"Code": code, "Message": "from S3"}}, "PutObject")
+    try:
+        raise OSError("s3fs's wrapper") from answer
+    except OSError as wrapped:
+        error = store.translate(wrapped)
+    if words is None:
+        assert error is None
+    else:
+        assert error is not None and words in error.message
+        if code == "ExpiredToken":
+            assert "use a service connector, which renews them itself" in str(error)
