@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-INTEGRATIONS := $(patsubst %/setup.cfg,%,$(wildcard integrations/*/setup.cfg))
+INTEGRATIONS := $(patsubst %/pyproject.toml,%,$(wildcard integrations/*/pyproject.toml))
 LINTED := holdall integrations tests benchmarks examples
 
 .PHONY: test lint typecheck pytest demo bench wheels clean
@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The core and every integration in the tree, editable, with the test tools.
-$(VENV)/.test-installed: $(BIN)/python setup.cfg requirements-test.txt $(addsuffix /setup.cfg,$(INTEGRATIONS))
+$(VENV)/.test-installed: $(BIN)/python setup.cfg requirements-test.txt $(addsuffix /pyproject.toml,$(INTEGRATIONS))
 	$(BIN)/pip install --quiet -e . $(addprefix -e ,$(INTEGRATIONS)) -r requirements-test.txt
 	touch $@
 

@@ -69,8 +69,8 @@ class Installer:
                 "`make wheels`) or --index-url URL",
             )
         folder = checkout / entry.source
-        if not (folder / "setup.cfg").is_file():
-            raise InstallError(f"{folder} does not hold {entry.distribution} (no setup.cfg)")
+        if not (folder / "pyproject.toml").is_file():
+            raise InstallError(f"{folder} does not hold {entry.distribution} (no pyproject.toml)")
         return str(folder)
 
     def install_command(self, entry: CatalogueEntry) -> list[str]:

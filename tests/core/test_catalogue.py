@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import tomllib
 import yaml
 
 from holdall.catalogue import parse_catalogue
@@ -57,10 +58,20 @@ def test_a_broken_catalogue_is_refused_by_the_schema_and_the_loader(
         parse_catalogue(document)
 
 
-def _setup_cfg(source: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()
-    assert parser.read(REPO / source / "setup.cfg"), f"no setup.cfg in {source}"
-    return parser
+def _declared(source: str) -> tuple[str, dict[str, str], list[str]]:
+    """(distribution, holdall.integrations entry points, requirements) of the project in
+    `source`: the core's setup.cfg, or an integration's pyproject.toml."""
+    folder = REPO / source
+    if (folder / "setup.cfg").is_file():
+        parser = configparser.ConfigParser()
+        parser.read(folder / "setup.cfg")
+        lines = _lines(parser["options.entry_points"]["holdall.integrations"])
+        points = {line.split("=", 1)[0].strip(): line.split("=", 1)[1].strip() for line in lines}
+        requires = _lines(parser["options"].get("install_requires", ""))
+        return parser["metadata"]["name"], points, requires
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    points = dict(project.get("entry-points", {}).get("holdall.integrations", {}))
+    return project["name"], points, list(project.get("dependencies", []))
 
 
 def _lines(value: str) -> list[str]:
@@ -68,16 +79,11 @@ def _lines(value: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ENTRIES)
-def test_each_entry_matches_its_setup_cfg(name: str) -> None:
+def test_each_entry_matches_its_project_metadata(name: str) -> None:
     entry = parse_catalogue(DOCUMENT).entries[name]
-    setup = _setup_cfg(entry.source)
-    assert setup["metadata"]["name"] == entry.distribution
-    declared = _lines(setup["options.entry_points"]["holdall.integrations"])
-    entry_points = {
-        line.split("=", 1)[0].strip(): line.split("=", 1)[1].strip() for line in declared
-    }
-    assert name in entry_points, f"{entry.source}/setup.cfg has no entry point '{name}'"
-    requires = _lines(setup["options"].get("install_requires", ""))
+    distribution, entry_points, requires = _declared(entry.source)
+    assert distribution == entry.distribution
+    assert name in entry_points, f"{entry.source} declares no entry point '{name}'"
     if entry.distribution == "holdall":
         # Ships in the core: needs nothing beyond the core's own requirements.
         assert entry.requirements == ()
@@ -134,6 +140,6 @@ def test_a_connector_type_that_disagrees_with_the_catalogue_is_named() -> None:
 
 
 def test_every_integration_in_the_tree_is_catalogued() -> None:
-    in_tree = {p.parent.name for p in Path(REPO / "integrations").glob("*/setup.cfg")}
+    in_tree = {p.parent.name for p in Path(REPO / "integrations").glob("*/pyproject.toml")}
     catalogued = {e for e in ENTRIES if e != "local"}
     assert in_tree == catalogued
