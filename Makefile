@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INTEGRATIONS := $(patsubst %/pyproject.toml,%,$(wildcard integrations/*/pyproject.toml))
 LINTED := holdall integrations tests benchmarks examples
 
-.PHONY: test lint typecheck pytest demo bench wheels clean
+.PHONY: test lint typecheck pytest demo bench bench-install wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.artifacts_local
 	$(BIN)/python -m benchmarks.client_api
 	$(BIN)/python -m benchmarks.artifacts_s3
+
+# Fresh environments, installs from the package registry: minutes, and the network.
+bench-install: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.install_time
 
 # One wheel per distribution: the core and each integration (for --find-links installs).
 wheels: $(BIN)/python

@@ -114,3 +114,22 @@ def test_a_wrong_key_is_named_and_nothing_is_overwritten(config_dir: Path) -> No
     broken = holdall_process("secrets", "rotate-key", env={"HOLDALL_SECRETS_KEY": "not-a-key"})
     assert broken.code == 1 and "Traceback" not in broken.err
     assert _sealed(config_dir) == before
+
+    key_file = config_dir / "secrets.key"
+    kept = key_file.read_bytes()
+    key_file.unlink()  # lost: a new key is made, which opens none of the stored secrets
+    missing = holdall_process(
+        "service-connector", "update", "c2", "--region=eu-west-1", "--no-verify"
+    )
+    assert (
+        missing.code == 1 and "cannot be decrypted with this machine's secrets key" in missing.err
+    )
+    assert "set HOLDALL_SECRETS_KEY to the key it was stored with" in missing.err
+    assert _sealed(config_dir) == before
+    key_file.write_bytes(kept)  # the key found again: everything opens
+    assert (
+        holdall_process(
+            "service-connector", "update", "c2", "--region=eu-west-1", "--no-verify"
+        ).code
+        == 0
+    )
