@@ -104,8 +104,8 @@ def run(command: list[str], capture: bool = False) -> subprocess.CompletedProces
         raise InstallError(
             f"`{' '.join(command)}` failed (exit {completed.returncode})"
             + (f": {detail[0]}" if detail else ""),
-            # pip before 24 gives up on boto3 with s3fs (it backtracks through s3fs releases
-            # instead of boto3's); a current pip resolves them.
+            # An old pip gives up on resolutions a current one finds (0.1's holdall-s3, with
+            # boto3 beside s3fs, was one).
             fix="see the installer's output above; if pip could not resolve the versions, "
             f"upgrade it ({sys.executable} -m pip install --upgrade pip) and retry",
         )
