@@ -17,7 +17,12 @@ from holdall.registry import get_registry
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.postgres", "tests.fixtures.stores"]
+pytest_plugins = [
+    "tests.fixtures.moto",
+    "tests.fixtures.gcs",
+    "tests.fixtures.postgres",
+    "tests.fixtures.stores",
+]
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 
@@ -41,7 +42,17 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _quiet_libraries() -> None:
+    """SDKs log their own failures (gcsfs logs a traceback when it gives up on a request):
+    the error holdall reports is the one line; HOLDALL_DEBUG=1 lets their logs through."""
+    if debug():
+        logging.basicConfig(level=logging.WARNING)
+    elif not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def run(argv: list[str] | None = None) -> int:
+    _quiet_libraries()
     try:
         result = cli.main(args=argv, prog_name="holdall", standalone_mode=False)
     except click.exceptions.Abort as exc:

@@ -1,0 +1,11 @@
+"""The gcp integration's declaration: imports no SDK."""
+
+from holdall.integration import Integration
+
+__version__ = "0.1.0"
+
+INTEGRATION = Integration(
+    name="gcp",
+    artifact_stores={"gcs": "holdall_gcp.flavor:GCSFlavor"},
+    requires_core=">=0.1,<0.2",
+)

@@ -1,0 +1,92 @@
+"""The `gcs` flavor and its settings. Imports no SDK: gcsfs and google-auth load in store.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import ClassVar, Literal
+
+from pydantic import SecretStr, field_validator
+
+from holdall.artifact_stores.config import split_scheme
+from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+from holdall.artifact_stores.object_store import GiB, KiB, ObjectStoreConfig
+
+# GCS's rules for bucket names: lowercase letters, digits, '-', '_' and '.', starting and
+# ending with a letter or digit; 3-63 characters, or up to 222 in dot-separated parts of 63.
+BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]*[a-z0-9]", re.ASCII)
+IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
+
+
+def check_bucket(bucket: str) -> None:
+    parts = bucket.split(".")
+    if (
+        not BUCKET.fullmatch(bucket)
+        or not 3 <= len(bucket) <= (222 if len(parts) > 1 else 63)
+        or any(not part or len(part) > 63 for part in parts)
+        or IP_ADDRESS.fullmatch(bucket)
+        or bucket.startswith("goog")
+        or "google" in bucket
+    ):
+        raise ValueError(
+            f"'{bucket}' is not a valid GCS bucket name (3-63 characters: lowercase letters, "
+            "digits, '-', '_' and '.', starting and ending with a letter or digit; not "
+            "starting with 'goog', not containing 'google')"
+        )
+
+
+class GCSConfig(ObjectStoreConfig):
+    SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"gs://", "gcs://"})
+    LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "endpoint_url"})
+    # A resumable upload takes any number of chunks, each a multiple of 256 KiB.
+    PART_LIMIT: ClassVar[int] = 2**40
+    MIN_PART_SIZE: ClassVar[int] = 256 * KiB
+    MAX_PART_SIZE: ClassVar[int] = 5 * GiB
+    PART_ALIGN: ClassVar[int] = 256 * KiB
+
+    project: str | None = None
+    endpoint_url: str | None = None
+    location: str | None = None
+    storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
+    # A service account's key JSON (give it as --token=@key.json), stored encrypted.
+    token: SecretStr | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _check_bucket(cls, path: str) -> str:
+        check_bucket(split_scheme(path)[1].split("/", 1)[0])
+        return path
+
+    @field_validator("part_size")
+    @classmethod
+    def _whole_chunks(cls, size: int | None) -> int | None:
+        if size is not None and size % cls.PART_ALIGN:
+            raise ValueError("part_size must be a multiple of 262144 bytes (256 KiB), as GCS asks")
+        return size
+
+    @field_validator("token")
+    @classmethod
+    def _check_key(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None:
+            return None
+        try:
+            key = json.loads(token.get_secret_value())
+        except ValueError:
+            raise ValueError(
+                "token must be a service account's key JSON (--token=@key.json)"
+            ) from None
+        if not isinstance(key, dict) or "private_key" not in key or "client_email" not in key:
+            raise ValueError(
+                "token is JSON, but not a service account key (no private_key and client_email)"
+            )
+        return token
+
+
+class GCSFlavor(ArtifactStoreFlavor):
+    name = "gcs"
+    config_class = GCSConfig
+    implementation = "holdall_gcp.store:GCSArtifactStore"
+
+    @classmethod
+    def example_path(cls) -> str:
+        return "gs://my-bucket/artifacts"

@@ -1,0 +1,170 @@
+"""The gcs store: the config mapped onto gcsfs, GCS's own upload (a resumable upload that
+carries the storage class), and what its errors mean. The only module here that imports an
+SDK; spooling, parallel reads and the wording of failures are the core's."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import quote
+
+from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore
+from holdall_gcp.flavor import GCSConfig
+
+# gcsfs 2026 asks a gRPC endpoint for every bucket's type ("extended" buckets); against
+# anything but Google itself (an emulator, a proxy) each call then retries for a minute. Off,
+# unless the user turned it on.
+EXTENDED_ENV = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
+# A project for gcsfs when none is configured: the JSON API wants one only to list or create
+# buckets, which a store never does.
+DEFAULT_PROJECT = "holdall"
+CONTENT_TYPE = "application/octet-stream"
+
+
+class MissingBucket(FileNotFoundError):
+    """The store's bucket answered 404 to a listing: the bucket itself is missing."""
+
+
+def filesystem_kwargs(config: GCSConfig) -> dict[str, Any]:
+    import json
+
+    import aiohttp
+
+    if config.token is not None:
+        token: Any = json.loads(config.token.get_secret_value())  # a service account's key
+    elif config.endpoint_url:
+        token = "anon"  # an emulator, no credentials
+    else:
+        token = None  # application default credentials
+    return {
+        "project": config.project or DEFAULT_PROJECT,
+        "token": token,
+        "endpoint_url": config.endpoint_url,
+        "default_location": config.location,
+        # Bounded waits: a stalled endpoint fails after gcsfs's tries, never hangs.
+        "session_kwargs": {
+            "timeout": aiohttp.ClientTimeout(
+                sock_connect=config.connect_timeout, sock_read=config.read_timeout
+            )
+        },
+        # One filesystem per store, never shared through fsspec's instance cache.
+        "skip_instance_cache": True,
+    }
+
+
+class GCSArtifactStore(ObjectArtifactStore):
+    config: GCSConfig
+    SERVICE = "GCS"
+
+    def make_filesystem(self) -> Any:
+        os.environ.setdefault(EXTENDED_ENV, "false")
+        from gcsfs.core import GCSFileSystem
+
+        return GCSFileSystem(**filesystem_kwargs(self.config))
+
+    def upload_file(self, local: str, target: str, part_size: int) -> None:
+        from fsspec.asyn import sync
+
+        filesystem = self.filesystem
+        sync(filesystem.loop, self._upload, filesystem, local, target, part_size)
+
+    async def _upload(self, filesystem: Any, local: str, target: str, part_size: int) -> None:
+        """One resumable upload in chunks of `part_size`; a failure cancels it, so that no
+        object appears."""
+        from gcsfs.core import upload_chunk
+
+        bucket, key, _ = filesystem.split_path(target)
+        body = {"name": key}
+        if self.config.storage_class:
+            body["storageClass"] = self.config.storage_class
+        size = os.path.getsize(local)
+        if size <= part_size:  # one request, the object's resource and its bytes together
+            with open(local, "rb") as source:
+                await self._upload_at_once(filesystem, bucket, body, source.read())
+            filesystem.invalidate_cache(target)
+            return
+        headers, _ = await filesystem._call(
+            "POST",
+            f"{filesystem._location}/upload/storage/v1/b/{quote(bucket)}/o?name={quote(key)}",
+            uploadType="resumable",
+            json=body,
+            headers={"X-Upload-Content-Type": CONTENT_TYPE},
+        )
+        location = headers["Location"]
+        try:
+            with open(local, "rb") as source:
+                offset = 0
+                while offset < size or offset == size == 0:
+                    chunk = source.read(part_size)
+                    await upload_chunk(filesystem, location, chunk, offset, size, CONTENT_TYPE)
+                    offset += len(chunk)
+                    if not chunk:
+                        break
+        except BaseException:
+            await filesystem._call("DELETE", location)
+            raise
+        filesystem.invalidate_cache(target)
+
+    @staticmethod
+    async def _upload_at_once(
+        filesystem: Any, bucket: str, resource: dict[str, str], data: bytes
+    ) -> None:
+        """GCS's multipart upload: the object's resource (its name, its storage class) and
+        its bytes in one request."""
+        import json
+
+        boundary = os.urandom(16).hex()
+        body = b"".join(
+            [
+                f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+                json.dumps(resource).encode(),
+                f"\r\n--{boundary}\r\nContent-Type: {CONTENT_TYPE}\r\n\r\n".encode(),
+                data,
+                f"\r\n--{boundary}--".encode(),
+            ]
+        )
+        await filesystem._call(
+            "POST",
+            f"{filesystem._location}/upload/storage/v1/b/{quote(bucket)}/o",
+            uploadType="multipart",
+            headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
+            data=body,
+        )
+
+    def probe(self, filesystem: Any) -> None:
+        # A listing of the store's own folder: credentials limited to it may list it.
+        prefix = self.config.prefix
+        try:
+            filesystem.call(
+                "GET",
+                "b/{}/o",
+                self.config.container,
+                prefix=prefix + "/" if prefix else "",
+                maxResults=1,
+                json_out=True,
+            )
+        except FileNotFoundError:
+            raise MissingBucket(self.config.container) from None
+
+    def classify(self, exc: BaseException) -> Failure | None:
+        import aiohttp
+        from gcsfs.retry import HttpError
+        from google.auth.exceptions import RefreshError
+
+        if isinstance(exc, MissingBucket):
+            return Failure.MISSING_CONTAINER
+        if isinstance(exc, HttpError) and exc.code in (401, 403):
+            return Failure.REFUSED
+        if isinstance(exc, RefreshError):
+            return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return Failure.UNREACHABLE
+        if isinstance(exc, FileNotFoundError) and "bucket does not exist" in str(exc):
+            return Failure.MISSING_CONTAINER
+        return super().classify(exc)
+
+    def credential_fix(self) -> str:
+        return (
+            f"holdall artifact-store update {self.name or 'NAME'} --token=@key.json (a service "
+            "account's key), or fix the application default credentials of this environment"
+        )

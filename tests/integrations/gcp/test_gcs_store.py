@@ -1,0 +1,141 @@
+"""The gcs flavor against fake-gcs-server: what lands where, chunks, storage classes,
+versions, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated, Any
+
+import pytest
+
+from holdall import Client, pipeline, step
+from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.errors import ConfigError
+from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.gcs import GCSServer
+from tests.fixtures.proxy import proxy_to
+
+pytest.importorskip("holdall_gcp", reason="holdall-gcp is not installed")
+KiB, MiB = 1024, 1024 * 1024
+
+
+def gcs_stack(server: GCSServer, bucket: str, **config: Any) -> Client:
+    client = Client()
+    settings = {"endpoint_url": server.endpoint, **config}
+    client.register_artifact_store(
+        "gcs_store", "gcs", path=f"gs://{bucket}/zenml-artifacts", config=settings
+    )
+    client.register_stack("gcp", "gcs_store")
+    client.activate_stack("gcp")
+    return client
+
+
+@step
+def make_numbers() -> Annotated[dict, "numbers"]:
+    return {"values": [1, 2, 3]}
+
+
+@step
+def total(numbers: dict) -> Annotated[int, "total"]:
+    return sum(numbers["values"])
+
+
+@pipeline
+def gcs_pipeline():
+    total(make_numbers())
+
+
+def test_a_pipeline_on_a_gcs_stack_lands_at_the_documented_path(gcs_server: GCSServer) -> None:
+    bucket = gcs_server.new_bucket()
+    gcs_stack(gcs_server, bucket)
+    run = gcs_pipeline()
+    output = run.steps["make_numbers"].outputs["numbers"]
+    assert output.uri == f"gs://{bucket}/zenml-artifacts/gcs_pipeline/make_numbers/numbers/1"
+    plain: Any = gcs_server.filesystem()  # plain gcsfs reads what the store wrote
+    body = plain.cat_file(
+        f"{bucket}/zenml-artifacts/gcs_pipeline/make_numbers/numbers/1/value.json"
+    )
+    assert json.loads(body) == {"values": [1, 2, 3]}
+    assert Client().load_artifact("total") == 6
+
+
+def test_a_large_artifact_goes_up_as_one_resumable_upload_of_several_chunks(
+    gcs_server: GCSServer,
+) -> None:
+    bucket = gcs_server.new_bucket()
+    port = int(gcs_server.endpoint.rsplit(":", 1)[1])
+    with proxy_to(port, count_header=b"Content-Range: bytes ") as proxy:
+        client = gcs_stack(gcs_server, bucket, endpoint_url=proxy.endpoint, part_size=str(MiB))
+        client.save_artifact(b"small", "first")  # the store's marker, and one small file
+        proxy.headers_seen = 0
+        payload = os.urandom(5 * MiB + 77)
+        version = client.save_artifact(payload, "big")
+        assert proxy.headers_seen == 6  # one upload: 5 whole chunks of 1 MiB and the rest
+        assert client.load_artifact("big") == payload
+    plain: Any = gcs_server.filesystem()
+    key = version.uri.removeprefix("gs://") + "/data.bin"
+    assert plain.cat_file(key) == payload
+
+
+def test_the_storage_class_is_applied_to_every_object(gcs_server: GCSServer) -> None:
+    bucket = gcs_server.new_bucket()
+    client = gcs_stack(gcs_server, bucket, storage_class="NEARLINE")
+    version = client.save_artifact(b"rarely read", "cold")
+    plain: Any = gcs_server.filesystem()
+    info = plain.info(version.uri.removeprefix("gs://") + "/data.bin")
+    assert info["storageClass"] == "NEARLINE"
+    assert client.load_artifact("cold") == b"rarely read"
+
+
+def test_a_versioned_bucket_keeps_generations(gcs_server: GCSServer) -> None:
+    bucket = gcs_server.new_bucket(versioned=True)
+    store = gcs_stack(gcs_server, bucket).active_stack.artifact_store
+    for content in (b"first", b"second"):
+        with store.open("notes/file.txt", "wb") as handle:
+            handle.write(content)
+    plain: Any = gcs_server.filesystem()
+    generations = plain.ls(f"{bucket}/zenml-artifacts/notes", versions=True, detail=True)
+    assert len({entry.get("generation") for entry in generations}) == 2
+    with store.open("notes/file.txt", "rb") as handle:
+        assert handle.read() == b"second"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("gs://Upper-Case/x", "'Upper-Case' is not a valid GCS bucket name"),
+        ("gs://my-google-bucket/x", "is not a valid GCS bucket name"),
+        ("gs://ab/x", "is not a valid GCS bucket name"),
+        ("gs://192.168.1.1/x", "is not a valid GCS bucket name"),
+        ("az://container/x", "'az://' paths are not supported; use gcs:// or gs://"),
+    ],
+)
+def test_bucket_names_and_schemes_are_checked_at_register_time(
+    cli, path: str, message: str
+) -> None:
+    assert message in error_of(
+        cli("artifact-store", "register", "g", "--flavor=gcs", f"--path={path}")
+    )
+
+
+def test_bad_settings(cli, tmp_path: Any) -> None:
+    base = ["artifact-store", "register", "g", "--flavor=gcs", "--path=gs://a-bucket/x"]
+    assert "token must be a service account's key JSON" in error_of(cli(*base, "--token=nope"))
+    (tmp_path / "key.json").write_text('{"type": "authorized_user"}')
+    assert "not a service account key" in error_of(cli(*base, f"--token=@{tmp_path}/key.json"))
+    assert "multiple of 262144" in error_of(cli(*base, f"--part_size={MiB + 1}"))
+    assert "invalid --storage_class" in error_of(cli(*base, "--storage_class=GLACIER"))
+    with pytest.raises(ConfigError, match="unknown config key 'aws_access_key_id'"):
+        Client().register_artifact_store(
+            "h", "gcs", path="gs://a-bucket/x", config={"aws_access_key_id": "A"}
+        )
+
+
+def test_a_missing_bucket_is_named(gcs_server: GCSServer) -> None:
+    client = gcs_stack(gcs_server, "no-such-bucket-here")
+    with pytest.raises(StoreUnavailableError) as caught:
+        client.save_artifact(1, "x")
+    assert "bucket 'no-such-bucket-here' of artifact store 'gcs_store' does not exist" in str(
+        caught.value
+    )
