@@ -4,6 +4,7 @@ SDK; spooling, parallel reads and the wording of failures are the core's."""
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +20,27 @@ EXTENDED_ENV = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
 # buckets, which a store never does.
 DEFAULT_PROJECT = "holdall"
 CONTENT_TYPE = "application/octet-stream"
+
+
+@functools.cache
+def filesystem_class() -> type:
+    """gcsfs's filesystem, with its requests tried `retries` + 1 times (gcsfs fixes six
+    tries, with waits up to 32 s between them: a minute before an unreachable endpoint is
+    reported)."""
+    os.environ.setdefault(EXTENDED_ENV, "false")
+    from gcsfs.core import GCSFileSystem
+    from gcsfs.retry import retry_request
+
+    request = GCSFileSystem._request.__wrapped__  # gcsfs's request, without its retries
+
+    class HoldallGCSFileSystem(GCSFileSystem):  # type: ignore[misc]
+        holdall_tries = 3
+
+        async def _request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            tried = retry_request(retries=self.holdall_tries)(request)
+            return await tried(self, method, path, *args, **kwargs)
+
+    return HoldallGCSFileSystem
 
 
 class MissingBucket(FileNotFoundError):
@@ -57,10 +79,9 @@ class GCSArtifactStore(ObjectArtifactStore):
     SERVICE = "GCS"
 
     def make_filesystem(self) -> Any:
-        os.environ.setdefault(EXTENDED_ENV, "false")
-        from gcsfs.core import GCSFileSystem
-
-        return GCSFileSystem(**filesystem_kwargs(self.config))
+        filesystem = filesystem_class()(**filesystem_kwargs(self.config))
+        filesystem.holdall_tries = self.config.retries + 1
+        return filesystem
 
     def upload_file(self, local: str, target: str, part_size: int) -> None:
         from fsspec.asyn import sync

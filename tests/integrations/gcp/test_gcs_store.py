@@ -132,10 +132,23 @@ def test_bad_settings(cli, tmp_path: Any) -> None:
         )
 
 
-def test_a_missing_bucket_is_named(gcs_server: GCSServer) -> None:
+def test_a_missing_bucket_and_an_unreachable_endpoint_are_named(gcs_server: GCSServer) -> None:
     client = gcs_stack(gcs_server, "no-such-bucket-here")
     with pytest.raises(StoreUnavailableError) as caught:
         client.save_artifact(1, "x")
     assert "bucket 'no-such-bucket-here' of artifact store 'gcs_store' does not exist" in str(
         caught.value
     )
+    far = Client()
+    far.register_artifact_store(
+        "far",
+        "gcs",
+        path="gs://some-bucket/x",
+        config={"endpoint_url": "http://127.0.0.1:1", "retries": "1"},
+    )
+    far.register_stack("far", "far")
+    far.activate_stack("far")
+    with pytest.raises(
+        StoreUnavailableError, match="cannot reach bucket 'some-bucket' of artifact"
+    ):
+        far.save_artifact(1, "x")
