@@ -58,7 +58,7 @@ def test_installing_s3_into_a_core_only_environment(tmp_path: Path) -> None:
     assert not {p for p in added if OTHER_CLOUDS.match(p)}, added
 
     listed = json.loads(environment.run("holdall", "integration", "list", "-o", "json").stdout)
-    assert {i["name"]: i["installed"] for i in listed} == {"local": True, "s3": True}
+    assert {i["name"]: i["installed"] for i in listed} == {"local": True, "s3": True, "gcp": False}
     light = environment.run(
         "python",
         "-c",
