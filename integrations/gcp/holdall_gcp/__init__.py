@@ -7,5 +7,6 @@ __version__ = "0.1.0"
 INTEGRATION = Integration(
     name="gcp",
     artifact_stores={"gcs": "holdall_gcp.flavor:GCSFlavor"},
+    service_connectors={"gcp": "holdall_gcp.connector:GCPConnectorType"},
     requires_core=">=0.1,<0.2",
 )

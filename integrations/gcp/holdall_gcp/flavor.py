@@ -86,6 +86,8 @@ class GCSFlavor(ArtifactStoreFlavor):
     name = "gcs"
     config_class = GCSConfig
     implementation = "holdall_gcp.store:GCSArtifactStore"
+    connector_type = "gcp"
+    connector_resource_type = "gcs-bucket"
 
     @classmethod
     def example_path(cls) -> str:

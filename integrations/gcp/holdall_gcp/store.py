@@ -79,7 +79,16 @@ class GCSArtifactStore(ObjectArtifactStore):
     SERVICE = "GCS"
 
     def make_filesystem(self) -> Any:
-        filesystem = filesystem_class()(**filesystem_kwargs(self.config))
+        kwargs = filesystem_kwargs(self.config)
+        if self.credentials is not None:
+            issued = self.credentials()  # from the service connector; gcsfs renews them
+            if issued.credentials is not None:
+                kwargs["token"] = issued.credentials
+            elif kwargs["token"] == "anon":
+                kwargs["token"] = None  # application default credentials, as connected
+            kwargs["project"] = self.config.project or issued.project or kwargs["project"]
+            kwargs["endpoint_url"] = kwargs["endpoint_url"] or issued.endpoint_url
+        filesystem = filesystem_class()(**kwargs)
         filesystem.holdall_tries = self.config.retries + 1
         return filesystem
 

@@ -1,0 +1,109 @@
+"""The gcp service connector: google-auth's service-account exchange run for real against a
+token endpoint on loopback that checks the RS256 JWT, GCS on fake-gcs-server."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from holdall import Client
+from tests.conftest import holdall_process
+from tests.fixtures.gcs import GCSServer
+from tests.fixtures.google_tokens import TokenEndpoint, new_private_key, token_endpoint
+
+pytest.importorskip("holdall_gcp", reason="holdall-gcp is not installed")
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def key() -> Any:
+    return new_private_key()
+
+
+@pytest.fixture
+def tokens(key: Any) -> Iterator[TokenEndpoint]:
+    with token_endpoint(key.public_key(), lifetime=5) as endpoint:
+        yield endpoint
+
+
+def _ok(result: Any) -> str:
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    return str(result.out)
+
+
+def _register(name: str, key_file: Path, gcs: GCSServer, *extra: str) -> Any:
+    return holdall_process(
+        "service-connector", "register", name, "--type", "gcp",
+        "--auth-method=service-account", f"--service_account_json=@{key_file}",
+        f"--endpoint_url={gcs.endpoint}", *extra,
+    )  # fmt: skip
+
+
+def test_a_service_account_end_to_end_with_tokens_renewed_mid_upload(
+    gcs_server: GCSServer, tokens: TokenEndpoint, key: Any, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "key.json"
+    key_file.write_text(tokens.key_json(key))
+    bucket = gcs_server.new_bucket()
+    registered = _ok(_register("gcp_connector", key_file, gcs_server))
+    assert f"gs://{bucket}" in registered and tokens.issued >= 1  # verify fetched a token
+    _ok(
+        holdall_process(
+            "artifact-store", "register", "gcs_store", "--flavor=gcs",
+            f"--path=gs://{bucket}/zenml-artifacts", "--connector", "gcp_connector",
+            f"--part_size={256 * 1024}", "--max_concurrency=1",
+        )
+    )  # fmt: skip
+    client = Client()
+    client.activate_stack(client.register_stack("gcp", "gcs_store").name)
+    before = tokens.issued
+    payload = os.urandom(8 * MiB)
+    version = client.save_artifact(payload, "big")  # one resumable upload of 32 chunks
+    # Tokens live 5 s and gcsfs renews any with less than 300 s left: during the one upload,
+    # google-auth went back to the endpoint again and again.
+    assert tokens.issued - before > 3
+    assert tokens.refused == 0
+    plain: Any = gcs_server.filesystem()
+    assert plain.cat_file(version.uri.removeprefix("gs://") + "/data.bin") == payload
+    assert client.load_artifact("big") == payload
+    audit = json.loads(
+        _ok(holdall_process("service-connector", "audit", "gcp_connector", "-o", "json"))
+    )
+    renewed = [e for e in audit if e["purpose"] == "renewed"]
+    assert len(renewed) > 3 and all(e["outcome"] == "ok" for e in renewed)
+    described = json.loads(
+        _ok(holdall_process("service-connector", "describe", "gcp_connector", "-o", "json"))
+    )
+    assert described["config"]["service_account_json"] == "[HIDDEN]"
+
+
+def test_a_key_the_endpoint_does_not_know_is_refused_clearly(
+    gcs_server: GCSServer, tokens: TokenEndpoint, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "other-key.json"
+    key_file.write_text(tokens.key_json(new_private_key()))  # signed by another key
+    refused = _register("wrong", key_file, gcs_server)
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert "Google refused the connector's credentials" in refused.err
+    assert "Invalid JWT Signature" in refused.err
+    assert tokens.refused >= 1 and tokens.issued == 0
+    (tmp_path / "not-a-key.json").write_text('{"type": "authorized_user"}')
+    wrong = _register("wrong", tmp_path / "not-a-key.json", gcs_server)
+    assert wrong.code == 1 and "service_account_json is not a service account key" in wrong.err
+
+
+def test_an_expired_oauth2_token_is_named(gcs_server: GCSServer) -> None:
+    result = holdall_process(
+        "service-connector", "register", "old", "--type", "gcp", "--auth-method=oauth2-token",
+        "--token=ya29.old", "--expires_at=2020-01-01T00:00:00+00:00",
+        f"--endpoint_url={gcs_server.endpoint}",
+    )  # fmt: skip
+    assert (
+        result.code == 1 and "the connector's OAuth 2.0 token expired at 2020-01-01" in result.err
+    )
