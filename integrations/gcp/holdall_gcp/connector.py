@@ -196,6 +196,32 @@ class GCPConnectorType(ServiceConnectorType):
             found = sorted(f"gs://{item['name']}" for item in answer.json().get("items", []))
         return found
 
+    def auto_configure(self) -> tuple[str, dict[str, Any]]:
+        """Application default credentials: the key file GOOGLE_APPLICATION_CREDENTIALS
+        names is taken as a service account; anything else stays `implicit` (resolved on
+        the machine that uses the store)."""
+        import os
+
+        import google.auth
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            _, project = google.auth.default(scopes=list(SCOPES))
+        except DefaultCredentialsError as exc:
+            raise ConnectorError(
+                f"found no application default credentials in this environment ({exc})",
+                fix="gcloud auth application-default login, or set "
+                "GOOGLE_APPLICATION_CREDENTIALS to a key file",
+            ) from None
+        values = {"project": project} if project else {}
+        key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if key_file:
+            with open(key_file, encoding="utf-8") as handle:
+                key = handle.read()
+            if json.loads(key).get("type") == "service_account":
+                return "service-account", {**values, "service_account_json": key}
+        return "implicit", values
+
     def credentials(self, auth: AuthMethodConfig, handout: Handout) -> GCPCredentials:
         assert isinstance(auth, GCPAuth)
         credentials, project = self._google(auth, handout.expiration_seconds)

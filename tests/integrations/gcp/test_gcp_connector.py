@@ -107,3 +107,28 @@ def test_an_expired_oauth2_token_is_named(gcs_server: GCSServer) -> None:
     assert (
         result.code == 1 and "the connector's OAuth 2.0 token expired at 2020-01-01" in result.err
     )
+
+
+def test_auto_configure_takes_application_default_credentials(
+    gcs_server: GCSServer, tokens: TokenEndpoint, key: Any, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "adc.json"
+    key_file.write_text(tokens.key_json(key))
+    bucket = gcs_server.new_bucket()
+    result = holdall_process(
+        "service-connector", "register", "adc", "--type", "gcp", "--auto-configure",
+        f"--endpoint_url={gcs_server.endpoint}",
+        env={"GOOGLE_APPLICATION_CREDENTIALS": str(key_file)},
+    )  # fmt: skip
+    assert f"gs://{bucket}" in _ok(result)
+    described = json.loads(
+        _ok(holdall_process("service-connector", "describe", "adc", "-o", "json"))
+    )
+    assert described["auth_method"] == "service-account"
+    assert described["config"]["project"] == "holdall-project"
+    assert described["config"]["service_account_json"] == "[HIDDEN]"
+    nothing = holdall_process(
+        "service-connector", "register", "none", "--type", "gcp", "--auto-configure",
+        env={"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "missing.json")},
+    )  # fmt: skip
+    assert nothing.code == 1 and "found no application default credentials" in nothing.err
