@@ -237,6 +237,8 @@ def _audited(credentials: Any, handout: Handout) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.inner = credentials
+            # A token given as it is (oauth2-token) is used until it expires, not renewed.
+            self.token, self.expiry = credentials.token, credentials.expiry
 
         def refresh(self, request: Any) -> None:
             try:

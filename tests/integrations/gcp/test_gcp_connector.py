@@ -132,3 +132,51 @@ def test_auto_configure_takes_application_default_credentials(
         env={"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "missing.json")},
     )  # fmt: skip
     assert nothing.code == 1 and "found no application default credentials" in nothing.err
+
+
+def test_implicit_and_oauth2_token_connectors_serve_a_store(
+    gcs_server: GCSServer, tokens: TokenEndpoint, key: Any, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "adc.json"
+    key_file.write_text(tokens.key_json(key))
+    adc = {"GOOGLE_APPLICATION_CREDENTIALS": str(key_file)}
+    bucket = gcs_server.new_bucket()
+    _ok(
+        holdall_process(
+            "service-connector", "register", "implicit", "--type", "gcp",
+            "--auth-method=implicit", f"--endpoint_url={gcs_server.endpoint}", env=adc,
+        )
+    )  # fmt: skip
+    _ok(
+        holdall_process(
+            "service-connector", "register", "token", "--type", "gcp",
+            "--auth-method=oauth2-token", "--token=ya29.given", "--project=holdall-project",
+            "--expires_at=2099-01-01T00:00:00+00:00", f"--endpoint_url={gcs_server.endpoint}",
+        )
+    )  # fmt: skip
+    listed = json.loads(
+        _ok(holdall_process("service-connector", "list-resources", "token", "-o", "json"))
+    )
+    resources = {row["resource_type"]: row["resources"] for row in listed}
+    assert f"gs://{bucket}" in resources["gcs-bucket"]
+    assert resources["gcp-generic"] == ["project holdall-project"]
+    client = Client()
+    for connector in ("implicit", "token"):
+        env = adc if connector == "implicit" else {}
+        _ok(
+            holdall_process(
+                "artifact-store", "register", f"{connector}_store", "--flavor=gcs",
+                f"--path=gs://{bucket}/{connector}", "--connector", connector, env=env,
+            )
+        )  # fmt: skip
+        client.activate_stack(client.register_stack(connector, f"{connector}_store").name)
+        os.environ.update(env)
+        try:
+            version = client.save_artifact({"via": connector}, "model")
+        finally:
+            for name in env:
+                os.environ.pop(name)
+        plain: Any = gcs_server.filesystem()
+        body = plain.cat_file(version.uri.removeprefix("gs://") + "/value.json")
+        assert json.loads(body) == {"via": connector}
+    assert tokens.issued >= 1  # the implicit one went through ADC, to the token endpoint
