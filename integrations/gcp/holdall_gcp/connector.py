@@ -64,6 +64,15 @@ class Impersonation(ServiceAccount):
         "(--target_principal=NAME@PROJECT.iam.gserviceaccount.com)"
     )
     target_principal: str
+    # Another IAM credentials endpoint (a regional one, a test server); Google's by default.
+    iam_endpoint_url: str | None = None
+
+    @property
+    def iam_endpoint(self) -> str | None:
+        if not self.iam_endpoint_url:
+            return None
+        base = self.iam_endpoint_url.rstrip("/")
+        return f"{base}/v1/projects/-/serviceAccounts/{self.target_principal}:generateAccessToken"
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,7 @@ class GCPConnectorType(ServiceConnectorType):
                 target_principal=auth.target_principal,
                 target_scopes=list(SCOPES),
                 lifetime=lifetime or DEFAULT_LIFETIME_S,
+                iam_endpoint_override=auth.iam_endpoint,
             )
             return target, auth.project or auth.info.get("project_id")
         if isinstance(auth, ServiceAccount):

@@ -180,3 +180,31 @@ def test_implicit_and_oauth2_token_connectors_serve_a_store(
         body = plain.cat_file(version.uri.removeprefix("gs://") + "/value.json")
         assert json.loads(body) == {"via": connector}
     assert tokens.issued >= 1  # the implicit one went through ADC, to the token endpoint
+
+
+def test_impersonation_goes_through_the_iam_credentials_exchange(
+    gcs_server: GCSServer, tokens: TokenEndpoint, key: Any, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "source.json"
+    key_file.write_text(tokens.key_json(key))
+    bucket = gcs_server.new_bucket()
+    target = "writer@holdall-project.iam.gserviceaccount.com"
+    iam = tokens.url.removesuffix("/token")
+    registered = holdall_process(
+        "service-connector", "register", "as_writer", "--type", "gcp",
+        "--auth-method=impersonation", f"--service_account_json=@{key_file}",
+        f"--target_principal={target}", f"--iam_endpoint_url={iam}",
+        f"--endpoint_url={gcs_server.endpoint}", "--resource-id", f"gs://{bucket}",
+    )  # fmt: skip
+    assert f"gs://{bucket}" in _ok(registered)
+    assert tokens.issued >= 1 and tokens.impersonated == [target]  # source token, then target
+    _ok(
+        holdall_process(
+            "artifact-store", "register", "s", "--flavor=gcs", f"--path=gs://{bucket}/x",
+            "--connector", "as_writer",
+        )
+    )  # fmt: skip
+    client = Client()
+    client.activate_stack(client.register_stack("s", "s").name)
+    assert client.load_artifact(client.save_artifact([1, 2], "l").name) == [1, 2]
+    assert len(tokens.impersonated) >= 2
