@@ -13,6 +13,7 @@ from urllib.parse import quote
 from pydantic import SecretStr, field_validator
 
 from holdall.connectors.base import AuthMethodConfig, ConnectorError, Handout, ServiceConnectorType
+from holdall_gcp.flavor import check_service_account_key
 
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
 GCS_ENDPOINT = "https://storage.googleapis.com"
@@ -37,14 +38,7 @@ class ServiceAccount(GCPAuth):
     @field_validator("service_account_json")
     @classmethod
     def _check_key(cls, key: SecretStr) -> SecretStr:
-        try:
-            info = json.loads(key.get_secret_value())
-        except ValueError:
-            raise ValueError(
-                "service_account_json is not JSON (give the key file: =@key.json)"
-            ) from None
-        if not isinstance(info, dict) or not {"private_key", "client_email"} <= set(info):
-            raise ValueError("service_account_json is not a service account key")
+        check_service_account_key("service_account_json", key)
         return key
 
     @property
@@ -155,17 +149,7 @@ class GCPConnectorType(ServiceConnectorType):
                 token=auth.token.get_secret_value(), expiry=expiry
             )
             return token, auth.project
-        import google.auth
-        from google.auth.exceptions import DefaultCredentialsError
-
-        try:
-            found, project = google.auth.default(scopes=list(SCOPES))
-        except DefaultCredentialsError as exc:
-            raise ConnectorError(
-                f"found no application default credentials on this machine ({exc})",
-                fix="gcloud auth application-default login, or set "
-                "GOOGLE_APPLICATION_CREDENTIALS to a key file",
-            ) from None
+        found, project = _application_default()
         return found, auth.project or project
 
     def verify(
@@ -212,17 +196,7 @@ class GCPConnectorType(ServiceConnectorType):
         the machine that uses the store)."""
         import os
 
-        import google.auth
-        from google.auth.exceptions import DefaultCredentialsError
-
-        try:
-            _, project = google.auth.default(scopes=list(SCOPES))
-        except DefaultCredentialsError as exc:
-            raise ConnectorError(
-                f"found no application default credentials in this environment ({exc})",
-                fix="gcloud auth application-default login, or set "
-                "GOOGLE_APPLICATION_CREDENTIALS to a key file",
-            ) from None
+        _, project = _application_default()
         values = {"project": project} if project else {}
         key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
         if key_file:
@@ -237,6 +211,21 @@ class GCPConnectorType(ServiceConnectorType):
         credentials, project = self._google(auth, handout.expiration_seconds)
         handout.record("issued", "ok", f"{type(credentials).__name__}, renewed by google-auth")
         return GCPCredentials(_audited(credentials, handout), project, auth.endpoint_url)
+
+
+def _application_default() -> tuple[Any, str | None]:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        found, project = google.auth.default(scopes=list(SCOPES))
+    except DefaultCredentialsError as exc:
+        raise ConnectorError(
+            f"found no application default credentials in this environment ({exc})",
+            fix="gcloud auth application-default login, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a key file",
+        ) from None
+    return found, project
 
 
 def _audited(credentials: Any, handout: Handout) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import SecretStr, field_validator
 
@@ -33,6 +33,22 @@ def check_bucket(bucket: str) -> None:
             "digits, '-', '_' and '.', starting and ending with a letter or digit; not "
             "starting with 'goog', not containing 'google')"
         )
+
+
+def check_service_account_key(field: str, key: SecretStr) -> dict[str, Any]:
+    """A service account's key JSON, parsed; what is wrong with it otherwise (never its
+    content: it is a secret)."""
+    try:
+        info = json.loads(key.get_secret_value())
+    except ValueError:
+        raise ValueError(
+            f"{field} must be a service account's key JSON (--{field}=@key.json)"
+        ) from None
+    if not isinstance(info, dict) or not {"private_key", "client_email"} <= set(info):
+        raise ValueError(
+            f"{field} is JSON, but not a service account key (no private_key and client_email)"
+        )
+    return info
 
 
 class GCSConfig(ObjectStoreConfig):
@@ -67,18 +83,8 @@ class GCSConfig(ObjectStoreConfig):
     @field_validator("token")
     @classmethod
     def _check_key(cls, token: SecretStr | None) -> SecretStr | None:
-        if token is None:
-            return None
-        try:
-            key = json.loads(token.get_secret_value())
-        except ValueError:
-            raise ValueError(
-                "token must be a service account's key JSON (--token=@key.json)"
-            ) from None
-        if not isinstance(key, dict) or "private_key" not in key or "client_email" not in key:
-            raise ValueError(
-                "token is JSON, but not a service account key (no private_key and client_email)"
-            )
+        if token is not None:
+            check_service_account_key("token", token)
         return token
 
 
