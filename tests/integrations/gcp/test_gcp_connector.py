@@ -95,7 +95,8 @@ def test_a_key_the_endpoint_does_not_know_is_refused_clearly(
     assert tokens.refused >= 1 and tokens.issued == 0
     (tmp_path / "not-a-key.json").write_text('{"type": "authorized_user"}')
     wrong = _register("wrong", tmp_path / "not-a-key.json", gcs_server)
-    assert wrong.code == 1 and "service_account_json is JSON, but not a service account key" in wrong.err
+    assert wrong.code == 1
+    assert "service_account_json is JSON, but not a service account key" in wrong.err
 
 
 def test_an_expired_oauth2_token_is_named(gcs_server: GCSServer) -> None:
