@@ -40,6 +40,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.artifacts_local
 	$(BIN)/python -m benchmarks.client_api
 	$(BIN)/python -m benchmarks.artifacts_s3
+	$(BIN)/python -m benchmarks.artifacts_gcs
 
 # Fresh environments, installs from the package registry: minutes, and the network.
 bench-install: $(VENV)/.test-installed
