@@ -4,9 +4,13 @@ artifacts_gcs.py). Ratio = raw time / holdall time; target 0.9 or better."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,3 +101,21 @@ def measure(setup: Setup, runs: int, size: int, folder: str) -> str:
         f"put_file+get_file {files_s:6.2f}s (ratio {files_s / ours_s:4.2f}) | {verdict} "
         "target 0.9 against the faster raw"
     )
+
+
+def main(
+    description: str | None,
+    server: Callable[[], AbstractContextManager[Any]],
+    setup_for: Callable[[Any], Setup],
+) -> int:
+    """Parse --runs and --mib, start `server`, measure the Setup `setup_for` makes for it,
+    print the line: exit 1 when under the target."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mib", type=int, default=256)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as config, server() as running:
+        os.environ["HOLDALL_CONFIG_DIR"] = config
+        line = measure(setup_for(running), args.runs, args.mib * MiB, config)
+    print(line)
+    return 0 if "UNDER" not in line else 1

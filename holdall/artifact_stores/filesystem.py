@@ -79,7 +79,11 @@ class FilesystemArtifactStore(BaseArtifactStore):
         filesystem = self.filesystem  # reach the store before spooling anything
         if exclusive and filesystem.exists(target):
             raise FileExistsError(self.uri(target))
-        return StagedFile(tempfile.gettempdir(), lambda staging: self.upload(staging, target))
+        return StagedFile(self.spool_dir(), lambda staging: self.upload(staging, target))
+
+    def spool_dir(self) -> str:
+        """Where a file written to the store waits for its upload."""
+        return tempfile.gettempdir()
 
     def upload(self, local: str, target: str) -> None:
         self.filesystem.put_file(local, target)

@@ -29,7 +29,7 @@ from pydantic import Field, field_validator
 from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
 from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ranged import RangedReader
-from holdall.artifact_stores.staged import StagedFile, is_write_mode
+from holdall.artifact_stores.staged import is_write_mode
 from holdall.errors import HoldallError
 
 KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
@@ -206,10 +206,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
             reader, encoding=kwargs.get("encoding") or "utf-8", errors=kwargs.get("errors")
         )
 
-    def open_staged(self, target: str, exclusive: bool) -> StagedFile:
-        filesystem = self.filesystem  # reach the store before spooling anything
-        if exclusive and filesystem.exists(target):
-            raise FileExistsError(self.uri(target))
+    def spool_dir(self) -> str:
         spool = self.config.spool_dir or tempfile.gettempdir()
         if not os.path.isdir(spool):
             raise HoldallError(
@@ -217,7 +214,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
                 fix=f"mkdir -p {spool}, or holdall artifact-store update {self.name or 'NAME'} "
                 "--spool_dir=/a/folder/with/room",
             )
-        return StagedFile(spool, lambda staging: self.upload(staging, target))
+        return spool
 
     def upload(self, local: str, target: str) -> None:
         self.upload_file(local, target, self.part_size_for(os.path.getsize(local)))

@@ -261,10 +261,9 @@ class ServiceConnectors:
         kind, auth = self._auth(row)
         found: dict[str, list[str]] = {}
         for resource_type in kind.resource_types:
-            if row.resource_type == resource_type and row.resource_id:
-                found[resource_type] = kind.verify(auth, resource_type, row.resource_id)
-            else:
-                found[resource_type] = kind.verify(auth, resource_type, None)
+            # The one resource the connector is for, where it names one; else all it lists.
+            resource_id = row.resource_id if row.resource_type == resource_type else None
+            found[resource_type] = kind.verify(auth, resource_type, resource_id)
         return found
 
     # -- credentials for a store ----------------------------------------------------------

@@ -5,40 +5,26 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 
-from holdall import Client, pipeline, step
+from holdall import Client, pipeline
 from holdall.artifact_stores.object_store import StoreUnavailableError
 from holdall.errors import ConfigError
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.gcs import GCSServer
+from tests.fixtures.pipelines import make_numbers, total
 from tests.fixtures.proxy import proxy_to
+from tests.fixtures.stores import active_stack
 
 pytest.importorskip("holdall_gcp", reason="holdall-gcp is not installed")
 KiB, MiB = 1024, 1024 * 1024
 
 
 def gcs_stack(server: GCSServer, bucket: str, **config: Any) -> Client:
-    client = Client()
     settings = {"endpoint_url": server.endpoint, **config}
-    client.register_artifact_store(
-        "gcs_store", "gcs", path=f"gs://{bucket}/zenml-artifacts", config=settings
-    )
-    client.register_stack("gcp", "gcs_store")
-    client.activate_stack("gcp")
-    return client
-
-
-@step
-def make_numbers() -> Annotated[dict, "numbers"]:
-    return {"values": [1, 2, 3]}
-
-
-@step
-def total(numbers: dict) -> Annotated[int, "total"]:
-    return sum(numbers["values"])
+    return active_stack("gcp", "gcs_store", "gcs", f"gs://{bucket}/zenml-artifacts", settings)
 
 
 @pipeline

@@ -5,40 +5,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from holdall_s3.flavor import S3Config
 from holdall_s3.store import S3ArtifactStore
 
-from holdall import Client, pipeline, step
+from holdall import Client, pipeline
 from holdall.errors import ConfigError
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.moto import CREDENTIALS, S3Server
+from tests.fixtures.pipelines import make_numbers, total
+from tests.fixtures.stores import active_stack
 
 MiB = 1024 * 1024
 
 
 def s3_stack(server: S3Server, bucket: str, **config: Any) -> Client:
-    client = Client()
     settings = {"endpoint_url": server.endpoint, **CREDENTIALS, **config}
-    client.register_artifact_store(
-        "s3_store", "s3", path=f"s3://{bucket}/zenml-artifacts", config=settings
-    )
-    client.register_stack("aws", "s3_store")
-    client.activate_stack("aws")
-    return client
-
-
-@step
-def make_numbers() -> Annotated[dict, "numbers"]:
-    return {"values": [1, 2, 3]}
-
-
-@step
-def total(numbers: dict) -> Annotated[int, "total"]:
-    return sum(numbers["values"])
+    return active_stack("aws", "s3_store", "s3", f"s3://{bucket}/zenml-artifacts", settings)
 
 
 @pipeline
