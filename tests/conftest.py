@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = [
     "tests.fixtures.moto",
     "tests.fixtures.gcs",
+    "tests.fixtures.azurite",
     "tests.fixtures.postgres",
     "tests.fixtures.stores",
 ]

@@ -16,6 +16,7 @@ errors mean.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import io
@@ -173,8 +174,14 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         return _Translating(raw, self.translate)
 
     def check_access(self, filesystem: Any) -> None:
-        try:
+        with self.translated():
             self.probe(filesystem)
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        """The SDK's failures inside the block, put in words (see describe)."""
+        try:
+            yield
         except HoldallError:
             raise
         except Exception as exc:
@@ -217,7 +224,10 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         return spool
 
     def upload(self, local: str, target: str) -> None:
-        self.upload_file(local, target, self.part_size_for(os.path.getsize(local)))
+        part_size = self.part_size_for(os.path.getsize(local))
+        # A cloud's own upload may call its SDK directly, around the translating filesystem.
+        with self.translated():
+            self.upload_file(local, target, part_size)
 
     def _has_directories(self) -> bool:
         return False

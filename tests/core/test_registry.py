@@ -77,8 +77,9 @@ def test_a_broken_flavor_class_is_reported_by_its_integration(plugin_env: dict[s
     assert by_name["memory"]["schemes"] == ["memory://"] and by_name["memory"]["error"] is None
 
 
-def _catalogue_with_azure() -> Registry:
-    """The real entry points, and a catalogue that also knows an integration not installed."""
+def _catalogue_with_oss() -> Registry:
+    """The real entry points, and a catalogue that also knows an integration not installed
+    (Alibaba's OSS: no such integration exists)."""
     document = {
         "schema_version": 1,
         "integrations": {
@@ -89,12 +90,12 @@ def _catalogue_with_azure() -> Registry:
                 "requirements": [],
                 "flavors": [{"type": "artifact_store", "name": "local", "schemes": ["file://"]}],
             },
-            "azure": {
-                "distribution": "holdall-azure",
-                "source": "integrations/azure",
-                "summary": "Azure Blob Storage",
-                "requirements": ["adlfs"],
-                "flavors": [{"type": "artifact_store", "name": "azure", "schemes": ["az://"]}],
+            "oss": {
+                "distribution": "holdall-oss",
+                "source": "integrations/oss",
+                "summary": "Alibaba Cloud OSS",
+                "requirements": ["ossfs"],
+                "flavors": [{"type": "artifact_store", "name": "oss", "schemes": ["oss://"]}],
             },
         },
     }
@@ -103,18 +104,18 @@ def _catalogue_with_azure() -> Registry:
 
 
 def test_a_catalogued_integration_that_is_not_installed_names_its_install_command() -> None:
-    registry = _catalogue_with_azure()
-    azure = registry.integration("azure")
-    assert not azure.installed and azure.flavors == ("azure",)
+    registry = _catalogue_with_oss()
+    oss = registry.integration("oss")
+    assert not oss.installed and oss.flavors == ("oss",)
     with pytest.raises(FlavorError) as caught:
-        registry.flavor("azure")
-    assert "comes with the 'azure' integration, which is not installed" in caught.value.message
-    assert caught.value.fix == "holdall integration install azure"
+        registry.flavor("oss")
+    assert "comes with the 'oss' integration, which is not installed" in caught.value.message
+    assert caught.value.fix == "holdall integration install oss"
 
 
 def test_an_unknown_flavor_lists_the_known_ones() -> None:
-    registry = _catalogue_with_azure()
-    with pytest.raises(FlavorError, match=r"unknown flavor 'nope'; known flavors: azure, .*local"):
+    registry = _catalogue_with_oss()
+    with pytest.raises(FlavorError, match=r"unknown flavor 'nope'; known flavors: .*local, oss"):
         registry.flavor("nope")
 
 

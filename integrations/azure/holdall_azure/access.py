@@ -1,0 +1,118 @@
+"""How a store or a connector reaches a storage account: where its blobs are, and the one
+credential that opens them. Both the flavor's own secrets and a connector's handout become an
+`AzureAccess`; `blob_service` (the one place the SDK's client is built) takes it from there.
+Imports no SDK at module level."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from typing import Any
+
+from holdall.errors import HoldallError
+from holdall_azure.flavor import AzureConfig, parse_connection_string
+
+AZURE_BLOB_DOMAIN = "blob.core.windows.net"
+
+
+@dataclass(frozen=True)
+class AzureAccess:
+    """At most one credential is set; none means DefaultAzureCredential on this machine."""
+
+    account: str | None = None
+    account_host: str | None = None  # https://ACCOUNT_HOST instead of Azure's own host
+    connection_string: str | None = None
+    account_key: str | None = None
+    sas_token: str | None = None
+    token_credential: Any = None  # azure-identity's (async) credential, renewed by azure-core
+
+    @classmethod
+    def of_config(cls, config: AzureConfig) -> AzureAccess:
+        def secret(value: Any) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
+        return cls(
+            account=config.account,
+            account_host=config.account_host,
+            connection_string=secret(config.connection_string),
+            account_key=secret(config.account_key),
+            sas_token=secret(config.sas_token),
+        )
+
+    def for_store(self, config: AzureConfig) -> AzureAccess:
+        """A connector's access, with the store's own account and host where it has them."""
+        return replace(
+            self,
+            account=config.account or self.account,
+            account_host=config.account_host or self.account_host,
+        )
+
+    @property
+    def account_url(self) -> str:
+        """Where the account's blobs are (adlfs's meaning of account_host: host, port and
+        path, as an emulator or a private endpoint has them)."""
+        if self.connection_string:
+            settings = parse_connection_string(self.connection_string)
+            if "BlobEndpoint" in settings:
+                return settings["BlobEndpoint"].rstrip("/")
+            suffix = settings.get("EndpointSuffix", "core.windows.net")
+            protocol = settings.get("DefaultEndpointsProtocol", "https")
+            return f"{protocol}://{settings['AccountName']}.blob.{suffix}"
+        if self.account_host:
+            return f"https://{self.account_host.strip('/')}"
+        if not self.account:
+            raise HoldallError(
+                "no Azure storage account is named",
+                fix="give one: holdall artifact-store update NAME --account_name=ACCOUNT (or a "
+                "path az://CONTAINER@ACCOUNT/...), or a connection string",
+            )
+        return f"https://{self.account}.{AZURE_BLOB_DOMAIN}"
+
+
+def blob_service(access: AzureAccess, config: AzureConfig | None = None) -> Any:
+    """azure-storage-blob's async BlobServiceClient for `access`, with bounded waits and
+    tries (azure-storage's own retry waits 15 s and more between ten tries: minutes before a
+    store could say that its endpoint is unreachable)."""
+    from azure.storage.blob.aio import BlobServiceClient
+
+    retries = config.retries if config is not None else 2
+    options: dict[str, Any] = {
+        "retry_policy": retry_class()(initial_backoff=1, increment_base=2, retry_total=retries),
+        "connection_timeout": config.connect_timeout if config is not None else 10,
+        "read_timeout": config.read_timeout if config is not None else 30,
+    }
+    if access.connection_string:
+        return BlobServiceClient.from_connection_string(access.connection_string, **options)
+    return BlobServiceClient(access.account_url, credential=_credential(access), **options)
+
+
+@functools.cache
+def retry_class() -> type:
+    """azure-storage's exponential retry, except for credentials refused: azure-identity's
+    refusal (a wrong client secret) would otherwise be asked again, and waited for."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.storage.blob.aio import ExponentialRetry
+
+    class Retry(ExponentialRetry):
+        def increment(self, settings: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+            if isinstance(kwargs.get("error"), ClientAuthenticationError):
+                return False
+            return bool(super().increment(settings, request, *args, **kwargs))
+
+    return Retry
+
+
+def _credential(access: AzureAccess) -> Any:
+    if access.account_key:
+        from azure.core.credentials import AzureNamedKeyCredential
+
+        return AzureNamedKeyCredential(access.account or "", access.account_key)
+    if access.sas_token:
+        from azure.core.credentials import AzureSasCredential
+
+        return AzureSasCredential(access.sas_token)
+    if access.token_credential is not None:
+        return access.token_credential
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential()

@@ -1,0 +1,234 @@
+"""The azure store: adlfs over the client access.py builds, Azure's own block upload (blocks
+staged `max_concurrency` at a time, then committed with the access tier), and what its errors
+mean. Spooling, parallel reads and the wording of failures are the core's."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import os
+import posixpath
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore
+from holdall.artifact_stores.ownership import MARKER
+from holdall.errors import HoldallError
+from holdall_azure.access import AzureAccess, blob_service
+from holdall_azure.flavor import AzureConfig, split_location
+
+# adlfs marks each blob it writes as a file (its own folders are blobs marked otherwise).
+FILE_METADATA = {"is_directory": "false"}
+
+
+@functools.cache
+def filesystem_class() -> type:
+    """adlfs's filesystem over a client built here (adlfs builds its own with the SDK's
+    retries and no timeouts, and only `https://` for an account host)."""
+    from adlfs import AzureBlobFileSystem
+
+    class HoldallAzureFileSystem(AzureBlobFileSystem):  # type: ignore[misc]
+        def __init__(self, *, make_client: Any, **kwargs: Any) -> None:
+            self.make_client = make_client
+            super().__init__(**kwargs)
+
+        def do_connect(self) -> None:
+            self.service_client = self.make_client()
+
+    return HoldallAzureFileSystem
+
+
+class ArchivedBlobError(HoldallError):
+    pass
+
+
+class AzureArtifactStore(ObjectArtifactStore):
+    config: AzureConfig
+    SERVICE = "Azure Blob Storage"
+
+    def filesystem_path(self, location: str) -> str:
+        # adlfs names a blob "container/path": the account is the client's, not the path's.
+        container, _, inside = split_location(location)
+        return f"{container}/{inside}" if inside else container
+
+    @property
+    def access(self) -> AzureAccess:
+        if self.credentials is None:
+            return AzureAccess.of_config(self.config)
+        issued = self.credentials()  # from the service connector; azure-core renews tokens
+        assert isinstance(issued, AzureAccess)
+        return issued.for_store(self.config)
+
+    def make_filesystem(self) -> Any:
+        access = self.access
+        config = self.config
+        return filesystem_class()(
+            make_client=lambda: blob_service(access, config),
+            account_name=access.account or "holdall",
+            credential=access.token_credential,  # adlfs closes it with the filesystem
+            anon=True,  # adlfs would otherwise build credentials of its own
+            # A listing is asked again each time: another process may have written since.
+            use_listings_cache=False,
+            connection_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            max_concurrency=self.concurrency,
+            # One filesystem per store, never shared through fsspec's instance cache.
+            skip_instance_cache=True,
+        )
+
+    @property
+    def endpoint(self) -> str | None:
+        try:
+            return self.access.account_url if self.credentials is None else None
+        except HoldallError:
+            return None
+
+    # -- uploads ----------------------------------------------------------------------------
+
+    def upload_file(self, local: str, target: str, part_size: int) -> None:
+        from fsspec.asyn import sync
+
+        filesystem = self.filesystem
+        container, _, key = target.partition("/")
+        sync(filesystem.loop, self._upload, filesystem, local, container, key, part_size)
+        filesystem.invalidate_cache(target)
+
+    def tier_for(self, key: str) -> Any:
+        from azure.storage.blob import StandardBlobTier
+
+        # The store's marker is read back by every process that writes here: an archived
+        # one could not be.
+        if self.config.access_tier is None or (
+            self.config.access_tier == "Archive" and posixpath.basename(key) == MARKER
+        ):
+            return None
+        return StandardBlobTier(self.config.access_tier)
+
+    async def _upload(
+        self, filesystem: Any, local: str, container: str, key: str, part_size: int
+    ) -> None:
+        """One block blob: a file up to one block in a single request; a larger one as
+        blocks, `concurrency` in flight, committed once all are staged. Until the commit no
+        blob appears (Azure drops uncommitted blocks itself)."""
+        size = os.path.getsize(local)
+        tier = self.tier_for(key)
+        blob = filesystem.service_client.get_blob_client(container, key)
+        async with blob:
+            if size <= part_size:
+                with open(local, "rb") as source:
+                    data = source.read()
+                await blob.upload_blob(
+                    data, overwrite=True, standard_blob_tier=tier, metadata=FILE_METADATA
+                )
+                return
+            ids = await _stage_blocks(blob, local, size, part_size, self.concurrency)
+            await blob.commit_block_list(ids, standard_blob_tier=tier, metadata=FILE_METADATA)
+
+    # -- access and failures ----------------------------------------------------------------
+
+    def probe(self, filesystem: Any) -> None:
+        # A listing of the store's own folder: a SAS or a role limited to one container may
+        # list it and nothing else.
+        from fsspec.asyn import sync
+
+        prefix = self.config.prefix
+
+        async def first_blob() -> None:
+            container = filesystem.service_client.get_container_client(self.config.container)
+            pages = container.list_blobs(
+                name_starts_with=prefix + "/" if prefix else None, results_per_page=1
+            ).by_page()
+            async for page in pages:
+                async for _ in page:
+                    break
+                break
+
+        sync(filesystem.loop, first_blob)
+
+    def translate(self, exc: BaseException) -> HoldallError | None:
+        if _error_code(exc) == "BlobArchived":
+            return ArchivedBlobError(
+                f"a blob of artifact store '{self.name}' is in the Archive tier: Azure reads "
+                "it only once it is rehydrated to another tier (which takes hours)",
+                fix="az storage blob set-tier --tier Hot --rehydrate-priority Standard "
+                f"--account-name {self.config.account or 'ACCOUNT'} --container-name "
+                f"{self.config.container} --name BLOB",
+            )
+        return super().translate(exc)
+
+    def classify(self, exc: BaseException) -> Failure | None:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            HttpResponseError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+
+        code = _error_code(exc)
+        if code == "ContainerNotFound":
+            return Failure.MISSING_CONTAINER
+        if isinstance(exc, ClientAuthenticationError):
+            # azure-identity's: no credential found on this machine, or the one found refused
+            name = type(exc).__name__
+            return Failure.NO_CREDENTIALS if "Unavailable" in name else Failure.REFUSED
+        if isinstance(exc, HttpResponseError) and exc.status_code in (401, 403):
+            return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
+        if isinstance(exc, ServiceResponseError):
+            return Failure.TIMED_OUT
+        if isinstance(exc, ServiceRequestError):
+            return Failure.UNREACHABLE
+        if isinstance(exc, FileNotFoundError) and "No such container" in str(exc):
+            return Failure.MISSING_CONTAINER  # adlfs's words, its cause dropped
+        return super().classify(exc)
+
+    def credential_fix(self) -> str:
+        return (
+            f"holdall artifact-store update {self.name or 'NAME'} --connection_string=@FILE "
+            "(or --account_key=@FILE, --sas_token=@FILE), or sign in on this machine (az login)"
+        )
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The Azure error code anywhere in an exception's chain ("ContainerNotFound")."""
+    from holdall.artifact_stores.object_store import exception_chain
+
+    for link in exception_chain(exc):
+        code = getattr(link, "error_code", None)
+        if code:
+            return str(code)
+    return None
+
+
+def _block_ids(count: int) -> Iterator[str]:
+    """Azure's block ids: base64, all of one length within a blob; a fresh prefix per upload,
+    so that two uploads of the same name never commit each other's blocks."""
+    upload = uuid.uuid4().hex
+    for index in range(count):
+        yield base64.b64encode(f"{upload}-{index:06d}".encode()).decode()
+
+
+async def _stage_blocks(
+    blob: Any, local: str, size: int, part_size: int, workers: int
+) -> list[str]:
+    """Stage the file's blocks, `workers` at a time (each holds one block in memory); their
+    ids in order. A failure cancels the rest."""
+    ids = list(_block_ids(-(-size // part_size)))
+    queue = iter(enumerate(ids))
+
+    async def worker() -> None:
+        with open(local, "rb") as source:
+            for index, block_id in queue:
+                source.seek(index * part_size)
+                await blob.stage_block(block_id, source.read(part_size))
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(workers, len(ids)))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return ids
