@@ -289,7 +289,8 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         return getattr(self.config, "endpoint_url", None)
 
     def _example_path(self) -> str:
-        scheme = sorted(self.config.SUPPORTED_SCHEMES)[0]
+        # The shortest is each cloud's usual one: az://, gs://, s3://.
+        scheme = min(self.config.SUPPORTED_SCHEMES, key=lambda s: (len(s), s))
         return f"{scheme}{self.config.CONTAINER.upper()}/PREFIX"
 
 

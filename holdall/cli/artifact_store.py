@@ -153,6 +153,25 @@ def list_flavors(output: str) -> None:
     print_rows(rows, ["name", "integration", "installed", "schemes"], output)
 
 
+def setting_type(annotation: Any) -> str:
+    """How a setting's type reads: `int | None`, `"Hot" | "Cool" | None`, `secret | None`."""
+    import types
+    import typing
+
+    from pydantic import SecretStr
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(f'"{arg}"' for arg in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(setting_type(arg) for arg in args)
+    if annotation is SecretStr:
+        return "secret"
+    if annotation is type(None):
+        return "None"
+    return str(getattr(annotation, "__name__", annotation)).replace("typing.", "")
+
+
 @flavor.command("describe")
 @click.argument("name")
 @OUTPUT_OPTION
@@ -162,8 +181,12 @@ def describe_flavor(name: str, output: str) -> None:
 
     flavor_class = get_registry().flavor(name)
     settings = {
-        key: getattr(field.annotation, "__name__", str(field.annotation)).replace("typing.", "")
-        + ("" if field.is_required() else f" (default: {field.default!r})")
+        key: setting_type(field.annotation)
+        + (
+            ""
+            if field.is_required()
+            else f" (default: {field.get_default(call_default_factory=True)!r})"
+        )
         for key, field in flavor_class.config_class.model_fields.items()
     }
     default = flavor_class.default_path("<store id>")

@@ -219,3 +219,13 @@ def test_a_path_may_name_the_account(azurite: Azurite) -> None:
     with store.open(abfs, "wb") as handle:
         handle.write(b"through abfs://")
     assert azurite.read(container, "zenml-artifacts/b.txt") == b"through abfs://"
+
+
+def test_the_flavor_describes_its_choices_and_secrets(cli) -> None:
+    described = cli("artifact-store", "flavor", "describe", "azure")
+    assert described.code == 0
+    assert 'access_tier: "Hot" | "Cool" | "Cold" | "Archive" | None (default: None)' in (
+        described.out
+    )
+    assert "account_key: secret | None (default: None)" in described.out
+    assert "schemes       abfs://, az://" in described.out
