@@ -21,9 +21,10 @@ from tests.fixtures.azurite import Azurite, running_azurite
 @contextmanager
 def azurite() -> Iterator[Azurite]:
     # Each round writes 768 MiB, and Azurite frees what is deleted only now and then.
-    with tempfile.TemporaryDirectory() as scratch, running_azurite(
-        Path(scratch), memory_mib=4096
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        running_azurite(Path(scratch), memory_mib=4096) as server,
+    ):
         yield server
 
 
