@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
+from holdall.artifact_stores.object_store import ObjectStoreConfig
 from holdall.errors import HoldallError
 from holdall_azure.flavor import AzureConfig, parse_connection_string
 
@@ -69,17 +70,23 @@ class AzureAccess:
         return f"https://{self.account}.{AZURE_BLOB_DOMAIN}"
 
 
-def blob_service(access: AzureAccess, config: AzureConfig | None = None) -> Any:
-    """azure-storage-blob's async BlobServiceClient for `access`, with bounded waits and
-    tries (azure-storage's own retry waits 15 s and more between ten tries: minutes before a
-    store could say that its endpoint is unreachable)."""
+def blob_service(access: AzureAccess, config: ObjectStoreConfig | None = None) -> Any:
+    """azure-storage-blob's async BlobServiceClient for `access`, with a store's bounded
+    waits and tries (a connector's check takes the defaults). azure-storage's own retry
+    waits 15 s and more between ten tries: minutes before a store could say that its
+    endpoint is unreachable."""
     from azure.storage.blob.aio import BlobServiceClient
 
-    retries = config.retries if config is not None else 2
+    def setting(name: str) -> Any:
+        if config is not None:
+            return getattr(config, name)
+        return ObjectStoreConfig.model_fields[name].default
+
+    retry = retry_class()(initial_backoff=1, increment_base=2, retry_total=setting("retries"))
     options: dict[str, Any] = {
-        "retry_policy": retry_class()(initial_backoff=1, increment_base=2, retry_total=retries),
-        "connection_timeout": config.connect_timeout if config is not None else 10,
-        "read_timeout": config.read_timeout if config is not None else 30,
+        "retry_policy": retry,
+        "connection_timeout": setting("connect_timeout"),
+        "read_timeout": setting("read_timeout"),
     }
     if access.connection_string:
         return BlobServiceClient.from_connection_string(access.connection_string, **options)

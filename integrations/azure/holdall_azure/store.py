@@ -66,7 +66,7 @@ class AzureArtifactStore(ObjectArtifactStore):
         config = self.config
         return filesystem_class()(
             make_client=lambda: blob_service(access, config),
-            account_name=access.account or "holdall",
+            account_name=access.account,
             credential=access.token_credential,  # adlfs closes it with the filesystem
             anon=True,  # adlfs would otherwise build credentials of its own
             # A listing is asked again each time: another process may have written since.
@@ -125,6 +125,30 @@ class AzureArtifactStore(ObjectArtifactStore):
                 return
             ids = await _stage_blocks(blob, local, size, part_size, self.concurrency)
             await blob.commit_block_list(ids, standard_blob_tier=tier, metadata=FILE_METADATA)
+
+    def discard_incomplete_uploads(self, path: str) -> int:
+        """Blobs under `path` with staged blocks and nothing committed (a killed upload):
+        Azure keeps such blocks a week; committing an empty list drops them, and the empty
+        blob that makes is deleted. gc calls this only for saves whose process is gone."""
+        from fsspec.asyn import sync
+
+        filesystem = self.filesystem
+        container_name, _, prefix = self.resolve(path).partition("/")
+        container = filesystem.service_client.get_container_client(container_name)
+        under = prefix.rstrip("/") + "/"
+
+        async def discard() -> int:
+            committed = {b.name async for b in container.list_blobs(name_starts_with=under)}
+            listed = container.list_blobs(name_starts_with=under, include=["uncommittedblobs"])
+            pending = [b.name async for b in listed if b.name not in committed]
+            for name in pending:
+                async with container.get_blob_client(name) as blob:
+                    await blob.commit_block_list([])
+                    await blob.delete_blob()
+            return len(pending)
+
+        with self.translated():
+            return int(sync(filesystem.loop, discard))
 
     # -- access and failures ----------------------------------------------------------------
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -229,3 +233,62 @@ def test_the_flavor_describes_its_choices_and_secrets(cli) -> None:
     )
     assert "account_key: secret | None (default: None)" in described.out
     assert "schemes       abfs://, az://" in described.out
+
+
+def test_a_listing_is_never_served_from_a_stale_cache(azurite: Azurite) -> None:
+    container = azurite.new_container()
+    client = azure_stack(azurite, container)
+    model = client.stores.get("azure_store")
+    reader, writer = client.artifact_store(model), client.artifact_store(model)
+    with writer.open("shared/a.txt", "wb") as handle:
+        handle.write(b"a")
+    assert reader.listdir("shared") == ["a.txt"]
+    with writer.open("shared/b.txt", "wb") as handle:  # another store object, as another process
+        handle.write(b"b")
+    assert reader.listdir("shared") == ["a.txt", "b.txt"]
+    assert reader.exists("shared/b.txt")
+
+
+KILLED_UPLOAD = """
+import os
+from holdall import save_artifact
+save_artifact(os.urandom(24 * 1024 * 1024), "big")
+"""
+
+
+def test_a_save_killed_mid_upload_leaves_nothing_after_gc(azurite: Azurite) -> None:
+    from tests.conftest import holdall_process
+
+    container = azurite.new_container()
+    service = azurite.service().get_container_client(container)
+    with proxy_to(azurite.port, uplink=4 * MiB) as slow:  # six seconds of upload
+        url = azurite.url.replace(str(azurite.port), str(slow.port))
+        client = azure_stack(azurite, container, url, part_size=str(MiB), max_concurrency="1")
+        client.save_artifact(b"kept", "small")
+        saver = subprocess.Popen([sys.executable, "-c", KILLED_UPLOAD])
+        deadline = time.monotonic() + 60
+
+        def staged() -> list[str]:
+            listed = service.list_blobs(
+                name_starts_with="zenml-artifacts/_saved/big/", include=["uncommittedblobs"]
+            )
+            return [b.name for b in listed]
+
+        while not staged():
+            assert saver.poll() is None and time.monotonic() < deadline, "no upload was seen"
+            time.sleep(0.05)
+        os.kill(saver.pid, signal.SIGKILL)
+        saver.wait()
+        blob = staged()[0]
+        committed, uncommitted = service.get_blob_client(blob).get_block_list("all")
+        assert not committed and uncommitted  # staged, never committed: no blob to read
+        assert not list(service.list_blobs(name_starts_with="zenml-artifacts/_saved/big/"))
+
+        result = holdall_process("artifact", "gc")
+        assert result.code == 0, result.err
+        assert "removed big:1" in result.out
+        assert not staged()  # the staged blocks are gone too
+        assert client.load_artifact("small") == b"kept"
+        payload = os.urandom(2 * MiB + 1)
+        client.save_artifact(payload, "big")
+        assert client.load_artifact("big") == payload
