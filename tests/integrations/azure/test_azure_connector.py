@@ -128,14 +128,13 @@ def test_a_service_principal_end_to_end_with_a_token_renewed_mid_upload(
         assert f"az://{container}" in registered and authority.issued >= 1
         # The store reaches Azurite through an uplink of 4 MiB/s: its upload lasts 6 s.
         with proxy_to(azurite_https.port, uplink=4 * MiB) as slow:
-            slow_host = azurite_https.host.replace(str(azurite_https.port), str(slow.port))
             _ok(
                 _run(
                     azurite_https, "artifact-store", "register", "azure_store",
                     "--flavor=azure", f"--path=az://{container}/zenml-artifacts",
                     "--connector", "azure_connector", f"--part_size={MiB}",
                     "--max_concurrency=1",
-                    f"--account_host={slow_host}",
+                    f"--account_host={azurite_https.through(slow.port)}",
                 )
             )  # fmt: skip
             _ok(_run(azurite_https, "stack", "register", "azure", "-a", "azure_store"))

@@ -26,12 +26,13 @@ pytest.importorskip("holdall_azure", reason="holdall-azure is not installed")
 KiB, MiB = 1024, 1024 * 1024
 
 
-def azure_stack(azurite: Azurite, container: str, url: str | None = None, **config: Any) -> Client:
-    """An azure store on a stack of its own, reaching Azurite through a connection string
-    (over HTTP, which only a connection string's BlobEndpoint can name)."""
+def azure_stack(azurite: Azurite, container: str, port: int | None = None, **config: Any) -> Client:
+    """An azure store on a stack of its own, reaching Azurite (through `port`, a proxy's,
+    when given) by a connection string: over HTTP, only a connection string's BlobEndpoint
+    can name it."""
     connection = azurite.connection_string()
-    if url:
-        connection = connection.replace(azurite.url, url)
+    if port:
+        connection = connection.replace(azurite.host, azurite.through(port))
     settings = {"connection_string": connection, **config}
     return active_stack(
         "azure", "azure_store", "azure", f"az://{container}/zenml-artifacts", settings
@@ -60,8 +61,9 @@ def test_a_pipeline_on_an_azure_stack_lands_at_the_documented_path(azurite: Azur
 def test_a_large_artifact_goes_up_as_blocks_committed_together(azurite: Azurite) -> None:
     container = azurite.new_container()
     with proxy_to(azurite.port) as proxy:
-        url = azurite.url.replace(str(azurite.port), str(proxy.port))
-        client = azure_stack(azurite, container, url, part_size=str(MiB), max_concurrency="3")
+        client = azure_stack(
+            azurite, container, proxy.port, part_size=str(MiB), max_concurrency="3"
+        )
         client.save_artifact(b"small", "first")
         proxy.reset_peak()
         payload = os.urandom(5 * MiB + 77)
@@ -80,8 +82,7 @@ def test_a_large_artifact_goes_up_as_blocks_committed_together(azurite: Azurite)
 def test_a_failed_upload_leaves_no_blob(azurite: Azurite) -> None:
     container = azurite.new_container()
     with proxy_to(azurite.port) as proxy:
-        url = azurite.url.replace(str(azurite.port), str(proxy.port))
-        client = azure_stack(azurite, container, url, part_size=str(MiB), retries="1")
+        client = azure_stack(azurite, container, proxy.port, part_size=str(MiB), retries="1")
         client.save_artifact(b"small", "first")
         proxy.cut_after, proxy.cuts = 512 * KiB, -1  # every connection, once it carried this
         with pytest.raises(HoldallError):
@@ -93,8 +94,7 @@ def test_a_failed_upload_leaves_no_blob(azurite: Azurite) -> None:
 def test_cut_connections_are_tried_again_and_the_blob_arrives_whole(azurite: Azurite) -> None:
     container = azurite.new_container()
     with proxy_to(azurite.port) as proxy:
-        url = azurite.url.replace(str(azurite.port), str(proxy.port))
-        client = azure_stack(azurite, container, url, part_size=str(MiB))
+        client = azure_stack(azurite, container, proxy.port, part_size=str(MiB))
         client.save_artifact(b"small", "first")
         proxy.cut_after, proxy.cuts = 512 * KiB, 2
         payload = os.urandom(4 * MiB)
@@ -262,8 +262,7 @@ def test_a_save_killed_mid_upload_leaves_nothing_after_gc(azurite: Azurite) -> N
     container = azurite.new_container()
     service = azurite.service().get_container_client(container)
     with proxy_to(azurite.port, uplink=4 * MiB) as slow:  # six seconds of upload
-        url = azurite.url.replace(str(azurite.port), str(slow.port))
-        client = azure_stack(azurite, container, url, part_size=str(MiB), max_concurrency="1")
+        client = azure_stack(azurite, container, slow.port, part_size=str(MiB), max_concurrency="1")
         client.save_artifact(b"kept", "small")
         saver = subprocess.Popen([sys.executable, "-c", KILLED_UPLOAD])
         deadline = time.monotonic() + 60
