@@ -22,7 +22,8 @@ import functools
 import io
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import IO, Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -171,7 +172,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     @property
     def filesystem(self) -> Any:
         raw = FilesystemArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
-        return _Translating(raw, self.translate)
+        return _Translating(raw, self.translated)
 
     def check_access(self, filesystem: Any) -> None:
         with self.translated():
@@ -297,9 +298,11 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 class _Translating:
     """The SDK's filesystem, each call's failures put in words (see describe)."""
 
-    def __init__(self, filesystem: Any, translate: Any) -> None:
+    def __init__(
+        self, filesystem: Any, translated: Callable[[], AbstractContextManager[None]]
+    ) -> None:
         self._filesystem = filesystem
-        self._translate_error = translate
+        self._translated = translated
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._filesystem, name)
@@ -308,12 +311,7 @@ class _Translating:
 
         @functools.wraps(attribute)
         def call(*args: Any, **kwargs: Any) -> Any:
-            try:
+            with self._translated():
                 return attribute(*args, **kwargs)
-            except Exception as exc:
-                error = self._translate_error(exc)
-                if error is None:
-                    raise
-                raise error from None
 
         return call
