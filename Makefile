@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INTEGRATIONS := $(patsubst %/pyproject.toml,%,$(wildcard integrations/*/pyproject.toml))
 LINTED := holdall integrations tests benchmarks examples
+# Azurite, Azure's own storage emulator, for the azure tests: from the npm registry into a
+# folder git ignores. Pinned: 3.37.0 runs on Node 20; later releases may ask for newer Node.
+AZURITE_VERSION := 3.37.0
+AZURITE := .emulators/azurite/.installed
 
 .PHONY: test lint typecheck pytest demo bench bench-install wheels clean
 
@@ -28,10 +32,6 @@ typecheck: $(VENV)/.test-installed
 pytest: $(VENV)/.test-installed $(AZURITE)
 	$(BIN)/pytest
 
-# Azurite, Azure's own storage emulator, for the azure tests: from the npm registry into a
-# folder git ignores. Pinned: 3.37.0 runs on Node 20; later releases may ask for newer Node.
-AZURITE_VERSION := 3.37.0
-AZURITE := .emulators/azurite/.installed
 $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix $(dir $@) azurite@$(AZURITE_VERSION)
 	touch $@
