@@ -5,10 +5,11 @@ it needs."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from holdall.artifact_stores.registrations import ArtifactStores
+from holdall.artifacts import migration
 from holdall.artifacts.api import ArtifactsAPI
 from holdall.connectors.registrations import ServiceConnectors
 from holdall.metadata.database import Database
@@ -114,6 +115,41 @@ class Client(ArtifactsAPI):
     def artifact_store(self, model: ArtifactStoreModel) -> BaseArtifactStore:
         """A usable store for a registered one; its SDK is imported here, not before."""
         return self.stores.usable(model)
+
+    def plan_migration(
+        self, source: str, destination: str, artifacts: Sequence[str] = ()
+    ) -> migration.Plan:
+        """What `migrate_artifact_store` would move (a dry run)."""
+        ends = self._migration_ends(source, destination)
+        return migration.plan(self.database, *ends, artifacts)
+
+    def migrate_artifact_store(
+        self,
+        source: str,
+        destination: str,
+        artifacts: Sequence[str] = (),
+        *,
+        jobs: int = 4,
+        delete_source: bool = False,
+        progress: migration.Progress | None = None,
+    ) -> tuple[migration.Plan, migration.Summary]:
+        """Move the committed versions of store `source` (or those `artifacts` names: NAME
+        or NAME:VERSION) to `destination`, data verified before each record moves."""
+        ends = self._migration_ends(source, destination)
+        return migration.run(
+            self.database,
+            *ends,
+            artifacts,
+            jobs=jobs,
+            delete_source=delete_source,
+            progress=progress,
+        )
+
+    def _migration_ends(
+        self, source: str, destination: str
+    ) -> tuple[BaseArtifactStore, BaseArtifactStore]:
+        usable = self.stores.usable
+        return usable(self.stores.get(source)), usable(self.stores.get(destination))
 
     # -- stacks ---------------------------------------------------------------------------
 

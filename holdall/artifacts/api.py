@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from holdall.artifacts.versions import COMMITTED, Producer, load_value, save_value
+from holdall.artifacts.versions import COMMITTED, Producer, load_current, save_value
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
 from holdall.errors import ConfigError, NotFoundError
 from holdall.metadata.models import (
@@ -145,9 +145,12 @@ class ArtifactsAPI:
             return ArtifactVersion.of(row, self)
 
     def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
-        with self._reading() as session:
-            row = session.get_one(ArtifactVersionRow, artifact.id)
-        return load_value(row, self._stores.by_id(row.artifact_store_id))
+        def read_row() -> ArtifactVersionRow:
+            session: Session
+            with self._reading() as session:
+                return session.get_one(ArtifactVersionRow, artifact.id)
+
+        return load_current(read_row, self._stores.by_id)
 
     # -- artifact versions ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -294,3 +295,18 @@ def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
             ) from None
         raise
     return value
+
+
+def load_current(
+    read_row: Callable[[], ArtifactVersionRow], store_for: Callable[[str], BaseArtifactStore]
+) -> Any:
+    """A version's value, read from where its record says. If its data vanished because the
+    version moved meanwhile (a migration removed the source copy), from where it is now."""
+    row = read_row()
+    try:
+        return load_value(row, store_for(row.artifact_store_id))
+    except CorruptArtifactError:
+        now = read_row()
+        if (now.uri, now.artifact_store_id) == (row.uri, row.artifact_store_id):
+            raise
+        return load_value(now, store_for(now.artifact_store_id))

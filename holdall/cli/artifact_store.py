@@ -127,6 +127,108 @@ def delete(name: str) -> None:
     click.echo(f"Deleted artifact store '{name}'")
 
 
+@artifact_store.command("migrate")
+@click.argument("source")
+@click.argument("destination")
+@click.option(
+    "--artifact",
+    "artifacts",
+    multiple=True,
+    help="Move only this artifact (NAME) or version (NAME:VERSION); repeatable.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what would move: versions, files, bytes.")
+@click.option(
+    "--delete-source",
+    is_flag=True,
+    help="Remove each version's source copy once its record has moved.",
+)
+@OUTPUT_OPTION
+def migrate(
+    source: str,
+    destination: str,
+    artifacts: tuple[str, ...],
+    jobs: int,
+    dry_run: bool,
+    delete_source: bool,
+    output: str,
+) -> None:
+    """Move committed versions, data and records, from SOURCE to DESTINATION.
+
+    Each file is checked against its checksum as it is read, and again as the destination
+    holds it, before the version's record moves. Run it again after an interruption: it
+    goes on where it stopped.
+    """
+    import json
+    import time
+
+    from holdall.cli.progress import MigrationProgress, size_text
+    from holdall.errors import HoldallError
+
+    client = _client()
+    if dry_run:
+        plan = client.plan_migration(source, destination, artifacts)
+        rows = [
+            {"version": m.label, "files": len(m.files), "bytes": m.size, "to": m.target_uri}
+            for m in plan.moves
+        ]
+        total = {"versions": len(plan.moves), "files": plan.files, "bytes": plan.size}
+        if output == "json":
+            record = {**total, "at_destination": plan.at_destination, "moves": rows}
+            click.echo(json.dumps(record, indent=2))
+            return
+        print_rows(rows, ["version", "files", "bytes", "to"], output)
+        click.echo(
+            f"would move {len(plan.moves)} versions: {plan.files} files, "
+            f"{size_text(plan.size)} ({plan.at_destination} already in '{destination}')"
+        )
+        return
+    progress = MigrationProgress()
+    started = time.monotonic()
+    try:
+        plan, summary = client.migrate_artifact_store(
+            source,
+            destination,
+            artifacts,
+            jobs=jobs,
+            delete_source=delete_source,
+            progress=progress,
+        )
+    finally:
+        progress.finish()
+    seconds = time.monotonic() - started
+    record = {
+        "moved": summary.moved,
+        "failed": summary.failed,
+        "removed_from_source": summary.removed_from_source,
+        "files_copied": summary.files_copied,
+        "files_kept": summary.files_kept,
+        "bytes_copied": summary.bytes_copied,
+        "seconds": round(seconds, 2),
+    }
+    if output == "json":
+        click.echo(json.dumps(record, indent=2))
+    else:
+        rate = size_text(summary.bytes_copied / max(seconds, 1e-6))
+        click.echo(
+            f"Moved {len(summary.moved)} versions from '{source}' to '{destination}': "
+            f"{summary.files_copied} files copied ({size_text(summary.bytes_copied)}, "
+            f"{rate}/s), {summary.files_kept} already there"
+            + (
+                f"; removed {len(summary.removed_from_source)} from '{source}'"
+                if delete_source
+                else ""
+            )
+        )
+    if summary.failed:
+        raise HoldallError(
+            f"{len(summary.failed)} versions could not be moved and stay in '{source}': "
+            + ", ".join(sorted(summary.failed)),
+            fix=f"see why above; run holdall artifact-store migrate {source} {destination} "
+            "again once fixed: it goes on where it stopped",
+        )
+
+
 @artifact_store.group("flavor")
 def flavor() -> None:
     """Artifact-store flavors: what kinds of storage holdall can use."""

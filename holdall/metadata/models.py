@@ -118,6 +118,18 @@ class StackRow(Base):
     artifact_store: Mapped[ComponentRow] = relationship(lazy="joined")
 
 
+class StoreLockRow(Base):
+    """An artifact store held by one long operation (a migration, from or to it): a second
+    one is refused while the holder's process lives."""
+
+    __tablename__ = "store_locks"
+
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(255))  # "migration from old_store to new_store"
+    process: Mapped[str] = mapped_column(String(255))  # a process tag (holdall.processes)
+    since: Mapped[datetime] = mapped_column(default=_now)
+
+
 class ArtifactRow(Base):
     """An artifact name; its versions count 1, 2, 3 ... under it."""
 

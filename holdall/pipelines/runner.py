@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from holdall.artifacts.versions import Producer, load_value, save_value
+from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.errors import HoldallError
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines import records
@@ -94,9 +94,13 @@ class Runner:
 
     def _load_input(self, step_run_id: str, parameter: str, ref: OutputRef) -> Any:
         version_id = self.produced[(id(ref.invocation), ref.output)]
-        session: Session
-        with self.database.session() as session:
-            row = session.get_one(ArtifactVersionRow, version_id)
-            row.artifact  # noqa: B018 - load the relationship while the session is open
+
+        def read_row() -> ArtifactVersionRow:
+            session: Session
+            with self.database.session(read_only=True) as session:
+                row = session.get_one(ArtifactVersionRow, version_id)
+                row.artifact  # noqa: B018 - load the relationship while the session is open
+                return row
+
         records.record_input(self.database, step_run_id, parameter, version_id)
-        return load_value(row, self.client.stores.by_id(row.artifact_store_id))
+        return load_current(read_row, self.client.stores.by_id)

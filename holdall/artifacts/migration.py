@@ -1,0 +1,439 @@
+"""Moving committed versions from one artifact store to another, data and records together.
+
+For each version: every file is copied, streamed, and checked against its recorded checksum
+as it is read from the source; then read back from the destination and checked again. Only
+then does the version's record move to the destination, in one transaction, so that a load
+(by any process) reads one whole copy or the other, never a half-copied place. A source
+copy is removed (`delete_source`) only after its record moved.
+
+Killed at any point and run again, it goes on: moved versions are no longer in the source,
+files already at the destination with the right checksum are kept, and a version whose
+record moved but whose source copy was not yet removed is removed then.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.ownership import claim
+from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
+from holdall.artifacts.integrity import decode_files, hash_file
+from holdall.artifacts.versions import COMMITTED
+from holdall.errors import ConfigError, HoldallError, NotFoundError
+from holdall.metadata.database import Database
+from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, StoreLockRow
+from holdall.processes import process_alive, process_tag
+
+
+class MigrationError(HoldallError):
+    pass
+
+
+@dataclass(frozen=True)
+class Move:
+    """One version to move: where its data is, where it goes, and what it must be."""
+
+    version_id: str
+    label: str  # "name:version"
+    source_uri: str
+    target_uri: str
+    files: FileDigests
+
+    @property
+    def size(self) -> int:
+        return sum(size for size, _ in self.files.values())
+
+
+@dataclass(frozen=True)
+class Plan:
+    moves: list[Move]
+    # Versions whose record moved already but whose source copy is still there: removed
+    # when the source is to be deleted.
+    leftovers: list[Move]
+    at_destination: int  # selected versions in the destination already
+
+    @property
+    def files(self) -> int:
+        return sum(len(move.files) for move in self.moves)
+
+    @property
+    def size(self) -> int:
+        return sum(move.size for move in self.moves)
+
+
+@dataclass
+class Summary:
+    moved: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # label -> why
+    removed_from_source: list[str] = field(default_factory=list)
+    files_copied: int = 0
+    files_kept: int = 0  # already at the destination, verified
+    bytes_copied: int = 0
+
+
+class Progress:
+    """What a migration reports as it goes; the CLI draws it."""
+
+    def started(self, plan: Plan) -> None: ...
+
+    def file_done(self, move: Move, path: str, size: int, copied: bool) -> None: ...
+
+    def version_done(self, move: Move, error: str | None) -> None: ...
+
+
+def relocated(uri: str, source: BaseArtifactStore, target: BaseArtifactStore) -> str | None:
+    """`uri` in `source` at the same place under `target`'s root (None: not in `source`)."""
+    root = source.path.rstrip("/")
+    if uri != root and not uri.startswith(root + "/"):
+        return None
+    return target.path.rstrip("/") + uri[len(root) :]
+
+
+# -- planning -------------------------------------------------------------------------------
+
+
+def _selector(text: str) -> tuple[str, int | None]:
+    name, _, number = text.partition(":")
+    if number and not number.isdigit():
+        raise ConfigError(
+            f"--artifact {text}: a version is a number (NAME or NAME:VERSION, e.g. dataset:3)"
+        )
+    return name, int(number) if number else None
+
+
+def plan(
+    database: Database,
+    source: BaseArtifactStore,
+    target: BaseArtifactStore,
+    selectors: Sequence[str] = (),
+) -> Plan:
+    """The committed versions to move from `source` to `target`: all of them, or those that
+    `selectors` name (NAME, every version; NAME:VERSION, one)."""
+    wanted = [_selector(text) for text in selectors]
+    with database.session(read_only=True) as session:
+        query = (
+            select(ArtifactVersionRow, ArtifactRow.name)
+            .join(ArtifactRow)
+            .where(ArtifactVersionRow.status == COMMITTED)
+            .where(ArtifactVersionRow.artifact_store_id.in_([source.id, target.id]))
+            .order_by(ArtifactRow.name, ArtifactVersionRow.version)
+        )
+        rows = [(row, name) for row, name in session.execute(query).all()]
+        if wanted:
+            _check_selectors(session, wanted, source, target)
+            rows = [
+                (row, name)
+                for row, name in rows
+                if any(name == n and number in (None, row.version) for n, number in wanted)
+            ]
+    check_apart(source, target)
+    moves, leftovers, already = [], [], 0
+    for row, name in rows:
+        label = f"{name}:{row.version}"
+        files = decode_files(row.files)
+        if row.artifact_store_id == source.id:
+            target_uri = relocated(row.uri, source, target)
+            if target_uri is None:
+                raise MigrationError(
+                    f"{label} is at {row.uri}, outside artifact store '{source.name}' "
+                    f"({source.path}): it cannot be placed alike in '{target.name}'"
+                )
+            moves.append(Move(row.id, label, row.uri, target_uri, files))
+        else:
+            already += 1
+            source_uri = relocated(row.uri, target, source)
+            if source_uri is not None:
+                leftovers.append(Move(row.id, label, source_uri, row.uri, files))
+    return Plan(moves, leftovers, already)
+
+
+def check_apart(source: BaseArtifactStore, target: BaseArtifactStore) -> None:
+    """Refuse one store as both ends, or two whose roots hold one another."""
+    if source.id == target.id:
+        raise ConfigError(
+            f"'{source.name}' is both the source and the destination",
+            fix="name another destination: holdall artifact-store list",
+        )
+    one, other = source.path.rstrip("/") + "/", target.path.rstrip("/") + "/"
+    if one.startswith(other) or other.startswith(one):
+        raise ConfigError(
+            f"artifact stores '{source.name}' ({source.path}) and '{target.name}' "
+            f"({target.path}) overlap: one holds the other's data",
+            fix="migrate to a store with a path of its own",
+        )
+
+
+def _check_selectors(
+    session: Session,
+    wanted: list[tuple[str, int | None]],
+    source: BaseArtifactStore,
+    target: BaseArtifactStore,
+) -> None:
+    for name, number in wanted:
+        query = (
+            select(ArtifactVersionRow.version, ArtifactVersionRow.artifact_store_id)
+            .join(ArtifactRow)
+            .where(ArtifactRow.name == name, ArtifactVersionRow.status == COMMITTED)
+        )
+        found = [(version, store) for version, store in session.execute(query).all()]
+        if not found:
+            raise NotFoundError(f"no artifact called '{name}'", fix="holdall artifact list")
+        if number is not None:
+            found = [(version, store) for version, store in found if version == number]
+            if not found:
+                raise NotFoundError(
+                    f"artifact '{name}' has no version {number}",
+                    fix=f"holdall artifact versions {name}",
+                )
+        if not {store for _, store in found} & {source.id, target.id}:
+            label = f"{name}:{number}" if number is not None else f"artifact '{name}'"
+            raise NotFoundError(
+                f"{label} is not in artifact store '{source.name}'",
+                fix=f"see where it is: holdall artifact describe {name}",
+            )
+
+
+# -- the lock -------------------------------------------------------------------------------
+
+
+@contextmanager
+def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str) -> Iterator[None]:
+    """Hold `stores` for this process while the block runs. A lock whose process is gone
+    (on this machine) is taken over; a live one, or one of another machine, refuses."""
+    tag = process_tag()
+    ids = [store.id for store in stores]
+    for _ in range(2):
+        try:
+            with database.session() as session:
+                for store_id in ids:
+                    session.add(StoreLockRow(store_id=store_id, purpose=purpose, process=tag))
+            break
+        except IntegrityError:
+            _clear_dead_locks(database, ids, stores)
+    else:  # pragma: no cover - a lock cleared and taken again in between
+        raise MigrationError("could not lock the stores: another process keeps taking them")
+    try:
+        yield
+    finally:
+        with database.session() as session:
+            session.execute(
+                delete(StoreLockRow).where(
+                    StoreLockRow.store_id.in_(ids), StoreLockRow.process == tag
+                )
+            )
+
+
+def _clear_dead_locks(
+    database: Database, ids: list[str], stores: Sequence[BaseArtifactStore]
+) -> None:
+    names = {store.id: store.name for store in stores}
+    with database.session() as session:
+        held = session.scalars(select(StoreLockRow).where(StoreLockRow.store_id.in_(ids)))
+        for lock in sorted(held, key=lambda lock: ids.index(lock.store_id)):  # source first
+            if process_alive(lock.process) is False:
+                session.delete(lock)
+                continue
+            host, pid = lock.process.split(":")[:2]
+            raise MigrationError(
+                f"artifact store '{names[lock.store_id]}' is busy: {lock.purpose} runs in "
+                f"process {pid} on {host}, since {lock.since:%Y-%m-%d %H:%M:%S} UTC",
+                fix="wait for it to finish (run this again then: it goes on where the other "
+                "stopped); a lock whose process is gone is taken over on its machine",
+            )
+
+
+# -- copying ----------------------------------------------------------------------------------
+
+
+class Mismatch(MigrationError):
+    pass
+
+
+def _verified(store: BaseArtifactStore, path: str, expected: tuple[int, str]) -> bool:
+    try:
+        return hash_file(store, path, hasher_for(expected[1])) == expected
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
+def copy_file(
+    source: BaseArtifactStore,
+    target: BaseArtifactStore,
+    move: Move,
+    relative: str,
+) -> bool:
+    """Copy one file of `move` (False: it was at the destination already, verified)."""
+    expected = move.files[relative]
+    source_path, target_path = f"{move.source_uri}/{relative}", f"{move.target_uri}/{relative}"
+    if target.exists(target_path) and _verified(target, target_path, expected):
+        return False
+    hasher = hasher_for(expected[1])
+    with source.open(source_path, "rb") as reader, target.open(target_path, "wb") as writer:
+        while chunk := reader.read(BLOCK):
+            hasher.update(chunk, alongside=lambda: writer.write(chunk))
+        if (hasher.size, hasher.checksum()) != expected:
+            # Raised inside the write: the staged copy is discarded, nothing appears.
+            raise Mismatch(
+                f"{move.label}: {source_path} is not what was saved (size {hasher.size}, "
+                f"expected {expected[0]}); this version stays in '{source.name}'",
+                fix="the source data was changed or damaged; the version cannot be moved",
+            )
+    if not _verified(target, target_path, expected):
+        raise Mismatch(
+            f"{move.label}: {target_path} does not read back as written; this version "
+            f"stays in '{source.name}'",
+            fix=f"check artifact store '{target.name}', then run the migration again",
+        )
+    return True
+
+
+def _move_record(
+    database: Database, move: Move, source: BaseArtifactStore, target: BaseArtifactStore
+) -> bool:
+    """The version's record, moved to `target` if it is still where the plan found it."""
+    with database.session() as session:
+        done = session.execute(
+            update(ArtifactVersionRow)
+            .where(
+                ArtifactVersionRow.id == move.version_id,
+                ArtifactVersionRow.artifact_store_id == source.id,
+                ArtifactVersionRow.uri == move.source_uri,
+                ArtifactVersionRow.status == COMMITTED,
+            )
+            .values(uri=move.target_uri, artifact_store_id=target.id)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Pending:
+    """A version whose files are being copied."""
+
+    move: Move
+    left: int
+    error: str | None = None
+
+
+def migrate(
+    database: Database,
+    source: BaseArtifactStore,
+    target: BaseArtifactStore,
+    the_plan: Plan,
+    *,
+    jobs: int = 4,
+    delete_source: bool = False,
+    progress: Progress | None = None,
+) -> Summary:
+    """Carry out `the_plan` (see the module's docstring); a version that fails stays where it
+    was, named in the summary with why, and the others go on."""
+    progress = progress or Progress()
+    summary = Summary()
+    claim(target, database.identity)  # the destination is ours to write, and reachable
+    progress.started(the_plan)
+    lock = threading.Lock()
+
+    def finish(pending: _Pending) -> None:
+        move = pending.move
+        if pending.error is None:
+            try:
+                if not _move_record(database, move, source, target):
+                    raise MigrationError(f"{move.label} changed during the migration")
+                summary.moved.append(move.label)
+                if delete_source:
+                    _remove(source, move, summary)
+            except HoldallError as exc:
+                pending.error = exc.message
+        if pending.error is not None:
+            summary.failed[move.label] = pending.error
+        progress.version_done(move, pending.error)
+
+    def copy_one(pending: _Pending, relative: str) -> None:
+        move = pending.move
+        try:
+            copied = copy_file(source, target, move, relative)
+        except (HoldallError, OSError) as exc:
+            with lock:
+                pending.error = pending.error or _why(exc)
+            return
+        size = move.files[relative][0]
+        with lock:
+            if copied:
+                summary.files_copied += 1
+                summary.bytes_copied += size
+            else:
+                summary.files_kept += 1
+        progress.file_done(move, relative, size, copied)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="holdall-migrate")
+    try:
+        running: dict[Future[None], _Pending] = {}
+        for move in the_plan.moves:
+            pending = _Pending(move, len(move.files))
+            if not move.files:
+                finish(pending)
+            for relative in sorted(move.files):
+                running[pool.submit(copy_one, pending, relative)] = pending
+        # Records move here, in this thread, as each version's last file is done.
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending = running.pop(future)
+                future.result()
+                pending.left -= 1
+                if pending.left == 0:
+                    finish(pending)
+    finally:
+        # Interrupted (Ctrl-C): no new copies start; what was copied is kept for next time.
+        pool.shutdown(wait=True, cancel_futures=True)
+    if delete_source:
+        for move in the_plan.leftovers:
+            _remove(source, move, summary)
+    return summary
+
+
+def _remove(source: BaseArtifactStore, move: Move, summary: Summary) -> None:
+    if source.exists(move.source_uri):
+        source.rmtree(move.source_uri)
+        summary.removed_from_source.append(move.label)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, HoldallError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run(
+    database: Database,
+    source: BaseArtifactStore,
+    target: BaseArtifactStore,
+    selectors: Sequence[str] = (),
+    *,
+    jobs: int = 4,
+    delete_source: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Plan, Summary]:
+    """Plan and migrate, holding both stores: a second migration of either is refused."""
+    check_apart(source, target)
+    purpose = f"the migration from '{source.name}' to '{target.name}'"
+    with locked(database, [source, target], purpose):
+        the_plan = plan(database, source, target, selectors)
+        summary = migrate(
+            database,
+            source,
+            target,
+            the_plan,
+            jobs=jobs,
+            delete_source=delete_source,
+            progress=progress,
+        )
+    return the_plan, summary
