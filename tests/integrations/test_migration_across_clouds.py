@@ -171,3 +171,24 @@ def test_a_destination_bucket_deleted_midway_moves_no_record(
     for i in (1, 2):
         assert client.get_artifact_version(f"n{i}").uri.startswith(str(tmp_path / "old"))
         assert client.load_artifact(f"n{i}") == i
+
+
+def test_a_destination_that_cannot_be_reached_moves_nothing(
+    cli, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    pytest.importorskip("holdall_s3")
+    client = Client()
+    client.register_artifact_store("old", "local", path=str(tmp_path / "old"))
+    client.register_artifact_store(
+        "far", "s3", path="s3://far-bucket/new",
+        config={**CREDENTIALS, "endpoint_url": "http://127.0.0.1:1", "retries": "0"},
+    )  # fmt: skip
+    client.register_stack("current", "old")
+    client.activate_stack("current")
+    client.save_artifact(1, "n")
+    result = cli("artifact-store", "migrate", "old", "far")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "cannot reach bucket 'far-bucket' of artifact store 'far'" in result.err
+    assert client.get_artifact_version("n").uri.startswith(str(tmp_path / "old"))
+    # Nothing was left held: the next try is not refused as busy.
+    assert "is busy" not in cli("artifact-store", "migrate", "old", "far").err
