@@ -318,3 +318,24 @@ def test_on_a_terminal_the_progress_is_one_line_redrawn(tmp_path: Path) -> None:
     assert "20/20 files" in text and "ETA 0:00:00" in text and "/s" in text
     assert "moved t" not in text  # no line per version on a terminal
     assert "Moved 20 versions from 'old' to 'new'" in out.decode()
+
+
+def test_ctrl_c_stops_it_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
+    client = two_stores(tmp_path)
+    for i in range(40):
+        client.save_artifact(i, f"c{i}")
+    migration = slow_migration()
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "new" / "_saved").exists():
+        assert migration.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)
+    migration.send_signal(signal.SIGINT)
+    _, err = migration.communicate(timeout=60)
+    assert migration.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    moved = [i for i in range(40) if "/new/" in client.get_artifact_version(f"c{i}").uri]
+    assert 0 < len(moved) < 40, moved
+    finished = holdall_process("artifact-store", "migrate", "old", "new")  # not "busy"
+    assert finished.code == 0, finished.err
+    assert all(client.load_artifact(f"c{i}") == i for i in range(40))
