@@ -50,6 +50,7 @@ bench: $(VENV)/.test-installed $(AZURITE)
 	$(BIN)/python -m benchmarks.artifacts_s3
 	$(BIN)/python -m benchmarks.artifacts_gcs
 	$(BIN)/python -m benchmarks.artifacts_azure
+	$(BIN)/python -m benchmarks.migration_s3
 
 # Fresh environments, installs from the package registry: minutes, and the network.
 bench-install: $(VENV)/.test-installed

@@ -339,3 +339,25 @@ def test_ctrl_c_stops_it_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     finished = holdall_process("artifact-store", "migrate", "old", "new")  # not "busy"
     assert finished.code == 0, finished.err
     assert all(client.load_artifact(f"c{i}") == i for i in range(40))
+
+
+def test_files_already_at_the_destination_are_kept_only_when_they_check_out(
+    cli, tmp_path: Path
+) -> None:
+    import shutil
+
+    client = two_stores(tmp_path)
+    bad_bytes = os.urandom(5000)
+    good = client.save_artifact(os.urandom(5000), "good")
+    bad = client.save_artifact(bad_bytes, "bad")
+    # As an interrupted run leaves them: one whole copy, one that is not what was saved.
+    for version, damage in ((good, False), (bad, True)):
+        target = tmp_path / "new" / Path(version.uri).relative_to(tmp_path / "old")
+        shutil.copytree(version.uri, target)
+        if damage:
+            (target / "data.bin").write_bytes(b"leftover")
+    summary = json.loads(cli("artifact-store", "migrate", "old", "new", "-o", "json").out)
+    assert sorted(summary["moved"]) == ["bad:1", "good:1"]
+    assert summary["files_kept"] == 1 and summary["files_copied"] == 1
+    assert client.get_artifact_version("bad").uri.startswith(str(tmp_path / "new"))
+    assert client.load_artifact("bad") == bad_bytes  # copied again over the leftover
