@@ -75,6 +75,8 @@ class Summary:
     moved: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # label -> why
     removed_from_source: list[str] = field(default_factory=list)
+    # Moved, but their source copy could not be removed (a rerun removes it): label -> why
+    not_removed: dict[str, str] = field(default_factory=dict)
     files_copied: int = 0
     files_kept: int = 0  # already at the destination, verified
     bytes_copied: int = 0
@@ -118,6 +120,7 @@ def plan(
 ) -> Plan:
     """The committed versions to move from `source` to `target`: all of them, or those that
     `selectors` name (NAME, every version; NAME:VERSION, one)."""
+    check_apart(source, target)
     wanted = [_selector(text) for text in selectors]
     with database.session(read_only=True) as session:
         query = (
@@ -135,7 +138,6 @@ def plan(
                 for row, name in rows
                 if any(name == n and number in (None, row.version) for n, number in wanted)
             ]
-    check_apart(source, target)
     moves, leftovers, already = [], [], 0
     for row, name in rows:
         label = f"{name}:{row.version}"
@@ -347,20 +349,21 @@ def migrate(
             try:
                 if not _move_record(database, move, source, target):
                     raise MigrationError(f"{move.label} changed during the migration")
-                summary.moved.append(move.label)
-                if delete_source:
-                    _remove(source, move, summary)
             except HoldallError as exc:
                 pending.error = exc.message
         if pending.error is not None:
             summary.failed[move.label] = pending.error
+        else:
+            summary.moved.append(move.label)
+            if delete_source:
+                _remove(source, move, summary)
         progress.version_done(move, pending.error)
 
     def copy_one(pending: _Pending, relative: str) -> None:
         move = pending.move
         try:
             copied = copy_file(source, target, move, relative)
-        except (HoldallError, OSError) as exc:
+        except Exception as exc:  # this version stays; the others go on
             with lock:
                 pending.error = pending.error or _why(exc)
             return
@@ -401,9 +404,12 @@ def migrate(
 
 
 def _remove(source: BaseArtifactStore, move: Move, summary: Summary) -> None:
-    if source.exists(move.source_uri):
-        source.rmtree(move.source_uri)
-        summary.removed_from_source.append(move.label)
+    try:
+        if source.exists(move.source_uri):
+            source.rmtree(move.source_uri)
+            summary.removed_from_source.append(move.label)
+    except Exception as exc:  # the version moved all the same; a rerun removes the copy
+        summary.not_removed[move.label] = _why(exc)
 
 
 def _why(exc: BaseException) -> str:

@@ -201,6 +201,7 @@ def migrate(
         "moved": summary.moved,
         "failed": summary.failed,
         "removed_from_source": summary.removed_from_source,
+        "not_removed": summary.not_removed,
         "files_copied": summary.files_copied,
         "files_kept": summary.files_kept,
         "bytes_copied": summary.bytes_copied,
@@ -220,6 +221,8 @@ def migrate(
                 else ""
             )
         )
+    for label, why in sorted(summary.not_removed.items()):
+        click.echo(f"warning: {label} moved, but its copy in '{source}' stayed: {why}", err=True)
     if summary.failed:
         raise HoldallError(
             f"{len(summary.failed)} versions could not be moved and stay in '{source}': "
