@@ -51,3 +51,11 @@ class StateError(HoldallError):
 
 class PathOutsideStoreError(HoldallError, PermissionError):
     """A path that resolves outside the artifact store's root."""
+
+
+def error_text(exc: BaseException) -> str:
+    """What went wrong, for a report that goes on past it: a HoldallError's message, or the
+    exception's type and text."""
+    if isinstance(exc, HoldallError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
-from holdall.errors import HoldallError
+from holdall.errors import HoldallError, error_text
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
 from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive
@@ -127,16 +127,10 @@ def collecting(
         except (HoldallError, OSError) as exc:
             if problems is None:
                 raise
-            problems.append(Problem(label, _reason(exc)))
+            problems.append(Problem(label, error_text(exc)))
             continue
         if found is not None:
             yield found
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, HoldallError):
-        return exc.message
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _collect_one(

@@ -28,7 +28,7 @@ from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
 from holdall.artifacts.integrity import decode_files, hash_file
 from holdall.artifacts.versions import COMMITTED
-from holdall.errors import ConfigError, HoldallError, NotFoundError
+from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, StoreLockRow
 from holdall.processes import process_alive, process_tag
@@ -365,7 +365,7 @@ def migrate(
             copied = copy_file(source, target, move, relative)
         except Exception as exc:  # this version stays; the others go on
             with lock:
-                pending.error = pending.error or _why(exc)
+                pending.error = pending.error or error_text(exc)
             return
         size = move.files[relative][0]
         with lock:
@@ -409,13 +409,7 @@ def _remove(source: BaseArtifactStore, move: Move, summary: Summary) -> None:
             source.rmtree(move.source_uri)
             summary.removed_from_source.append(move.label)
     except Exception as exc:  # the version moved all the same; a rerun removes the copy
-        summary.not_removed[move.label] = _why(exc)
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, HoldallError):
-        return exc.message
-    return f"{type(exc).__name__}: {exc}"
+        summary.not_removed[move.label] = error_text(exc)
 
 
 def run(
