@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INTEGRATIONS := $(patsubst %/pyproject.toml,%,$(wildcard integrations/*/pyproject.toml))
+# holdall-zenml goes in without ZenML, whose pins (SQLAlchemy, pydantic, click ...) would move
+# the test tools' own: its tests install ZenML into fresh environments of their own.
+WITHOUT_DEPS := integrations/zenml
+WITH_DEPS := $(filter-out $(WITHOUT_DEPS),$(INTEGRATIONS))
 LINTED := holdall integrations tests benchmarks examples
 # Azurite, Azure's own storage emulator, for the azure tests: from the npm registry into a
 # folder git ignores. Pinned: 3.37.0 runs on Node 20; later releases may ask for newer Node.
@@ -17,7 +21,8 @@ $(BIN)/python:
 
 # The core and every integration in the tree, editable, with the test tools.
 $(VENV)/.test-installed: $(BIN)/python setup.cfg requirements-test.txt $(addsuffix /pyproject.toml,$(INTEGRATIONS))
-	$(BIN)/pip install --quiet -e . $(addprefix -e ,$(INTEGRATIONS)) -r requirements-test.txt
+	$(BIN)/pip install --quiet -e . $(addprefix -e ,$(WITH_DEPS)) -r requirements-test.txt
+	$(BIN)/pip install --quiet --no-deps $(addprefix -e ,$(WITHOUT_DEPS))
 	touch $@
 
 test: lint typecheck pytest

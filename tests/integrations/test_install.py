@@ -73,7 +73,7 @@ def test_installing_one_cloud_into_a_core_only_environment(
     listed = json.loads(environment.run("holdall", "integration", "list", "-o", "json").stdout)
     installed = {i["name"]: i["installed"] for i in listed}
     assert installed == {name: name in ("local", integration) for name in installed}
-    assert set(installed) == {"local", *CLOUD_PACKAGES}
+    assert set(installed) == {"local", "zenml", *CLOUD_PACKAGES}
     environment.run(*register)  # the flavor loads now
     light = environment.run(
         "python",

@@ -14,6 +14,7 @@ def test_requirements_and_export(cli, tmp_path: Path) -> None:
         "azure-identity>=1.15",
         "gcsfs>=2024.6",
         "s3fs>=2024.6",
+        "zenml>=0.80",
     ]
     target = tmp_path / "requirements.txt"
     assert cli("integration", "export-requirements", "s3", "--output-file", str(target)).code == 0

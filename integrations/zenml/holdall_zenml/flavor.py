@@ -1,0 +1,210 @@
+"""A ZenML artifact-store flavor whose file API is a holdall store's.
+
+    zenml artifact-store flavor register holdall_zenml.flavor.HoldallArtifactStoreFlavor
+    zenml artifact-store register hs --flavor=holdall --path=s3://bucket/zenml \\
+        --holdall_store=s3_store
+
+The ZenML component names a holdall store (registered with `holdall artifact-store register`)
+and must have its path. Every call ZenML makes on its artifact store, and ZenML's own file
+I/O on the store's scheme, goes to that holdall store: its connector's renewed credentials,
+its whole-or-nothing parallel uploads, its wording of failures. holdall's registry and
+database are this machine's (HOLDALL_CONFIG_DIR, HOLDALL_DATABASE_URL), as for any holdall
+command.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+try:
+    from zenml.artifact_stores import (
+        BaseArtifactStore,
+        BaseArtifactStoreConfig,
+        BaseArtifactStoreFlavor,
+    )
+except ImportError as exc:  # pragma: no cover - tested by installing without zenml
+    raise ImportError(
+        "holdall-zenml needs ZenML, which is not installed here: pip install zenml"
+    ) from exc
+from pydantic import model_validator
+
+FLAVOR = "holdall"
+# ZenML's own server process validates configs too, with no holdall on its machine.
+ZENML_SERVER_ENV = "ZENML_SERVER"
+
+
+def holdall_schemes() -> set[str]:
+    """The schemes of every holdall flavor installed here ('' for local folders): what a
+    holdall store's path may start with. Reads entry points and the catalogue only."""
+    from holdall.registry import Registry
+
+    schemes = {""}
+    for flavor in Registry.discover().flavors():
+        if flavor.installed:
+            schemes.update(flavor.schemes)
+    return schemes
+
+
+def _same_path(one: str, other: str) -> bool:
+    return one.rstrip("/") == other.rstrip("/")
+
+
+def holdall_store(name: str, zenml_path: str) -> Any:
+    """The usable holdall store `name`, refused when its path is not `zenml_path`."""
+    from holdall.client import Client
+    from holdall.errors import ConfigError
+
+    client = Client()
+    model = client.stores.get(name)  # NotFoundError names the registered ones
+    if not _same_path(model.path, zenml_path):
+        raise ConfigError(
+            f"the ZenML artifact store's path {zenml_path} is not the path of holdall store "
+            f"'{name}' ({model.path}): both must name the same place",
+            fix=f"give the ZenML artifact store --path={model.path}",
+        )
+    return client.artifact_store(model)  # a holdall flavor not installed is named here
+
+
+class HoldallArtifactStoreConfig(BaseArtifactStoreConfig):  # type: ignore[misc]
+    SUPPORTED_SCHEMES: ClassVar[set[str]] = holdall_schemes()
+
+    holdall_store: str
+
+    @model_validator(mode="after")
+    def _check_store(self) -> HoldallArtifactStoreConfig:
+        # At registration: the holdall store exists, has this path, and its flavor is
+        # installed. Not where ZenML's server checks configs: holdall is not set up there.
+        if ZENML_SERVER_ENV not in os.environ:
+            _refuse_in_zenml_terms(lambda: holdall_store(self.holdall_store, self.path))
+        return self
+
+
+def _refuse_in_zenml_terms(check: Callable[[], object]) -> None:
+    """holdall's error, as a ValueError ZenML shows in one line: what failed and its fix."""
+    from holdall.errors import HoldallError
+
+    try:
+        check()
+    except HoldallError as exc:
+        fix = f" (fix: {exc.fix})" if exc.fix else ""
+        raise ValueError(f"holdall: {exc.message}{fix}") from None
+
+
+def _text(path: Any) -> str:
+    return path.decode() if isinstance(path, bytes) else str(path)
+
+
+class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
+    """ZenML's artifact-store API over the holdall store the config names."""
+
+    @property
+    def config(self) -> HoldallArtifactStoreConfig:
+        return self._config  # type: ignore[no-any-return]
+
+    @property
+    def holdall(self) -> Any:
+        found = self.__dict__.get("_holdall")
+        if found is None:
+            found = holdall_store(self.config.holdall_store, self.path)
+            self.__dict__["_holdall"] = found
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_holdall", None)  # rebuilt where it is unpickled, with that machine's setup
+        return state  # type: ignore[no-any-return]
+
+    def _register(self) -> None:
+        """ZenML's file I/O on this store's scheme goes to the holdall store. Plain local
+        paths stay with ZenML's own local filesystem, which serves every other local file."""
+        from zenml.io.filesystem import BaseFilesystem
+        from zenml.io.filesystem_registry import default_filesystem_registry
+
+        scheme, separator, _ = self.path.partition("://")
+        if not separator:
+            return
+        overloads: dict[str, Any] = {"SUPPORTED_SCHEMES": {f"{scheme}://"}}
+        for name in ZENML_FILE_API:
+            overloads[name] = staticmethod(getattr(self, name))
+        filesystem = type(type(self).__name__, (BaseFilesystem,), overloads)
+        default_filesystem_registry.register(filesystem)
+
+    # -- ZenML's file API -------------------------------------------------------------------
+
+    def open(self, path: Any, mode: str = "r") -> Any:
+        return self.holdall.open(_text(path), mode)
+
+    def copyfile(self, src: Any, dst: Any, overwrite: bool = False) -> None:
+        self.holdall.copyfile(_text(src), _text(dst), overwrite=overwrite)
+
+    def exists(self, path: Any) -> bool:
+        return bool(self.holdall.exists(_text(path)))
+
+    def glob(self, pattern: Any) -> list[Any]:
+        return list(self.holdall.glob(_text(pattern)))
+
+    def isdir(self, path: Any) -> bool:
+        return bool(self.holdall.isdir(_text(path)))
+
+    def listdir(self, path: Any) -> list[Any]:
+        return list(self.holdall.listdir(_text(path)))
+
+    def makedirs(self, path: Any) -> None:
+        self.holdall.makedirs(_text(path))
+
+    def mkdir(self, path: Any) -> None:
+        self.holdall.mkdir(_text(path))
+
+    def remove(self, path: Any) -> None:
+        self.holdall.remove(_text(path))
+
+    def rename(self, src: Any, dst: Any, overwrite: bool = False) -> None:
+        self.holdall.rename(_text(src), _text(dst), overwrite=overwrite)
+
+    def rmtree(self, path: Any) -> None:
+        self.holdall.rmtree(_text(path))
+
+    def stat(self, path: Any) -> Any:
+        return self.holdall.stat(_text(path))
+
+    def size(self, path: Any) -> int:
+        return int(self.holdall.size(_text(path)))
+
+    def walk(
+        self, top: Any, topdown: bool = True, onerror: Callable[..., None] | None = None
+    ) -> Iterable[tuple[Any, list[Any], list[Any]]]:
+        yield from self.holdall.walk(_text(top))
+
+
+ZENML_FILE_API = (
+    "open", "copyfile", "exists", "glob", "isdir", "listdir", "makedirs", "mkdir", "remove",
+    "rename", "rmtree", "stat", "size", "walk",
+)  # fmt: skip
+
+
+class HoldallArtifactStoreFlavor(BaseArtifactStoreFlavor):  # type: ignore[misc]
+    @property
+    def name(self) -> str:
+        return FLAVOR
+
+    @property
+    def config_class(self) -> type[HoldallArtifactStoreConfig]:
+        return HoldallArtifactStoreConfig
+
+    @property
+    def implementation_class(self) -> type[HoldallArtifactStore]:
+        return HoldallArtifactStore
+
+    @property
+    def docs_url(self) -> str | None:
+        return None
+
+    @property
+    def sdk_docs_url(self) -> str | None:
+        return None
+
+    @property
+    def logo_url(self) -> str:
+        return ""
