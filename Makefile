@@ -13,7 +13,7 @@ LINTED := holdall integrations tests benchmarks examples
 AZURITE_VERSION := 3.37.0
 AZURITE := .emulators/azurite/.installed
 
-.PHONY: test lint typecheck pytest demo bench bench-install wheels clean
+.PHONY: test lint typecheck pytest demo bench bench-install bench-zenml wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: $(VENV)/.test-installed $(AZURITE)
 # Fresh environments, installs from the package registry: minutes, and the network.
 bench-install: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.install_time
+
+# ZenML in a fresh environment, its own S3 store beside the holdall-backed one: minutes.
+bench-zenml: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.zenml_s3
 
 # One wheel per distribution: the core and each integration (for --find-links installs).
 wheels: $(BIN)/python
