@@ -49,10 +49,17 @@ class ServiceConnectorType(ABC):
     auth_methods: ClassVar[Mapping[str, type[AuthMethodConfig]]]
     # resource type -> what it is ("s3-bucket": "an S3 bucket"); the first is the default
     resource_types: ClassVar[Mapping[str, str]]
+    # The resource type that is a bucket or container, and the URI schemes that name one.
+    container_type: ClassVar[str | None] = None
+    container_schemes: ClassVar[tuple[str, ...]] = ()
 
     def canonical_resource_id(self, resource_type: str, resource_id: str) -> str:
-        """The one spelling of a resource id (a bucket given as s3://b/ or b is b)."""
-        return resource_id
+        """The one spelling of a resource id: a bucket given as s3://b/prefix or b is b."""
+        if resource_type != self.container_type:
+            return resource_id
+        for scheme in self.container_schemes:
+            resource_id = resource_id.removeprefix(scheme)
+        return resource_id.split("/", 1)[0]
 
     @abstractmethod
     def verify(

@@ -139,17 +139,19 @@ class AzureConnectorType(ServiceConnectorType):
         "azure-generic": "the storage account itself",
     }
 
+    container_type = "blob-container"
+    container_schemes = ("az://", "abfs://")
+
     def canonical_resource_id(self, resource_type: str, resource_id: str) -> str:
-        if resource_type == "blob-container":
-            for scheme in ("az://", "abfs://"):
-                resource_id = resource_id.removeprefix(scheme)
-            container = resource_id.split("/", 1)[0].split("@", 1)[0]
-            try:
-                check_container(container)
-            except ValueError as exc:
-                raise ConnectorError(str(exc)) from None
-            return container
-        return resource_id
+        found = super().canonical_resource_id(resource_type, resource_id)
+        if resource_type != self.container_type:
+            return found
+        container = found.split("@", 1)[0]  # container@account
+        try:
+            check_container(container)
+        except ValueError as exc:
+            raise ConnectorError(str(exc)) from None
+        return container
 
     def check_expiration(self, method: str, seconds: int | None) -> None:
         if seconds is not None:

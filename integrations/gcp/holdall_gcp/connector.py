@@ -100,13 +100,8 @@ class GCPConnectorType(ServiceConnectorType):
         "gcs-bucket": "a GCS bucket (gs://NAME or NAME)",
         "gcp-generic": "the Google Cloud project itself",
     }
-
-    def canonical_resource_id(self, resource_type: str, resource_id: str) -> str:
-        if resource_type == "gcs-bucket":
-            for scheme in ("gs://", "gcs://"):
-                resource_id = resource_id.removeprefix(scheme)
-            return resource_id.split("/", 1)[0]
-        return resource_id
+    container_type = "gcs-bucket"
+    container_schemes = ("gs://", "gcs://")
 
     def _google(self, auth: AuthMethodConfig, lifetime: int | None) -> tuple[Any, str | None]:
         """google-auth credentials for `auth`, not yet refreshed, and the project."""

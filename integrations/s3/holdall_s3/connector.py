@@ -118,11 +118,8 @@ class AWSConnectorType(ServiceConnectorType):
         "s3-bucket": "an S3 bucket (s3://NAME or NAME)",
         "aws-generic": "the AWS account itself (what STS says the credentials are)",
     }
-
-    def canonical_resource_id(self, resource_type: str, resource_id: str) -> str:
-        if resource_type == "s3-bucket":
-            return resource_id.removeprefix("s3://").split("/", 1)[0]
-        return resource_id
+    container_type = "s3-bucket"
+    container_schemes = ("s3://",)
 
     def check_expiration(self, method: str, seconds: int | None) -> None:
         if seconds is None or method not in LIFETIME:
