@@ -6,7 +6,8 @@ pydantic models; the SDK is imported only inside the methods that use it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qs
 
@@ -280,8 +281,20 @@ def _run(work: Awaitable[T], account_url: str) -> T:
         ) from None
 
 
+@asynccontextmanager
+async def _service(access: AzureAccess) -> AsyncIterator[Any]:
+    """The account's client for one check, its token credential (an HTTP session) closed
+    with it."""
+    try:
+        async with blob_service(access) as service:
+            yield service
+    finally:
+        if access.token_credential is not None:
+            await access.token_credential.close()
+
+
 async def _first_blob(access: AzureAccess, container: str) -> None:
-    async with blob_service(access) as service, _closing(access):
+    async with _service(access) as service:
         pages = service.get_container_client(container).list_blobs(results_per_page=1).by_page()
         async for page in pages:
             async for _ in page:
@@ -290,27 +303,13 @@ async def _first_blob(access: AzureAccess, container: str) -> None:
 
 
 async def _containers(access: AzureAccess, just_one: bool) -> list[str]:
-    async with blob_service(access) as service, _closing(access):
+    async with _service(access) as service:
         names = []
         async for container in service.list_containers(results_per_page=1 if just_one else None):
             names.append(str(container.name))
             if just_one:
                 break
         return sorted(names)
-
-
-class _closing:
-    """Close the access's token credential (its HTTP session) when the check ends."""
-
-    def __init__(self, access: AzureAccess) -> None:
-        self.credential = access.token_credential
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.credential is not None:
-            await self.credential.close()
 
 
 class _Audited:

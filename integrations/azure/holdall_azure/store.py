@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore
+from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore, exception_chain
 from holdall.artifact_stores.ownership import MARKER
 from holdall.errors import HoldallError
 from holdall_azure.access import AzureAccess, blob_service
@@ -216,8 +216,6 @@ class AzureArtifactStore(ObjectArtifactStore):
 
 def _error_code(exc: BaseException) -> str | None:
     """The Azure error code anywhere in an exception's chain ("ContainerNotFound")."""
-    from holdall.artifact_stores.object_store import exception_chain
-
     for link in exception_chain(exc):
         code = getattr(link, "error_code", None)
         if code:

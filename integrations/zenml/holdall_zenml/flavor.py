@@ -14,6 +14,7 @@ command.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -76,20 +77,16 @@ class HoldallArtifactStoreConfig(BaseArtifactStoreConfig):  # type: ignore[misc]
     def _check_store(self) -> HoldallArtifactStoreConfig:
         # At registration: the holdall store exists, has this path, and its flavor is
         # installed. Not where ZenML's server checks configs: holdall is not set up there.
-        if ZENML_SERVER_ENV not in os.environ:
-            _refuse_in_zenml_terms(lambda: holdall_store(self.holdall_store, self.path))
+        if ZENML_SERVER_ENV in os.environ:
+            return self
+        from holdall.errors import HoldallError
+
+        try:
+            holdall_store(self.holdall_store, self.path)
+        except HoldallError as exc:  # as a ValueError, which ZenML shows with its message
+            fix = f" (fix: {exc.fix})" if exc.fix else ""
+            raise ValueError(f"holdall: {exc.message}{fix}") from None
         return self
-
-
-def _refuse_in_zenml_terms(check: Callable[[], object]) -> None:
-    """holdall's error, as a ValueError ZenML shows in one line: what failed and its fix."""
-    from holdall.errors import HoldallError
-
-    try:
-        check()
-    except HoldallError as exc:
-        fix = f" (fix: {exc.fix})" if exc.fix else ""
-        raise ValueError(f"holdall: {exc.message}{fix}") from None
 
 
 def _text(path: Any) -> str:
@@ -126,8 +123,10 @@ class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
         if not separator:
             return
         overloads: dict[str, Any] = {"SUPPORTED_SCHEMES": {f"{scheme}://"}}
-        for name in ZENML_FILE_API:
-            overloads[name] = staticmethod(getattr(self, name))
+        # ZenML's file API is the abstract methods of its BaseArtifactStore, as ZenML finds it.
+        for name, method in inspect.getmembers(BaseArtifactStore):
+            if getattr(method, "__isabstractmethod__", False):
+                overloads[name] = staticmethod(getattr(self, name))
         filesystem = type(type(self).__name__, (BaseFilesystem,), overloads)
         default_filesystem_registry.register(filesystem)
 
@@ -176,12 +175,6 @@ class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
         self, top: Any, topdown: bool = True, onerror: Callable[..., None] | None = None
     ) -> Iterable[tuple[Any, list[Any], list[Any]]]:
         yield from self.holdall.walk(_text(top))
-
-
-ZENML_FILE_API = (
-    "open", "copyfile", "exists", "glob", "isdir", "listdir", "makedirs", "mkdir", "remove",
-    "rename", "rmtree", "stat", "size", "walk",
-)  # fmt: skip
 
 
 class HoldallArtifactStoreFlavor(BaseArtifactStoreFlavor):  # type: ignore[misc]
