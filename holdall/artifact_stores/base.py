@@ -43,14 +43,17 @@ class BaseArtifactStore(ABC):
         id: str = "",
         integration: IntegrationInfo | None = None,
         credentials: Callable[[], Any] | None = None,
+        connector: str = "",
     ) -> None:
         self.config = config
         self.name = name
         self.id = id
         self.integration = integration  # named when its SDK turns out to be missing
-        # From the store's service connector, if it has one: asked at first use, and what it
-        # gives is the SDK's own credentials object (None: the SDK's chain on this machine).
+        # From the store's service connector (`connector`, its name), if it has one: asked at
+        # first use, and what it gives is the SDK's own credentials object (None: the SDK's
+        # chain on this machine).
         self.credentials = credentials
+        self.connector = connector
         self._root = StoreRoot.parse(config.path, config.SUPPORTED_SCHEMES, self.filesystem_path)
 
     @property

@@ -258,18 +258,21 @@ class ObjectArtifactStore(FilesystemArtifactStore):
             )
         if failure is Failure.REFUSED:
             return StoreUnavailableError(
-                f"{self.SERVICE}{where} refused the credentials of {label} for {container} "
-                f"({reason})",
-                fix=self.credential_fix(),
+                f"{self.SERVICE}{where} refused the credentials of {label}{self._via()} for "
+                f"{container} ({reason})",
+                fix=self._credentials_fix(),
             )
         if failure is Failure.NO_CREDENTIALS:
             return StoreUnavailableError(
-                f"found no credentials for {label} ({reason})", fix=self.credential_fix()
+                f"found no credentials for {label}{self._via()} ({reason})",
+                fix=self._credentials_fix(),
             )
         if failure is Failure.EXPIRED:
             return StoreUnavailableError(
-                f"the credentials of {label} expired ({reason})",
-                fix=f"renew them ({self.credential_fix()}), or use a service connector, "
+                f"the credentials of {label}{self._via()} expired ({reason})",
+                fix=self._credentials_fix()
+                if self.connector
+                else f"renew them ({self.credential_fix()}), or use a service connector, "
                 "which renews them itself",
             )
         if failure is Failure.TIMED_OUT:
@@ -284,6 +287,18 @@ class ObjectArtifactStore(FilesystemArtifactStore):
             f"cannot reach {container} of {label}{where}: {reason}",
             fix="check --endpoint_url, the region and the network",
         )
+
+    def _via(self) -> str:
+        return f" from service connector '{self.connector}'" if self.connector else ""
+
+    def _credentials_fix(self) -> str:
+        """Where the store's credentials are mended: its connector's, when it has one."""
+        if self.connector:
+            return (
+                f"holdall service-connector update {self.connector} with credentials that "
+                f"work (holdall service-connector verify {self.connector} checks them)"
+            )
+        return self.credential_fix()
 
     @property
     def endpoint(self) -> str | None:

@@ -4,6 +4,10 @@ A file is read in windows of `concurrency` parts, the parts of a window fetched 
 (each on its own connection), and the next window fetched while this one is read: a load is
 as fast as the connections together, not as one. Seeking starts a window where it lands, so
 a reader that jumps (a Parquet footer first) costs one part, not the whole object.
+
+A reader asked for everything left (`read()`) fetches it in bigger parts, up to
+`WHOLE_PART_LIMIT`: fewer requests, each with a cost of its own on every service, and held in
+memory the result needs anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 
 # (start, end) byte ranges in, their bytes out, in order; fetched concurrently.
 FetchRanges = Callable[[Sequence[tuple[int, int]]], Sequence[bytes]]
+
+WHOLE_PART_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass
@@ -77,6 +83,23 @@ class RangedReader(io.RawIOBase):
                 break
         self._position += written
         return written
+
+    def readall(self) -> bytes:
+        remaining = self._size - self._position
+        if remaining <= 0:
+            return b""
+        whole_part = min(-(-remaining // self._concurrency), WHOLE_PART_LIMIT)
+        self._part_size = max(self._part_size, whole_part)
+        pieces: list[memoryview] = []
+        while self._position < self._size:
+            window = self._window_at(self._position)
+            offset = self._position - window.start
+            for part in window.parts:
+                if offset < len(part):
+                    pieces.append(memoryview(part)[offset:])
+                offset = max(offset - len(part), 0)
+            self._position = window.end
+        return b"".join(pieces)
 
     def close(self) -> None:
         if self._pool is not None:

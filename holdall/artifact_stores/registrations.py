@@ -271,7 +271,12 @@ class ArtifactStores:
                 )
 
         return self._registry().create_store(
-            flavor, config, credentials=credentials, name=name, id=store_id
+            flavor,
+            config,
+            credentials=credentials,
+            name=name,
+            id=store_id,
+            connector=link.connector if link else "",
         )
 
     def _check_owner(self, store: BaseArtifactStore) -> None:

@@ -124,6 +124,37 @@ def test_a_seek_to_the_footer_costs_one_part() -> None:
     reader.close()
 
 
+def test_reading_everything_left_takes_bigger_parts_in_fewer_requests() -> None:
+    data = os.urandom(20 * MiB + 7)
+    source = Source(data)
+    with io.BufferedReader(RangedReader(source.fetch, len(data), MiB, 4)) as reader:
+        head = reader.read(300 * KiB)  # one window of 1 MiB parts, the next fetched ahead
+        rest = reader.read()
+    assert head + rest == data
+    sizes = [end - start for _, ranges in source.batches for start, end in ranges]
+    # The window read and the one fetched ahead in 1 MiB parts; the 12 MiB after them in 3.
+    assert sizes[:8] == [MiB] * 8
+    assert len(sizes) == 11 and min(sizes[8:-1]) > 4 * MiB
+    covered = sorted(r for _, ranges in source.batches for r in ranges)
+    assert covered[0][0] == 0 and covered[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered))
+
+
+def test_whole_reads_keep_their_parts_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from holdall.artifact_stores import ranged
+
+    monkeypatch.setattr(ranged, "WHOLE_PART_LIMIT", 3 * MiB)
+    data = os.urandom(40 * MiB)
+    source = Source(data)
+    reader = RangedReader(source.fetch, len(data), MiB, 4)
+    reader.seek(5)
+    assert reader.readall() == data[5:]
+    assert reader.readall() == b"" and reader.tell() == len(data)
+    sizes = [end - start for _, ranges in source.batches for start, end in ranges]
+    assert max(sizes) == 3 * MiB and len(sizes) == 14
+    reader.close()
+
+
 def test_an_object_that_shrank_under_the_reader_is_an_error() -> None:
     def short(ranges: Sequence[tuple[int, int]]) -> list[bytes]:
         return [b"x" * (end - start - 1) for start, end in ranges]

@@ -55,10 +55,18 @@ def _same_path(one: str, other: str) -> bool:
 def holdall_store(name: str, zenml_path: str) -> Any:
     """The usable holdall store `name`, refused when its path is not `zenml_path`."""
     from holdall.client import Client
-    from holdall.errors import ConfigError
+    from holdall.errors import ConfigError, NotFoundError
 
     client = Client()
-    model = client.stores.get(name)  # NotFoundError names the registered ones
+    try:
+        model = client.stores.get(name)
+    except NotFoundError as exc:  # deleted since the ZenML store was registered, say
+        raise ConfigError(
+            exc.message,  # names the holdall stores there are
+            fix=f"register it again (holdall artifact-store register {name} --flavor=FLAVOR "
+            f"--path={zenml_path} ...), or name another in the ZenML artifact store "
+            "(zenml artifact-store update COMPONENT --holdall_store=NAME)",
+        ) from None
     if not _same_path(model.path, zenml_path):
         raise ConfigError(
             f"the ZenML artifact store's path {zenml_path} is not the path of holdall store "

@@ -16,7 +16,7 @@ import pytest
 
 from holdall import Client
 from tests.conftest import holdall_process
-from tests.fixtures.moto import CREDENTIALS, S3Server
+from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.integrations.s3.test_s3_store import s3_pipeline
 
 pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
@@ -487,3 +487,35 @@ def test_an_expired_sts_token_is_named_at_use_and_audited(s3_server: S3Server) -
     audit = json.loads(_ok(holdall_process("service-connector", "audit", "old", "-o", "json")))
     assert audit and all(e["outcome"] == "failed" for e in audit)
     assert "expired" in audit[-1]["detail"]
+
+
+def test_a_revoked_key_is_named_as_the_connectors_at_use() -> None:
+    """Credentials that worked at registration and were revoked since: the refusal names the
+    connector and the command that mends it (not the store's own settings), and no secret."""
+    from holdall.artifact_stores.object_store import StoreUnavailableError
+
+    # The first four requests (bucket and user) go unchecked; every later one is checked.
+    with running_moto({"INITIAL_NO_AUTH_ACTION_COUNT": "4"}) as server:
+        bucket = server.new_bucket()
+        keys = iam_user(server, "revoked", EVERYTHING)
+        client = Client()
+        client.connectors.register(
+            "aws_connector",
+            "aws",
+            "secret-key",
+            {**keys, "endpoint_url": server.endpoint, "region": "us-east-1"},
+        )
+        client.register_artifact_store(
+            "s", "s3", path=f"s3://{bucket}/x", connector="aws_connector"
+        )
+        client.activate_stack(client.register_stack("s", "s").name)
+        client.save_artifact({"x": 1}, "before")
+        revoke(server, "revoked", keys)
+        with pytest.raises(StoreUnavailableError) as caught:
+            client.save_artifact({"x": 2}, "after")
+    text = str(caught.value)
+    assert "S3" in text and "refused the credentials of artifact store 's'" in text
+    assert "from service connector 'aws_connector'" in text
+    assert "fix: holdall service-connector update aws_connector" in text
+    assert "holdall artifact-store update" not in text
+    assert keys["aws_secret_access_key"] not in text

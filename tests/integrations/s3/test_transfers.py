@@ -3,7 +3,6 @@ reads, bounded waits, and a network that drops connections (a cutting proxy in f
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from holdall import Client
 from holdall.artifact_stores.object_store import StoreUnavailableError
-from tests.fixtures.moto import CREDENTIALS, S3Server, running_moto
+from tests.fixtures.moto import CREDENTIALS, S3Server, iam_user, running_moto
 from tests.fixtures.proxy import CuttingProxy, proxy_to
 from tests.integrations.s3.test_s3_store import s3_stack
 
@@ -213,14 +212,10 @@ def _limited_user(server: S3Server, bucket: str, prefix: str) -> dict[str, str]:
     objects (AWS would also put an s3:prefix condition on ListBucket). What matters here:
     these credentials may not HeadBucket, which a probe by head_bucket needs.
     """
-    import boto3
-
-    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1", **CREDENTIALS)
-    iam.create_user(UserName="team-a")
-    objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
+    return iam_user(
+        server,
+        "team-a",
+        [
             {
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
@@ -234,16 +229,10 @@ def _limited_user(server: S3Server, bucket: str, prefix: str) -> dict[str, str]:
                     "s3:DeleteObject",
                     "s3:AbortMultipartUpload",
                 ],
-                "Resource": objects,
+                "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*",
             },
         ],
-    }
-    iam.put_user_policy(UserName="team-a", PolicyName="prefix", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="team-a")["AccessKey"]
-    return {
-        "aws_access_key_id": key["AccessKeyId"],
-        "aws_secret_access_key": key["SecretAccessKey"],
-    }
+    )
 
 
 def test_credentials_limited_to_a_prefix_pass_the_access_probe() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import holdall_process
 from tests.core.test_install import tracked_copy
-from tests.fixtures.moto import CREDENTIALS, S3Server
+from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.fixtures.venvs import FreshVenv
 
 PIPELINE = """
@@ -179,6 +179,39 @@ def test_bad_registrations_are_refused_with_their_fix(world: ZenMLWorld, tmp_pat
                         check=False)  # fmt: skip
     assert "comes with the 'gcp' integration, which is not installed" in missing
     assert "fix: holdall integration install gcp" in missing
+
+
+@pytest.mark.slow
+def test_a_revoked_key_and_a_deleted_store_are_named_at_first_use(world: ZenMLWorld) -> None:
+    """What worked at registration stops working: the connector's key is revoked, then the
+    holdall store is deleted. Each pipeline run fails, naming what and how to mend it."""
+    # The first four requests (bucket and user) go unchecked; every later one is checked.
+    with running_moto({"INITIAL_NO_AUTH_ACTION_COUNT": "4"}) as server:
+        bucket = server.new_bucket()
+        keys = iam_user(server, "zenml", EVERYTHING)
+        path = f"s3://{bucket}/zenml"
+        world.run(
+            "holdall", "service-connector", "register", "aws_connector", "--type", "aws",
+            "--auth-method=secret-key", *(f"--{k}={v}" for k, v in keys.items()),
+            f"--endpoint_url={server.endpoint}", "--region=us-east-1",
+        )  # fmt: skip
+        world.run("holdall", "artifact-store", "register", "s3_store", "--flavor=s3",
+                  f"--path={path}", "--connector", "aws_connector")  # fmt: skip
+        world.run("zenml", "artifact-store", "register", "hs", "--flavor=holdall",
+                  f"--path={path}", "--holdall_store=s3_store")  # fmt: skip
+        world.run("zenml", "stack", "register", "hstack", "-o", "default", "-a", "hs", "--set")
+        (world.work / "pipeline.py").write_text(PIPELINE)
+        revoke(server, "zenml", keys)
+        refused = world.run("python", "pipeline.py", check=False)
+    assert "refused the credentials of artifact store 's3_store' from service connector " \
+        "'aws_connector'" in refused  # fmt: skip
+    assert "fix: holdall service-connector update aws_connector" in refused
+    assert keys["aws_secret_access_key"] not in refused
+    world.run("holdall", "artifact-store", "delete", "s3_store")
+    deleted = world.run("python", "pipeline.py", check=False)
+    assert "holdall: no artifact store called 's3_store'" in deleted
+    assert "holdall artifact-store register s3_store --flavor=FLAVOR" in deleted
+    assert "zenml artifact-store update COMPONENT --holdall_store=NAME" in deleted
 
 
 def test_the_flavor_without_zenml_says_what_to_install() -> None:
