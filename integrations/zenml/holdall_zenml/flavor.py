@@ -6,15 +6,15 @@
 
 The ZenML component names a holdall store (registered with `holdall artifact-store register`)
 and must have its path. Every call ZenML makes on its artifact store, and ZenML's own file
-I/O on the store's scheme, goes to that holdall store: its connector's renewed credentials,
-its whole-or-nothing parallel uploads, its wording of failures. holdall's registry and
+I/O inside the store's root (its materializers'), goes to that holdall store: its
+connector's renewed credentials, its whole-or-nothing parallel uploads, its wording of
+failures. Other paths stay with ZenML's own file systems. holdall's registry and
 database are this machine's (HOLDALL_CONFIG_DIR, HOLDALL_DATABASE_URL), as for any holdall
 command.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -122,21 +122,12 @@ class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
         return state  # type: ignore[no-any-return]
 
     def _register(self) -> None:
-        """ZenML's file I/O on this store's scheme goes to the holdall store. Plain local
-        paths stay with ZenML's own local filesystem, which serves every other local file."""
-        from zenml.io.filesystem import BaseFilesystem
-        from zenml.io.filesystem_registry import default_filesystem_registry
+        """ZenML's file I/O inside this store's root goes to the holdall store; other paths
+        of its scheme stay with the file system ZenML had for them (routing.py)."""
+        from holdall_zenml.routing import route
 
         scheme, separator, _ = self.path.partition("://")
-        if not separator:
-            return
-        overloads: dict[str, Any] = {"SUPPORTED_SCHEMES": {f"{scheme}://"}}
-        # ZenML's file API is the abstract methods of its BaseArtifactStore, as ZenML finds it.
-        for name, method in inspect.getmembers(BaseArtifactStore):
-            if getattr(method, "__isabstractmethod__", False):
-                overloads[name] = staticmethod(getattr(self, name))
-        filesystem = type(type(self).__name__, (BaseFilesystem,), overloads)
-        default_filesystem_registry.register(filesystem)
+        route(f"{scheme}://" if separator else "", self.path, self)
 
     # -- ZenML's file API -------------------------------------------------------------------
 

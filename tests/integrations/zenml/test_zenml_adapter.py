@@ -5,6 +5,9 @@ store is holdall-backed, the artifacts loaded back with ZenML's Client."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,8 @@ from tests.conftest import holdall_process
 from tests.core.test_install import tracked_copy
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.fixtures.venvs import FreshVenv
+
+MiB = 1024 * 1024
 
 PIPELINE = """
 from zenml import pipeline, step
@@ -37,6 +42,82 @@ def numbers_pipeline():
 
 if __name__ == "__main__":
     numbers_pipeline()
+"""
+
+# A step whose output is written a MiB at a time, and says when four are written.
+SLOW_SAVE = """
+import os, time
+from zenml import pipeline, step
+from zenml.enums import ArtifactType
+from zenml.io import fileio
+from zenml.materializers.base_materializer import BaseMaterializer
+
+
+class Chunks:
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+class SlowMaterializer(BaseMaterializer):
+    ASSOCIATED_TYPES = (Chunks,)
+    ASSOCIATED_ARTIFACT_TYPE = ArtifactType.DATA
+
+    def save(self, data: Chunks) -> None:
+        with fileio.open(os.path.join(self.uri, "data.bin"), "wb") as file:
+            for number in range(data.count):
+                file.write(os.urandom(1024 * 1024))
+                file.flush()
+                if number == 3:
+                    open(os.environ["HALFWAY"], "w").close()
+                time.sleep(0.1)
+
+
+@step(output_materializers=SlowMaterializer)
+def produce() -> Chunks:
+    return Chunks(600)
+
+
+@pipeline(enable_cache=False)
+def slow_pipeline():
+    produce()
+
+
+if __name__ == "__main__":
+    slow_pipeline()
+"""
+
+OTHER_BUCKET = """
+from zenml.client import Client
+from zenml.io import fileio
+
+Client().active_stack.artifact_store
+try:
+    fileio.exists("s3://another-bucket/x")
+except ValueError as exc:
+    print(exc)
+"""
+
+# A write through ZenML's file I/O that fails half-way, inside the store's root and outside.
+ROUTED = """
+import json, os
+from zenml.client import Client
+from zenml.io import fileio
+
+Client().active_stack.artifact_store  # made, as a step makes it
+left = {{}}
+for where, path in (("inside", {inside!r}), ("outside", {outside!r})):
+    try:
+        with fileio.open(path, "w") as file:
+            file.write("half")
+            raise RuntimeError("a failed write")
+    except RuntimeError:
+        pass
+    left[where] = os.path.exists(path)
+with fileio.open({inside!r}, "w") as file:
+    file.write("whole")
+with fileio.open({inside!r}) as file:
+    left["written"] = file.read()
+print(json.dumps(left))
 """
 
 LOAD = """
@@ -66,6 +147,22 @@ class ZenMLWorld:
 
     def out(self, program: str, *args: str) -> str:
         return self.environment.run(program, *args, env=self.env, cwd=self.work).stdout
+
+    def killed_halfway(self, source: str) -> None:
+        """Run `source`, and SIGKILL it (its whole session) once it says it is halfway."""
+        (self.work / "killed.py").write_text(source)
+        halfway = self.work / "halfway"
+        halfway.unlink(missing_ok=True)
+        process = self.environment.start(
+            "python", "killed.py", env={**self.env, "HALFWAY": str(halfway)}, cwd=self.work
+        )
+        deadline = time.monotonic() + 120
+        while not halfway.exists():
+            assert process.poll() is None, "it ended before it was halfway"
+            assert time.monotonic() < deadline, "it never got halfway"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def python(self, source: str) -> str:
         script = self.work / "script.py"
@@ -135,6 +232,10 @@ def test_a_zenml_pipeline_on_a_holdall_s3_store(world: ZenMLWorld, s3_server: S3
     for entry in loaded.values():
         prefix = entry["uri"].removeprefix(f"s3://{bucket}/")
         assert any(key.startswith(prefix + "/") for key in keys), (prefix, keys)
+    # Another bucket is not the holdall store's: ZenML's own S3 file system would serve it,
+    # and without ZenML's s3 integration there is none.
+    other = world.python(OTHER_BUCKET)
+    assert "no file system for scheme 's3://' outside the holdall-backed artifact" in other
     # The store's credentials came from the holdall connector: its audit saw them go out.
     audit = json.loads(world.out("holdall", "service-connector", "audit", "aws_connector",
                                  "-o", "json"))  # fmt: skip
@@ -150,6 +251,16 @@ def test_a_zenml_pipeline_on_a_holdall_local_store(world: ZenMLWorld, tmp_path: 
     assert loaded["total"]["value"] == 6
     assert Path(loaded["total"]["uri"]).is_relative_to(folder)
     assert list(folder.rglob("*.json"))
+    # ZenML's file I/O inside the root goes through holdall (a failed write leaves nothing);
+    # outside it, ZenML's own local file system keeps what was written.
+    routed = world.python(
+        ROUTED.format(inside=str(folder / "mine.txt"), outside=str(tmp_path / "x.txt"))
+    )
+    assert json.loads(routed.strip().splitlines()[-1]) == {
+        "inside": False,
+        "outside": True,
+        "written": "whole",
+    }
 
 
 @pytest.mark.slow
@@ -212,6 +323,28 @@ def test_a_revoked_key_and_a_deleted_store_are_named_at_first_use(world: ZenMLWo
     assert "holdall: no artifact store called 's3_store'" in deleted
     assert "holdall artifact-store register s3_store --flavor=FLAVOR" in deleted
     assert "zenml artifact-store update COMPONENT --holdall_store=NAME" in deleted
+
+
+@pytest.mark.slow
+def test_a_step_killed_while_saving_leaves_no_half_file(world: ZenMLWorld, tmp_path: Path) -> None:
+    """Killed in the middle of writing its output: through holdall, the file is not there at
+    all (it was staged); through ZenML's own local store, the same kill leaves half of it."""
+    ours, theirs = tmp_path / "holdall_artifacts", tmp_path / "zenml_artifacts"
+    world.run("holdall", "artifact-store", "register", "local_store", "--flavor=local",
+              f"--path={ours}")  # fmt: skip
+    world.run("zenml", "artifact-store", "register", "hs", "--flavor=holdall",
+              f"--path={ours}", "--holdall_store=local_store")  # fmt: skip
+    world.run("zenml", "artifact-store", "register", "zs", "--flavor=local", f"--path={theirs}")
+    left: dict[str, list[Path]] = {}
+    for stack, store, root in (("hstack", "hs", ours), ("zstack", "zs", theirs)):
+        world.run("zenml", "stack", "register", stack, "-o", "default", "-a", store, "--set")
+        world.killed_halfway(SLOW_SAVE)
+        left[stack] = [path for path in root.rglob("*") if path.is_file()]
+    assert not [path for path in left["hstack"] if path.name == "data.bin"], left["hstack"]
+    staged = [path for path in left["hstack"] if path.name.startswith(".holdall-staged_")]
+    assert len(staged) == 1 and staged[0].stat().st_size >= 4 * MiB  # where it was written
+    half = [path for path in left["zstack"] if path.name == "data.bin"]
+    assert len(half) == 1 and 4 * MiB <= half[0].stat().st_size < 600 * MiB
 
 
 def test_the_flavor_without_zenml_says_what_to_install() -> None:
