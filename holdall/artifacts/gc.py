@@ -171,16 +171,29 @@ def spool_folders(stores: ArtifactStores) -> list[str]:
     return sorted(folders)
 
 
-def remove_dead_spools(folders: list[str], dry_run: bool) -> list[str]:
-    """What killed processes staged (a whole artifact's copy, spooled for an upload),
-    removed. Files of live processes, or of processes this machine cannot judge, stay."""
+def local_store_roots(stores: ArtifactStores) -> list[str]:
+    """Where local stores stage: beside each file's target (publishing it is one rename),
+    anywhere in the store, in folders holdall keeps no record of too (a ZenML step's)."""
+    from holdall.local.flavor import LocalFlavor
+
+    return sorted({m.path for m in stores.all() if m.flavor == LocalFlavor.name})
+
+
+def remove_dead_spools(
+    folders: list[str], dry_run: bool, trees: list[str] | None = None
+) -> list[str]:
+    """What killed processes staged (a whole artifact's copy, spooled for an upload, or a
+    file half written into a local store), removed: from `folders`, and from anywhere under
+    `trees`. Files of live processes, or of processes this machine cannot judge, stay."""
     found = []
-    for folder in folders:
-        for path in sorted(Path(folder).glob(SPOOL_PREFIX + "*")):
-            if spool_owner_alive(path.name) is False:
-                found.append(str(path))
-                if not dry_run:
-                    path.unlink(missing_ok=True)
+    pattern = SPOOL_PREFIX + "*"
+    candidates = [path for folder in folders for path in Path(folder).glob(pattern)]
+    candidates += [path for tree in trees or [] for path in Path(tree).rglob(pattern)]
+    for path in sorted(set(candidates)):
+        if path.is_file() and spool_owner_alive(path.name) is False:
+            found.append(str(path))
+            if not dry_run:
+                path.unlink(missing_ok=True)
     return found
 
 

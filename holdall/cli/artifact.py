@@ -112,6 +112,7 @@ def gc(dry_run: bool, older_than: float) -> None:
         Problem,
         collecting,
         fail_interrupted_runs,
+        local_store_roots,
         remove_dead_spools,
         remove_stale_loaded_copies,
         spool_folders,
@@ -125,8 +126,11 @@ def gc(dry_run: bool, older_than: float) -> None:
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
         collected += 1
-    for spool in remove_dead_spools(spool_folders(client.stores), dry_run):
-        click.echo(f"{verb} {spool}  [staged for an upload by a process that is gone]")
+    spools = remove_dead_spools(
+        spool_folders(client.stores), dry_run, local_store_roots(client.stores)
+    )
+    for spool in spools:
+        click.echo(f"{verb} {spool}  [staged by a process that is gone]")
     for copy in remove_stale_loaded_copies(grace, dry_run):
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
     runs = fail_interrupted_runs(client.database, grace, dry_run)

@@ -182,6 +182,43 @@ def test_a_save_killed_midway_leaves_no_version_and_gc_cleans_up(tmp_path: Path)
     assert [v.version for v in client.list_artifact_versions("victim")] == [2]
 
 
+UNRECORDED_WRITE = """
+    import time
+    from holdall import Client
+
+    store = Client().active_stack.artifact_store
+    with store.open("zenml/step/output/data.bin", "wb") as handle:
+        handle.write(b"x" * 4096)
+        handle.flush()
+        print("writing", flush=True)
+        time.sleep(120)
+"""
+
+
+def test_gc_removes_what_a_killed_write_staged_in_a_local_store_outside_any_version(
+    tmp_path: Path,
+) -> None:
+    """A file written into a local store where holdall keeps no record (a ZenML step's
+    output, through holdall-zenml), its writer killed: gc finds the staged copy anywhere in
+    the store, and leaves a live writer's alone."""
+    kill_when_it_says(tmp_path, UNRECORDED_WRITE, "writing")
+    store = Client().active_stack.artifact_store
+    folder = Path(store.resolve("zenml/step/output"))
+    staged = [p for p in folder.iterdir() if p.name.startswith(SPOOL_PREFIX)]
+    assert len(staged) == 1 and not (folder / "data.bin").exists()
+    with store.open("zenml/live/data.bin", "wb") as live:  # this process: alive
+        live.write(b"y")
+        live.flush()
+        dry = holdall_process("artifact", "gc", "--dry-run")
+        assert f"would remove {staged[0]}  [staged by a process that is gone]" in dry.out
+        assert staged[0].exists()
+        collected = holdall_process("artifact", "gc")
+        assert collected.code == 0, collected.err
+        assert f"removed {staged[0]}" in collected.out and "zenml/live" not in collected.out
+        assert not staged[0].exists()
+    assert store.exists("zenml/live/data.bin")
+
+
 SLOW_PIPELINE = """
     import time
     from holdall import pipeline, step

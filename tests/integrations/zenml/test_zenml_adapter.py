@@ -343,6 +343,8 @@ def test_a_step_killed_while_saving_leaves_no_half_file(world: ZenMLWorld, tmp_p
     assert not [path for path in left["hstack"] if path.name == "data.bin"], left["hstack"]
     staged = [path for path in left["hstack"] if path.name.startswith(".holdall-staged_")]
     assert len(staged) == 1 and staged[0].stat().st_size >= 4 * MiB  # where it was written
+    assert f"removed {staged[0]}" in world.run("holdall", "artifact", "gc")
+    assert not staged[0].exists()
     half = [path for path in left["zstack"] if path.name == "data.bin"]
     assert len(half) == 1 and 4 * MiB <= half[0].stat().st_size < 600 * MiB
 
