@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import holdall_process
 from tests.core.test_install import tracked_copy
+from tests.fixtures.azurite import Azurite
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.fixtures.venvs import FreshVenv
 
@@ -261,6 +262,26 @@ def test_a_zenml_pipeline_on_a_holdall_local_store(world: ZenMLWorld, tmp_path: 
         "outside": True,
         "written": "whole",
     }
+
+
+@pytest.mark.slow
+def test_a_zenml_pipeline_on_a_holdall_azure_store(world: ZenMLWorld, azurite: Azurite) -> None:
+    """The same flavor over another cloud: only holdall's integration is added."""
+    pytest.importorskip("holdall_azure", reason="holdall-azure is not installed")
+    world.run("holdall", "integration", "install", "azure", "-y")
+    container = azurite.new_container()
+    path = f"az://{container}/zenml"
+    world.run("holdall", "artifact-store", "register", "azure_store", "--flavor=azure",
+              f"--path={path}", f"--connection_string={azurite.connection_string()}")  # fmt: skip
+    loaded = _run_pipeline_on(world, path, "azure_store")
+    assert loaded["make_numbers"]["value"] == {"values": [1, 2, 3]}
+    assert loaded["total"]["value"] == 6
+    # Plain azure-storage-blob finds what ZenML wrote through holdall.
+    blobs = [b.name for b in azurite.service().get_container_client(container).list_blobs()]
+    for entry in loaded.values():
+        assert entry["uri"].startswith(path + "/")
+        prefix = entry["uri"].removeprefix(f"az://{container}/")
+        assert any(blob.startswith(prefix + "/") for blob in blobs), (prefix, blobs)
 
 
 @pytest.mark.slow
