@@ -49,8 +49,9 @@ def _router(scheme: str) -> Any:
     for name, method in inspect.getmembers(BaseFilesystem):
         if getattr(method, "__isabstractmethod__", False):
             members[name] = staticmethod(_by_path(name, scheme, routes, current))
-    members["copyfile"] = staticmethod(_copyfile(scheme, routes, current))
-    members["rename"] = staticmethod(_rename(scheme, routes, current))
+    copy = _stream_copy(scheme, routes, current)
+    members["copyfile"] = staticmethod(_by_paths("copyfile", scheme, routes, current, copy))
+    members["rename"] = staticmethod(_by_paths("rename", scheme, routes, current, _refuse_rename))
     router = type("HoldallRouting", (BaseFilesystem,), members)
     default_filesystem_registry.register(router)
     return router
@@ -83,33 +84,39 @@ def _by_path(name: str, scheme: str, routes: Routes, fallback: Any) -> Callable[
     return call
 
 
-def _copyfile(scheme: str, routes: Routes, fallback: Any) -> Callable[..., None]:
-    def copyfile(src: Any, dst: Any, overwrite: bool = False) -> None:
+def _by_paths(
+    name: str, scheme: str, routes: Routes, fallback: Any, across: Callable[..., None]
+) -> Callable[..., None]:
+    """`copyfile` or `rename`: within one store, by it; outside any, by ZenML's own file
+    system; across a store's edge, by `across`."""
+
+    def call(src: Any, dst: Any, overwrite: bool = False) -> None:
         source, target = _store_for(scheme, routes, src), _store_for(scheme, routes, dst)
         if source is not None and source is target:
-            source.copyfile(src, dst, overwrite=overwrite)
+            getattr(source, name)(src, dst, overwrite=overwrite)
         elif source is None and target is None:
-            _elsewhere(scheme, fallback, "copyfile")(src, dst, overwrite=overwrite)
-        else:  # across a store's edge: streamed, the target written whole or not at all
-            open_ = _by_path("open", scheme, routes, fallback)
-            if not overwrite and _by_path("exists", scheme, routes, fallback)(dst):
-                raise FileExistsError(f"{dst} already exists and overwrite is false")
-            with open_(src, "rb") as reading, open_(dst, "wb") as writing:
-                shutil.copyfileobj(reading, writing, COPY_CHUNK)
+            _elsewhere(scheme, fallback, name)(src, dst, overwrite=overwrite)
+        else:
+            across(src, dst, overwrite)
 
-    return copyfile
+    return call
 
 
-def _rename(scheme: str, routes: Routes, fallback: Any) -> Callable[..., None]:
-    def rename(src: Any, dst: Any, overwrite: bool = False) -> None:
-        source, target = _store_for(scheme, routes, src), _store_for(scheme, routes, dst)
-        if source is not None and source is target:
-            source.rename(src, dst, overwrite=overwrite)
-        elif source is None and target is None:
-            _elsewhere(scheme, fallback, "rename")(src, dst, overwrite=overwrite)
-        else:  # as ZenML answers a rename between two of its file systems
-            raise NotImplementedError(
-                f"renaming {src} to {dst} crosses the edge of a holdall-backed artifact store"
-            )
+def _stream_copy(scheme: str, routes: Routes, fallback: Any) -> Callable[..., None]:
+    open_ = _by_path("open", scheme, routes, fallback)
+    exists = _by_path("exists", scheme, routes, fallback)
 
-    return rename
+    def copy(src: Any, dst: Any, overwrite: bool) -> None:
+        if not overwrite and exists(dst):
+            raise FileExistsError(f"{dst} already exists and overwrite is false")
+        with open_(src, "rb") as reading, open_(dst, "wb") as writing:  # written whole
+            shutil.copyfileobj(reading, writing, COPY_CHUNK)
+
+    return copy
+
+
+def _refuse_rename(src: Any, dst: Any, overwrite: bool) -> None:
+    # As ZenML answers a rename between two of its file systems.
+    raise NotImplementedError(
+        f"renaming {src} to {dst} crosses the edge of a holdall-backed artifact store"
+    )

@@ -118,6 +118,14 @@ with fileio.open({inside!r}, "w") as file:
     file.write("whole")
 with fileio.open({inside!r}) as file:
     left["written"] = file.read()
+copied = os.path.join(os.path.dirname({inside!r}), "copied.txt")
+fileio.copy({outside!r}, copied)  # across the store's edge: streamed into holdall
+with fileio.open(copied) as file:
+    left["copied"] = file.read()
+try:
+    fileio.rename(copied, {outside!r} + ".moved", overwrite=True)
+except NotImplementedError as exc:
+    left["rename"] = type(exc).__name__
 print(json.dumps(left))
 """
 
@@ -261,6 +269,8 @@ def test_a_zenml_pipeline_on_a_holdall_local_store(world: ZenMLWorld, tmp_path: 
         "inside": False,
         "outside": True,
         "written": "whole",
+        "copied": "half",
+        "rename": "NotImplementedError",
     }
 
 
