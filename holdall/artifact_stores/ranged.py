@@ -88,17 +88,21 @@ class RangedReader(io.RawIOBase):
         remaining = self._size - self._position
         if remaining <= 0:
             return b""
+        part_size = self._part_size  # what reads of a given size keep using afterwards
         whole_part = min(-(-remaining // self._concurrency), WHOLE_PART_LIMIT)
-        self._part_size = max(self._part_size, whole_part)
+        self._part_size = max(part_size, whole_part)
         pieces: list[memoryview] = []
-        while self._position < self._size:
-            window = self._window_at(self._position)
-            offset = self._position - window.start
-            for part in window.parts:
-                if offset < len(part):
-                    pieces.append(memoryview(part)[offset:])
-                offset = max(offset - len(part), 0)
-            self._position = window.end
+        try:
+            while self._position < self._size:
+                window = self._window_at(self._position)
+                offset = self._position - window.start
+                for part in window.parts:
+                    if offset < len(part):
+                        pieces.append(memoryview(part)[offset:])
+                    offset = max(offset - len(part), 0)
+                self._position = window.end
+        finally:
+            self._part_size = part_size
         return b"".join(pieces)
 
     def close(self) -> None:
