@@ -232,6 +232,12 @@ def test_a_zenml_pipeline_on_a_holdall_s3_store(world: ZenMLWorld, s3_server: S3
     )  # fmt: skip
     world.run("holdall", "artifact-store", "register", "s3_store", "--flavor=s3",
               f"--path={path}", "--connector", "aws_connector")  # fmt: skip
+    # The same folder in another bucket is another place: refused when registered.
+    other = s3_server.new_bucket()
+    refused = world.run("zenml", "artifact-store", "register", "elsewhere", "--flavor=holdall",
+                        f"--path=s3://{other}/zenml", "--holdall_store=s3_store",
+                        check=False)  # fmt: skip
+    assert f"s3://{other}/zenml is not the path of holdall store 's3_store' ({path})" in refused
     loaded = _run_pipeline_on(world, path, "s3_store")
     assert loaded["make_numbers"]["value"] == {"values": [1, 2, 3]}
     assert loaded["total"]["value"] == 6
