@@ -3,16 +3,26 @@
 Where the distribution comes from, in order: a wheelhouse (--find-links) or an index
 (--index-url) when given; otherwise the checkout the core itself was installed from, found
 through PEP 610's direct_url.json.
+
+What is installed already stays at its version (a constraint for each, `keeping_installed`):
+pip alone would upgrade a shared dependency to suit the integration's newest requirements and
+break what else needs it (ZenML's OpenTelemetry pins, another cloud's fsspec), saying so only
+in a warning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +33,10 @@ from holdall.errors import HoldallError
 
 class InstallError(HoldallError):
     pass
+
+
+class InstallerFailed(InstallError):
+    """pip (or uv) itself failed: could not resolve, could not download, could not build."""
 
 
 def core_checkout() -> Path | None:
@@ -47,6 +61,7 @@ class Installer:
     find_links: str | None = None
     index_url: str | None = None
     extra: tuple[str, ...] = field(default=())
+    constraints: str | None = None  # a file of name==version the install may not change
 
     def _base(self, verb: str) -> list[str]:
         if not self.use_uv:
@@ -79,6 +94,8 @@ class Installer:
             command += ["--find-links", self.find_links]
         if self.index_url:
             command += ["--index-url", self.index_url]
+        if self.constraints:
+            command += ["--constraint", self.constraints]
         return command + list(self.extra)
 
     def uninstall_command(self, entry: CatalogueEntry) -> list[str]:
@@ -97,11 +114,35 @@ class Installer:
         return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_pins(but: str) -> list[str]:
+    """name==version of each distribution installed in this Python, but `but` (the
+    integration itself, which an install may upgrade)."""
+    pins: dict[str, str] = {}
+    for distribution in metadata.distributions():
+        name, version = distribution.metadata["Name"], distribution.version
+        if name and version and _canonical(name) != _canonical(but):
+            pins.setdefault(_canonical(name), f"{name}=={version}")
+    return sorted(pins.values())
+
+
+@contextlib.contextmanager
+def keeping_installed(installer: Installer, entry: CatalogueEntry) -> Iterator[Installer]:
+    """`installer`, constrained to leave every installed distribution at its version."""
+    with tempfile.NamedTemporaryFile("w", prefix="holdall-installed-", suffix=".txt") as pins:
+        pins.write("\n".join(installed_pins(but=entry.distribution)) + "\n")
+        pins.flush()
+        yield dataclasses.replace(installer, constraints=pins.name)
+
+
 def run(command: list[str], capture: bool = False) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(command, capture_output=capture, text=True, check=False)
     if completed.returncode != 0:
         detail = (completed.stderr or "").strip().splitlines()[-1:] if capture else []
-        raise InstallError(
+        raise InstallerFailed(
             f"`{' '.join(command)}` failed (exit {completed.returncode})"
             + (f": {detail[0]}" if detail else ""),
             # An old pip gives up on resolutions a current one finds (0.1's holdall-s3, with

@@ -68,6 +68,11 @@ def _installer(use_uv: bool, find_links: str | None, index_url: str | None) -> A
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--find-links", metavar="DIR", help="A folder of wheels (see `make wheels`).")
 @click.option("--index-url", metavar="URL", help="A package index to install from.")
+@click.option(
+    "--allow-upgrades",
+    is_flag=True,
+    help="Let the install change versions already installed here (kept by default).",
+)
 def install(
     name: str,
     dry_run: bool,
@@ -75,20 +80,47 @@ def install(
     yes: bool,
     find_links: str | None,
     index_url: str | None,
+    allow_upgrades: bool,
 ) -> None:
-    """Install an integration and what it requires, nothing else, into this environment."""
-    import sys
+    """Install an integration and what it requires, nothing else, into this environment;
+    what is installed already stays as it is."""
+    import contextlib
 
-    from holdall.installer import run
+    from holdall.installer import InstallerFailed, InstallError, keeping_installed
 
     entry = _entry(name)
     if entry.distribution == "holdall":
         click.echo(f"'{name}' ships with the core: nothing to install")
         return
     installer = _installer(use_uv, find_links, index_url)
+    keeping = (
+        contextlib.nullcontext(installer) if allow_upgrades else keeping_installed(installer, entry)
+    )
+    with keeping as installer:
+        try:
+            _install(installer, entry, dry_run, yes)
+        except InstallerFailed as exc:
+            if allow_upgrades:
+                raise
+            raise InstallError(
+                f"{exc.message} (keeping every version installed here as it is)",
+                fix=f"if it needs newer versions of what is installed: holdall integration "
+                f"install {name} --allow-upgrades, then `pip check` says what that changed",
+            ) from None
+    if not dry_run:
+        click.echo(f"Installed integration '{name}' ({entry.distribution})")
+
+
+def _install(installer: Any, entry: Any, dry_run: bool, yes: bool) -> None:
+    import sys
+
+    from holdall.installer import run
+
     command = installer.install_command(entry)
     if dry_run:
         click.echo(" ".join(command))
+        if installer.constraints:
+            click.echo("  (--constraint: the versions installed here, which the install keeps)")
         for requirement in installer.would_install(entry):
             click.echo(f"  would install {requirement}")
         return
@@ -96,7 +128,6 @@ def install(
     if not yes:
         confirm(f"Install {entry.distribution} ({requirements}) into {sys.prefix}?")
     run(command)
-    click.echo(f"Installed integration '{name}' ({entry.distribution})")
 
 
 @integration.command("uninstall")

@@ -8,15 +8,17 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import holdall_process
 from tests.core.test_install import tracked_copy
 from tests.fixtures.azurite import Azurite
+from tests.fixtures.gcs import GCSServer
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.fixtures.venvs import FreshVenv
 
@@ -280,24 +282,50 @@ def test_a_zenml_pipeline_on_a_holdall_local_store(world: ZenMLWorld, tmp_path: 
     }
 
 
-@pytest.mark.slow
-def test_a_zenml_pipeline_on_a_holdall_azure_store(world: ZenMLWorld, azurite: Azurite) -> None:
-    """The same flavor over another cloud: only holdall's integration is added."""
-    pytest.importorskip("holdall_azure", reason="holdall-azure is not installed")
-    world.run("holdall", "integration", "install", "azure", "-y")
+def _azure_place(request: pytest.FixtureRequest) -> tuple[str, list[str], Callable[[], list[str]]]:
+    azurite: Azurite = request.getfixturevalue("azurite")
     container = azurite.new_container()
-    path = f"az://{container}/zenml"
-    world.run("holdall", "artifact-store", "register", "azure_store", "--flavor=azure",
-              f"--path={path}", f"--connection_string={azurite.connection_string()}")  # fmt: skip
-    loaded = _run_pipeline_on(world, path, "azure_store")
+
+    def listed() -> list[str]:
+        client = azurite.service().get_container_client(container)
+        return [f"{container}/{blob.name}" for blob in client.list_blobs()]
+
+    return f"az://{container}/zenml", [f"--connection_string={azurite.connection_string()}"], listed
+
+
+def _gcs_place(request: pytest.FixtureRequest) -> tuple[str, list[str], Callable[[], list[str]]]:
+    gcs: GCSServer = request.getfixturevalue("gcs_server")
+    bucket = gcs.new_bucket()
+    return (
+        f"gs://{bucket}/zenml",
+        [f"--endpoint_url={gcs.endpoint}"],
+        lambda: list(gcs.filesystem().find(bucket)),  # type: ignore[attr-defined]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("integration", "flavor", "place"),
+    [("azure", "azure", _azure_place), ("gcp", "gcs", _gcs_place)],
+)
+def test_a_zenml_pipeline_on_another_cloud(
+    world: ZenMLWorld, request: pytest.FixtureRequest, integration: str, flavor: str, place: Any
+) -> None:
+    """The same flavor over another cloud (Azurite, fake-gcs-server): only holdall's
+    integration is added; the cloud's own SDK finds what ZenML wrote."""
+    pytest.importorskip(f"holdall_{integration}", reason=f"holdall-{integration} is not installed")
+    world.run("holdall", "integration", "install", integration, "-y")
+    path, settings, listed = place(request)
+    world.run("holdall", "artifact-store", "register", "cloud_store", f"--flavor={flavor}",
+              f"--path={path}", *settings)  # fmt: skip
+    loaded = _run_pipeline_on(world, path, "cloud_store")
     assert loaded["make_numbers"]["value"] == {"values": [1, 2, 3]}
     assert loaded["total"]["value"] == 6
-    # Plain azure-storage-blob finds what ZenML wrote through holdall.
-    blobs = [b.name for b in azurite.service().get_container_client(container).list_blobs()]
+    found = listed()
     for entry in loaded.values():
         assert entry["uri"].startswith(path + "/")
-        prefix = entry["uri"].removeprefix(f"az://{container}/")
-        assert any(blob.startswith(prefix + "/") for blob in blobs), (prefix, blobs)
+        prefix = entry["uri"].split("://", 1)[1]
+        assert any(name.startswith(prefix + "/") for name in found), (prefix, found)
 
 
 @pytest.mark.slow
