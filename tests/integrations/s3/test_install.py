@@ -103,3 +103,28 @@ def test_a_core_installed_from_a_wheel_needs_a_wheelhouse(tmp_path: Path) -> Non
     ).stdout
     assert f"install holdall-s3 --find-links {wheels}" in dry
     assert "would install holdall-s3==0.1.0" in dry
+
+
+def _version(environment: FreshVenv, name: str) -> str:
+    code = f"from importlib.metadata import version; print(version({name!r}))"
+    return environment.run("python", "-c", code).stdout.strip()
+
+
+@pytest.mark.slow
+def test_an_install_that_would_change_installed_versions_says_so(tmp_path: Path) -> None:
+    """An old aiobotocore installed beside the core (another tool's pin, say): holdall-s3
+    needs a newer one. The install changes nothing and says how to let it; allowed, it
+    upgrades."""
+    checkout = tracked_copy(tmp_path / "checkout")
+    environment = FreshVenv.create(tmp_path)
+    environment.pip_install(str(checkout), "aiobotocore==2.4.2")
+    kept = environment.run("holdall", "integration", "install", "s3", "-y", check=False)
+    assert kept.returncode == 1 and "Traceback" not in kept.stderr
+    assert "(keeping every version installed here as it is)" in kept.stderr
+    assert "fix: if it needs newer versions of what is installed: holdall integration install " \
+        "s3 --allow-upgrades" in kept.stderr  # fmt: skip
+    assert _version(environment, "aiobotocore") == "2.4.2"
+    assert "holdall-s3" not in packages(environment)
+    environment.run("holdall", "integration", "install", "s3", "-y", "--allow-upgrades")
+    assert _version(environment, "aiobotocore") != "2.4.2"
+    assert "holdall-s3" in packages(environment)

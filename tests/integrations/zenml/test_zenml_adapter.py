@@ -315,17 +315,20 @@ def test_a_zenml_pipeline_on_another_cloud(
     integration is added; the cloud's own SDK finds what ZenML wrote."""
     pytest.importorskip(f"holdall_{integration}", reason=f"holdall-{integration} is not installed")
     world.run("holdall", "integration", "install", integration, "-y")
-    path, settings, listed = place(request)
-    world.run("holdall", "artifact-store", "register", "cloud_store", f"--flavor={flavor}",
-              f"--path={path}", *settings)  # fmt: skip
-    loaded = _run_pipeline_on(world, path, "cloud_store")
-    assert loaded["make_numbers"]["value"] == {"values": [1, 2, 3]}
-    assert loaded["total"]["value"] == 6
-    found = listed()
-    for entry in loaded.values():
-        assert entry["uri"].startswith(path + "/")
-        prefix = entry["uri"].split("://", 1)[1]
-        assert any(name.startswith(prefix + "/") for name in found), (prefix, found)
+    try:
+        path, settings, listed = place(request)
+        world.run("holdall", "artifact-store", "register", "cloud_store", f"--flavor={flavor}",
+                  f"--path={path}", *settings)  # fmt: skip
+        loaded = _run_pipeline_on(world, path, "cloud_store")
+        assert loaded["make_numbers"]["value"] == {"values": [1, 2, 3]}
+        assert loaded["total"]["value"] == 6
+        found = listed()
+        for entry in loaded.values():
+            assert entry["uri"].startswith(path + "/")
+            prefix = entry["uri"].split("://", 1)[1]
+            assert any(name.startswith(prefix + "/") for name in found), (prefix, found)
+    finally:  # the environment is the module's: the next test expects only s3 and zenml
+        world.run("holdall", "integration", "uninstall", integration, "-y")
 
 
 @pytest.mark.slow
