@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -24,6 +25,11 @@ class ConnectorSpec:
     type: str
     auth_methods: tuple[str, ...]
     resource_types: tuple[str, ...]
+
+
+def canonical_name(distribution: str) -> str:
+    """A distribution's name as packaging compares them (PEP 503): any case, - _ . alike."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from holdall.catalogue import CatalogueEntry
+from holdall.catalogue import CatalogueEntry, canonical_name
 from holdall.errors import HoldallError
 
 
@@ -114,18 +113,14 @@ class Installer:
         return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def installed_pins(but: str) -> list[str]:
     """name==version of each distribution installed in this Python, but `but` (the
     integration itself, which an install may upgrade)."""
     pins: dict[str, str] = {}
     for distribution in metadata.distributions():
         name, version = distribution.metadata["Name"], distribution.version
-        if name and version and _canonical(name) != _canonical(but):
-            pins.setdefault(_canonical(name), f"{name}=={version}")
+        if name and version and canonical_name(name) != canonical_name(but):
+            pins.setdefault(canonical_name(name), f"{name}=={version}")
     return sorted(pins.values())
 
 

@@ -7,7 +7,6 @@ takes the others down.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from holdall import __version__
-from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from holdall.catalogue import Catalogue, CatalogueEntry, canonical_name, load_catalogue
 from holdall.errors import FlavorError, NotFoundError
 from holdall.integration import Integration, import_object
 
@@ -96,10 +95,6 @@ class FlavorInfo:
     installed: bool
     schemes: tuple[str, ...]
     error: str | None = None
-
-
-def _canonical(distribution: str) -> str:
-    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 def _core_version_problem(declaration: Integration) -> str | None:
@@ -218,7 +213,7 @@ class Registry:
         if invalid or not isinstance(declaration, Integration):
             return replace(info, error=invalid)
         catalogued = self.catalogue.entries.get(entry_point.name)
-        if catalogued and _canonical(catalogued.distribution) != _canonical(distribution):
+        if catalogued and canonical_name(catalogued.distribution) != canonical_name(distribution):
             return replace(
                 info, error=f"the catalogue says it comes from {catalogued.distribution}"
             )

@@ -100,7 +100,7 @@ def install(
         try:
             _install(installer, entry, dry_run, yes)
         except InstallerFailed as exc:
-            if allow_upgrades:
+            if not installer.constraints:
                 raise
             raise InstallError(
                 f"{exc.message} (keeping every version installed here as it is)",

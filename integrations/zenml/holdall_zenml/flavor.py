@@ -31,6 +31,8 @@ except ImportError as exc:  # pragma: no cover - tested by installing without ze
     ) from exc
 from pydantic import model_validator
 
+from holdall_zenml.routing import as_text, route
+
 FLAVOR = "holdall"
 # ZenML's own server process validates configs too, with no holdall on its machine.
 ZENML_SERVER_ENV = "ZENML_SERVER"
@@ -97,10 +99,6 @@ class HoldallArtifactStoreConfig(BaseArtifactStoreConfig):  # type: ignore[misc]
         return self
 
 
-def _text(path: Any) -> str:
-    return path.decode() if isinstance(path, bytes) else str(path)
-
-
 class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
     """ZenML's artifact-store API over the holdall store the config names."""
 
@@ -124,56 +122,54 @@ class HoldallArtifactStore(BaseArtifactStore):  # type: ignore[misc]
     def _register(self) -> None:
         """ZenML's file I/O inside this store's root goes to the holdall store; other paths
         of its scheme stay with the file system ZenML had for them (routing.py)."""
-        from holdall_zenml.routing import route
-
         scheme, separator, _ = self.path.partition("://")
         route(f"{scheme}://" if separator else "", self.path, self)
 
     # -- ZenML's file API -------------------------------------------------------------------
 
     def open(self, path: Any, mode: str = "r") -> Any:
-        return self.holdall.open(_text(path), mode)
+        return self.holdall.open(as_text(path), mode)
 
     def copyfile(self, src: Any, dst: Any, overwrite: bool = False) -> None:
-        self.holdall.copyfile(_text(src), _text(dst), overwrite=overwrite)
+        self.holdall.copyfile(as_text(src), as_text(dst), overwrite=overwrite)
 
     def exists(self, path: Any) -> bool:
-        return bool(self.holdall.exists(_text(path)))
+        return bool(self.holdall.exists(as_text(path)))
 
     def glob(self, pattern: Any) -> list[Any]:
-        return list(self.holdall.glob(_text(pattern)))
+        return list(self.holdall.glob(as_text(pattern)))
 
     def isdir(self, path: Any) -> bool:
-        return bool(self.holdall.isdir(_text(path)))
+        return bool(self.holdall.isdir(as_text(path)))
 
     def listdir(self, path: Any) -> list[Any]:
-        return list(self.holdall.listdir(_text(path)))
+        return list(self.holdall.listdir(as_text(path)))
 
     def makedirs(self, path: Any) -> None:
-        self.holdall.makedirs(_text(path))
+        self.holdall.makedirs(as_text(path))
 
     def mkdir(self, path: Any) -> None:
-        self.holdall.mkdir(_text(path))
+        self.holdall.mkdir(as_text(path))
 
     def remove(self, path: Any) -> None:
-        self.holdall.remove(_text(path))
+        self.holdall.remove(as_text(path))
 
     def rename(self, src: Any, dst: Any, overwrite: bool = False) -> None:
-        self.holdall.rename(_text(src), _text(dst), overwrite=overwrite)
+        self.holdall.rename(as_text(src), as_text(dst), overwrite=overwrite)
 
     def rmtree(self, path: Any) -> None:
-        self.holdall.rmtree(_text(path))
+        self.holdall.rmtree(as_text(path))
 
     def stat(self, path: Any) -> Any:
-        return self.holdall.stat(_text(path))
+        return self.holdall.stat(as_text(path))
 
     def size(self, path: Any) -> int:
-        return int(self.holdall.size(_text(path)))
+        return int(self.holdall.size(as_text(path)))
 
     def walk(
         self, top: Any, topdown: bool = True, onerror: Callable[..., None] | None = None
     ) -> Iterable[tuple[Any, list[Any], list[Any]]]:
-        yield from self.holdall.walk(_text(top))
+        yield from self.holdall.walk(as_text(top))
 
 
 class HoldallArtifactStoreFlavor(BaseArtifactStoreFlavor):  # type: ignore[misc]

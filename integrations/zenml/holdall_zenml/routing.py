@@ -29,8 +29,13 @@ def route(scheme: str, root: str, store: Any) -> None:
     _router(scheme).HOLDALL_ROUTES[_key(scheme, root)] = store
 
 
+def as_text(path: Any) -> str:
+    """A path as ZenML gives it (str or bytes), as text."""
+    return path.decode() if isinstance(path, bytes) else str(path)
+
+
 def _key(scheme: str, path: Any) -> str:
-    text = path.decode() if isinstance(path, bytes) else str(path)
+    text = as_text(path)
     if not scheme:  # a local path, as the store's root is written: absolute
         text = os.path.abspath(text)
     return text.rstrip("/") or "/"
