@@ -7,8 +7,9 @@ errors mean.
 - Uploads go up in parts, `max_concurrency` at a time; the part grows with the object so
   that no upload needs more parts than the service allows.
 - Reads fetch `max_concurrency` ranges at once (see ranged.py).
-- Waits are bounded (`connect_timeout`, `read_timeout`) and what the network drops is tried
-  again (`retries`).
+- Waits are bounded (`connect_timeout`, `read_timeout`, see holdall.waits) and what the
+  network drops is tried again (`retries`); a message about an endpoint that does not answer
+  names the longest the tries can take, the SDK's sleeps between them included.
 - Every failure of the service says what it is (a missing bucket, refused or expired
   credentials, an endpoint that cannot be reached or does not answer) and how to fix it, at
   first use and in the middle of an operation alike.
@@ -33,11 +34,12 @@ from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ranged import RangedReader
 from holdall.artifact_stores.staged import is_write_mode
 from holdall.errors import HoldallError
+from holdall.waits import Waits, no_backoff
 
 KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 
 
-class ObjectStoreConfig(ArtifactStoreConfig):
+class ObjectStoreConfig(ArtifactStoreConfig, Waits):
     """Settings with one meaning on every cloud."""
 
     # The service's limits on one upload in parts.
@@ -51,9 +53,6 @@ class ObjectStoreConfig(ArtifactStoreConfig):
     part_size: int | None = None
     max_concurrency: int | None = Field(default=None, ge=1, le=64)
     spool_dir: str | None = None
-    connect_timeout: float = Field(default=10.0, gt=0, le=600)
-    read_timeout: float = Field(default=30.0, gt=0, le=3600)
-    retries: int = Field(default=2, ge=0, le=20)
 
     @field_validator("part_size")
     @classmethod
@@ -88,10 +87,13 @@ class Failure(enum.Enum):
     EXPIRED = "expired credentials"
     UNREACHABLE = "unreachable endpoint"
     TIMED_OUT = "no answer"
+    CUT = "connection cut"
 
 
 class StoreUnavailableError(HoldallError):
-    pass
+    def __init__(self, message: str, fix: str | None = None, failure: Failure | None = None):
+        super().__init__(message, fix)
+        self.failure = failure
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:
@@ -138,9 +140,15 @@ class ObjectArtifactStore(FilesystemArtifactStore):
             return Failure.REFUSED
         if isinstance(exc, TimeoutError):
             return Failure.TIMED_OUT
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+            return Failure.CUT
         if isinstance(exc, ConnectionError):
             return Failure.UNREACHABLE
         return None
+
+    def backoff(self, tries: int) -> float:
+        """The longest its SDK sleeps in all between `tries` tries of one request."""
+        return no_backoff(tries)
 
     def credential_fix(self) -> str:
         """The command that gives the store other credentials."""
@@ -202,8 +210,19 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
         def fetch(ranges: Sequence[tuple[int, int]]) -> list[bytes]:
             starts, ends = [s for s, _ in ranges], [e for _, e in ranges]
-            parts = filesystem.cat_ranges([target] * len(ranges), starts, ends, on_error="raise")
-            return list(parts)
+            # A body cut off mid-read comes after the SDK's own tries (it has handed the
+            # answer over by then): the ranges are asked again, up to `retries` times.
+            for tried in range(1, self.config.tries + 1):
+                try:
+                    return list(
+                        filesystem.cat_ranges(
+                            [target] * len(ranges), starts, ends, on_error="raise"
+                        )
+                    )
+                except StoreUnavailableError as exc:
+                    if exc.failure is not Failure.CUT or tried == self.config.tries:
+                        raise
+            raise AssertionError("unreachable")  # pragma: no cover
 
         size = int(info.get("size") or 0)
         part = self.config.part_size or DEFAULT_PART_SIZE
@@ -246,47 +265,58 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         return None
 
     def describe(self, failure: Failure, reason: str) -> StoreUnavailableError:
+        message, fix = self._words(failure, reason)
+        return StoreUnavailableError(message, fix=fix, failure=failure)
+
+    def _words(self, failure: Failure, reason: str) -> tuple[str, str]:
         config, name = self.config, self.name or "NAME"
         container = f"{config.CONTAINER} '{config.container}'"
         label = f"artifact store '{self.name}'" if self.name else "the artifact store"
         where = f" at {self.endpoint}" if self.endpoint else ""
         if failure is Failure.MISSING_CONTAINER:
-            return StoreUnavailableError(
+            return (
                 f"{container} of {label} does not exist{where}",
-                fix=f"create the {config.CONTAINER}, or point the store at another: holdall "
+                f"create the {config.CONTAINER}, or point the store at another: holdall "
                 f"artifact-store update {name} --path={self._example_path()}",
             )
         if failure is Failure.REFUSED:
-            return StoreUnavailableError(
+            return (
                 f"{self.SERVICE}{where} refused the credentials of {label}{self._via()} for "
                 f"{container} ({reason})",
-                fix=self._credentials_fix(),
+                self._credentials_fix(),
             )
         if failure is Failure.NO_CREDENTIALS:
-            return StoreUnavailableError(
+            return (
                 f"found no credentials for {label}{self._via()} ({reason})",
-                fix=self._credentials_fix(),
+                self._credentials_fix(),
             )
         if failure is Failure.EXPIRED:
-            return StoreUnavailableError(
+            return (
                 f"the credentials of {label}{self._via()} expired ({reason})",
-                fix=self._credentials_fix()
+                self._credentials_fix()
                 if self.connector
                 else f"renew them ({self.credential_fix()}), or use a service connector, "
                 "which renews them itself",
             )
         if failure is Failure.TIMED_OUT:
-            tries = config.retries + 1
-            return StoreUnavailableError(
-                f"{self.SERVICE}{where} did not answer {label} within {config.read_timeout:g} s "
-                f"({tries} tries): {reason}",
-                fix="check the endpoint and the network; where answers are slow: holdall "
-                f"artifact-store update {name} --read_timeout=120",
+            return (
+                f"{self.SERVICE}{where} did not answer {label} "
+                f"{config.describe_budget(self.backoff)}: {reason}",
+                f"{self.reach_fix()}; where answers are slow: holdall artifact-store update "
+                f"{name} --read_timeout=120",
             )
-        return StoreUnavailableError(
-            f"cannot reach {container} of {label}{where}: {reason}",
-            fix="check --endpoint_url, the region and the network",
-        )
+        if failure is Failure.CUT:
+            return (
+                f"the connection to {self.SERVICE}{where} was cut on each of {config.tries} "
+                f"tries, for {container} of {label}: {reason}",
+                f"{self.reach_fix()}; on a network that drops connections: holdall "
+                f"artifact-store update {name} --retries=5",
+            )
+        return (f"cannot reach {container} of {label}{where}: {reason}", self.reach_fix())
+
+    def reach_fix(self) -> str:
+        """What to check when the service cannot be reached: the settings that say where."""
+        return "check --endpoint_url and the network" if self.endpoint else "check the network"
 
     def _via(self) -> str:
         return f" from service connector '{self.connector}'" if self.connector else ""

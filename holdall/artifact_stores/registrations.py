@@ -116,6 +116,14 @@ class ArtifactStores:
         resource_id: str | None = None,
     ) -> ArtifactStoreModel:
         check_name("artifact store", name)
+        duplicate = AlreadyExistsError(
+            f"an artifact store called '{name}' already exists",
+            fix=f"pick another name, or see it with: holdall artifact-store describe {name}",
+        )
+        # Before the store is reached: a name taken is said at once, not after the network.
+        with self._database().session(read_only=True) as session:
+            if self.find(session, name) is not None:
+                raise duplicate
         flavor_class = self._registry().flavor(flavor)
         store_id = str(uuid.uuid4())
         path = path if path is not None else flavor_class.default_path(store_id)
@@ -136,10 +144,6 @@ class ArtifactStores:
             config=config_json(validated),
             connector_id=link.connector_id if link else None,
             connector_resource_id=link.resource_id if link else None,
-        )
-        duplicate = AlreadyExistsError(
-            f"an artifact store called '{name}' already exists",
-            fix=f"pick another name, or see it with: holdall artifact-store describe {name}",
         )
         try:
             with self._database().session() as session:

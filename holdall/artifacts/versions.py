@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.object_store import StoreUnavailableError
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.integrity import (
@@ -279,8 +280,8 @@ def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
     try:
         value = materializer(row.uri, source).load(resolve_data_type(row.data_type))
         verifying.verify_rest()
-    except CorruptArtifactError:
-        raise
+    except (CorruptArtifactError, StoreUnavailableError):
+        raise  # damage found, or a bucket that does not answer: nothing to check it against
     except Exception as exc:
         # A materializer that fails on damaged data must not hide the damage behind its own
         # error (a JSONDecodeError, a bad .npy header): what it read is checked first.

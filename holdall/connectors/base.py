@@ -11,14 +11,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from holdall.errors import HoldallError
+from holdall.waits import Backoff, Waits
 
 
-class AuthMethodConfig(BaseModel):
+class AuthMethodConfig(Waits):
     """The fields one auth method takes; secrets are `SecretStr`. `DESCRIPTION` says what it
-    is in `describe-type`."""
+    is in `describe-type`. Every method bounds the connector's own calls to its cloud
+    (`connect_timeout`, `read_timeout`, `retries`: holdall.waits)."""
 
     # hide_input_in_errors: a validation error must never carry a value onward (secrets).
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
@@ -41,6 +43,18 @@ class Handout:
 
 class ConnectorError(HoldallError):
     pass
+
+
+def unanswered(
+    service: str, endpoint: str | None, waits: Waits, backoff: Backoff, reason: str
+) -> ConnectorError:
+    """A cloud that did not answer the connector's check, and the bound that was kept."""
+    where = f" at {endpoint}" if endpoint else ""
+    return ConnectorError(
+        f"{service}{where} did not answer the connector {waits.describe_budget(backoff)}: {reason}",
+        fix="check --endpoint_url and the network; where answers are slow: holdall "
+        "service-connector update NAME --read_timeout=120",
+    )
 
 
 class ServiceConnectorType(ABC):

@@ -15,7 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from holdall.connectors.base import AuthMethodConfig, ConnectorError, Handout
+from holdall.connectors.base import (
+    AuthMethodConfig,
+    ConnectorError,
+    Handout,
+    ServiceConnectorType,
+)
 from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
 from holdall.metadata.database import Database
 from holdall.metadata.models import ComponentRow, ConnectorAuditRow, ServiceConnectorRow
@@ -26,7 +31,6 @@ from holdall.secrets import sealed_json, unseal
 from holdall.settings import renewal_margin
 
 if TYPE_CHECKING:
-    from holdall.connectors.base import ServiceConnectorType
     from holdall.registry import Registry
 
 
@@ -92,6 +96,11 @@ class ServiceConnectors:
     # -- records --------------------------------------------------------------------------
 
     @staticmethod
+    def _taken(session: Session, name: str) -> bool:
+        query = select(ServiceConnectorRow.id).where(ServiceConnectorRow.name == name)
+        return session.scalar(query) is not None
+
+    @staticmethod
     def row(session: Session, name: str) -> ServiceConnectorRow:
         row = session.scalar(select(ServiceConnectorRow).where(ServiceConnectorRow.name == name))
         if row is None:
@@ -118,6 +127,14 @@ class ServiceConnectors:
     ) -> tuple[ServiceConnectorModel, list[str]]:
         """The new connector, and what it reaches (empty when not verified)."""
         check_name("service connector", name)
+        duplicate = AlreadyExistsError(
+            f"a service connector called '{name}' already exists",
+            fix=f"pick another name, or see it: holdall service-connector describe {name}",
+        )
+        # Before the cloud is reached: a name taken is said at once, not after the network.
+        with self._database().session(read_only=True) as session:
+            if self._taken(session, name):
+                raise duplicate
         kind = self.connector_type(type_name)
         if auto_configure:
             found_method, found = kind.auto_configure()
@@ -131,7 +148,11 @@ class ServiceConnectors:
         auth = validate_auth(kind, auth_method, values or {})
         kind.check_expiration(auth_method, expiration_seconds)
         resource_type, resource_id = self._resource(kind, resource_type, resource_id)
-        reached = kind.verify(auth, resource_type, resource_id) if verify else []
+        reached = (
+            _verified(kind, auth, resource_type, resource_id, name, registering=True)
+            if verify
+            else []
+        )
         row = ServiceConnectorRow(
             name=name,
             type=type_name,
@@ -141,15 +162,9 @@ class ServiceConnectors:
             resource_id=resource_id,
             expiration_seconds=expiration_seconds,
         )
-        duplicate = AlreadyExistsError(
-            f"a service connector called '{name}' already exists",
-            fix=f"pick another name, or see it: holdall service-connector describe {name}",
-        )
         try:
             with self._database().session() as session:
-                if session.scalar(
-                    select(ServiceConnectorRow.id).where(ServiceConnectorRow.name == name)
-                ):
+                if self._taken(session, name):
                     raise duplicate
                 session.add(row)
                 session.flush()
@@ -208,7 +223,7 @@ class ServiceConnectors:
             resource_type, resource_id = self._resource(
                 kind, resource_type or row.resource_type, resource_id or row.resource_id
             )
-            reached = kind.verify(auth, resource_type, resource_id) if verify else []
+            reached = _verified(kind, auth, resource_type, resource_id, name) if verify else []
             row.config = sealed_json(auth)
             row.resource_type, row.resource_id = resource_type, resource_id
             if expiration_seconds is not None:
@@ -247,7 +262,7 @@ class ServiceConnectors:
             kind, resource_type or row.resource_type, resource_id or row.resource_id
         )
         try:
-            reached = kind.verify(auth, resource_type, resource_id)
+            reached = _verified(kind, auth, resource_type, resource_id, name)
         except ConnectorError as exc:
             self._record(row, resource_id or resource_type, "verified", "failed", exc.message)
             raise
@@ -263,7 +278,7 @@ class ServiceConnectors:
         for resource_type in kind.resource_types:
             # The one resource the connector is for, where it names one; else all it lists.
             resource_id = row.resource_id if row.resource_type == resource_type else None
-            found[resource_type] = kind.verify(auth, resource_type, resource_id)
+            found[resource_type] = _verified(kind, auth, resource_type, resource_id, name)
         return found
 
     # -- credentials for a store ----------------------------------------------------------
@@ -292,7 +307,7 @@ class ServiceConnectors:
             return kind.credentials(auth, handout)
         except ConnectorError as exc:
             record("issued", "failed", exc.message)
-            raise
+            raise _named(exc, row.name) from None
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -336,3 +351,29 @@ class ServiceConnectors:
                 )
                 for e in entries
             ]
+
+
+def _verified(
+    kind: ServiceConnectorType,
+    auth: AuthMethodConfig,
+    resource_type: str,
+    resource_id: str | None,
+    name: str,
+    registering: bool = False,
+) -> list[str]:
+    try:
+        return kind.verify(auth, resource_type, resource_id)
+    except ConnectorError as exc:
+        raise _named(exc, name, registering) from None
+
+
+def _named(exc: ConnectorError, name: str, registering: bool = False) -> ConnectorError:
+    """A connector type's error, its fix naming the connector (a type knows no names); one
+    being registered is mended by registering it again, not by an update."""
+    placeholder = "service-connector update NAME"
+    if not exc.fix or placeholder not in exc.fix:
+        return exc
+    command = f"register {name} ..." if registering else f"update {name}"
+    return ConnectorError(
+        exc.message, fix=exc.fix.replace(placeholder, f"service-connector {command}")
+    )

@@ -9,11 +9,19 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from holdall.artifact_stores.object_store import ObjectStoreConfig
 from holdall.errors import HoldallError
+from holdall.waits import Waits
 from holdall_azure.flavor import AzureConfig, parse_connection_string
 
 AZURE_BLOB_DOMAIN = "blob.core.windows.net"
+# azure-storage's exponential retry sleeps INITIAL + BASE**k s, give or take JITTER, before
+# try k + 1 (its own defaults, 15 s and more, would keep a failing store waiting minutes).
+INITIAL_BACKOFF, INCREMENT_BASE, JITTER = 1, 2, 1
+
+
+def backoff(tries: int) -> float:
+    """The longest the retry sleeps in all between `tries` tries (holdall.waits.Backoff)."""
+    return float(sum(INITIAL_BACKOFF + INCREMENT_BASE**k + JITTER for k in range(1, tries)))
 
 
 @dataclass(frozen=True)
@@ -70,23 +78,24 @@ class AzureAccess:
         return f"https://{self.account}.{AZURE_BLOB_DOMAIN}"
 
 
-def blob_service(access: AzureAccess, config: ObjectStoreConfig | None = None) -> Any:
+def blob_service(access: AzureAccess, waits: Waits | None = None) -> Any:
     """azure-storage-blob's async BlobServiceClient for `access`, with a store's bounded
-    waits and tries (a connector's check takes the defaults). azure-storage's own retry
+    waits and tries (a store's, or a connector's auth method's). azure-storage's own retry
     waits 15 s and more between ten tries: minutes before a store could say that its
     endpoint is unreachable."""
     from azure.storage.blob.aio import BlobServiceClient
 
-    def setting(name: str) -> Any:
-        if config is not None:
-            return getattr(config, name)
-        return ObjectStoreConfig.model_fields[name].default
-
-    retry = retry_class()(initial_backoff=1, increment_base=2, retry_total=setting("retries"))
+    bounds = waits or Waits()
+    retry = retry_class()(
+        initial_backoff=INITIAL_BACKOFF,
+        increment_base=INCREMENT_BASE,
+        random_jitter_range=JITTER,
+        retry_total=bounds.retries,
+    )
     options: dict[str, Any] = {
         "retry_policy": retry,
-        "connection_timeout": setting("connect_timeout"),
-        "read_timeout": setting("read_timeout"),
+        "connection_timeout": bounds.connect_timeout,
+        "read_timeout": bounds.read_timeout,
     }
     if access.connection_string:
         return BlobServiceClient.from_connection_string(access.connection_string, **options)

@@ -13,9 +13,16 @@ from urllib.parse import parse_qs
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from holdall.connectors.base import AuthMethodConfig, ConnectorError, Handout, ServiceConnectorType
+from holdall.connectors.base import (
+    AuthMethodConfig,
+    ConnectorError,
+    Handout,
+    ServiceConnectorType,
+    unanswered,
+)
 from holdall.errors import HoldallError
-from holdall_azure.access import AzureAccess, blob_service
+from holdall.waits import Waits
+from holdall_azure.access import AzureAccess, backoff, blob_service
 from holdall_azure.flavor import (
     check_account,
     check_account_key,
@@ -194,9 +201,10 @@ class AzureConnectorType(ServiceConnectorType):
                 fix="give the storage account: --account_name=ACCOUNT",
             ) from None
         if resource_type == "blob-container" and resource_id:
-            _run(_first_blob(access, resource_id), account_url)
+            _run(_first_blob(access, resource_id, auth), account_url, auth)
             return [f"az://{resource_id}"]
-        containers = _run(_containers(access, resource_type == "azure-generic"), account_url)
+        just_one = resource_type == "azure-generic"
+        containers = _run(_containers(access, just_one, auth), account_url, auth)
         if resource_type == "azure-generic":
             return [f"storage account {account_url}"]
         return [f"az://{name}" for name in containers]
@@ -253,16 +261,18 @@ def _token_credential(auth: AzureAuth) -> Any:
     return DefaultAzureCredential()
 
 
-def _run(work: Awaitable[T], account_url: str) -> T:
-    """Run one check against the account, its failures as ConnectorErrors."""
+def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
+    """Run one check against the account, its failures as ConnectorErrors, within the
+    budget its waits state (signing in included)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
         ServiceRequestError,
+        ServiceResponseError,
     )
 
     async def bounded() -> T:
-        return await asyncio.wait_for(work, timeout=120)
+        return await asyncio.wait_for(work, timeout=waits.budget(backoff))
 
     try:
         return asyncio.run(bounded())
@@ -274,6 +284,9 @@ def _run(work: Awaitable[T], account_url: str) -> T:
         if exc.status_code in (401, 403):
             raise _refused(_reason(exc)) from None
         raise ConnectorError(f"Azure answered {exc.status_code}: {_reason(exc)}") from None
+    except (asyncio.TimeoutError, ServiceResponseError) as exc:
+        reason = _reason(exc) if str(exc) else "no answer"
+        raise unanswered("Azure Blob Storage", account_url, waits, backoff, reason) from None
     except ServiceRequestError as exc:
         raise ConnectorError(
             f"cannot reach {account_url}: {_reason(exc)}",
@@ -282,19 +295,19 @@ def _run(work: Awaitable[T], account_url: str) -> T:
 
 
 @asynccontextmanager
-async def _service(access: AzureAccess) -> AsyncIterator[Any]:
+async def _service(access: AzureAccess, waits: Waits) -> AsyncIterator[Any]:
     """The account's client for one check, its token credential (an HTTP session) closed
     with it."""
     try:
-        async with blob_service(access) as service:
+        async with blob_service(access, waits) as service:
             yield service
     finally:
         if access.token_credential is not None:
             await access.token_credential.close()
 
 
-async def _first_blob(access: AzureAccess, container: str) -> None:
-    async with _service(access) as service:
+async def _first_blob(access: AzureAccess, container: str, waits: Waits) -> None:
+    async with _service(access, waits) as service:
         pages = service.get_container_client(container).list_blobs(results_per_page=1).by_page()
         async for page in pages:
             async for _ in page:
@@ -302,8 +315,8 @@ async def _first_blob(access: AzureAccess, container: str) -> None:
             break
 
 
-async def _containers(access: AzureAccess, just_one: bool) -> list[str]:
-    async with _service(access) as service:
+async def _containers(access: AzureAccess, just_one: bool, waits: Waits) -> list[str]:
+    async with _service(access, waits) as service:
         names = []
         async for container in service.list_containers(results_per_page=1 if just_one else None):
             names.append(str(container.name))

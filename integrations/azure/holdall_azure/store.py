@@ -16,7 +16,7 @@ from typing import Any
 from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore, exception_chain
 from holdall.artifact_stores.ownership import MARKER
 from holdall.errors import HoldallError
-from holdall_azure.access import AzureAccess, blob_service
+from holdall_azure.access import AzureAccess, backoff, blob_service
 from holdall_azure.flavor import AzureConfig, split_location
 
 # adlfs marks each blob it writes as a file (its own folders are blobs marked otherwise).
@@ -152,6 +152,15 @@ class AzureArtifactStore(ObjectArtifactStore):
 
     # -- access and failures ----------------------------------------------------------------
 
+    def backoff(self, tries: int) -> float:
+        return backoff(tries)
+
+    def reach_fix(self) -> str:
+        return (
+            "check the account (--account_name, --account_host or the connection string's "
+            "BlobEndpoint) and the network"
+        )
+
     def probe(self, filesystem: Any) -> None:
         # A listing of the store's own folder: a SAS or a role limited to one container may
         # list it and nothing else.
@@ -186,8 +195,10 @@ class AzureArtifactStore(ObjectArtifactStore):
         from azure.core.exceptions import (
             ClientAuthenticationError,
             HttpResponseError,
+            IncompleteReadError,
             ServiceRequestError,
             ServiceResponseError,
+            ServiceResponseTimeoutError,
         )
 
         code = _error_code(exc)
@@ -199,8 +210,10 @@ class AzureArtifactStore(ObjectArtifactStore):
             return Failure.NO_CREDENTIALS if "Unavailable" in name else Failure.REFUSED
         if isinstance(exc, HttpResponseError) and exc.status_code in (401, 403):
             return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
-        if isinstance(exc, ServiceResponseError):
+        if isinstance(exc, ServiceResponseTimeoutError):
             return Failure.TIMED_OUT
+        if isinstance(exc, IncompleteReadError | ServiceResponseError):
+            return Failure.CUT  # the request went, its answer broke off
         if isinstance(exc, ServiceRequestError):
             return Failure.UNREACHABLE
         if isinstance(exc, FileNotFoundError) and "No such container" in str(exc):

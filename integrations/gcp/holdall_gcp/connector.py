@@ -5,6 +5,7 @@ are plain pydantic models; google-auth is imported only inside the methods that 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -12,7 +13,13 @@ from urllib.parse import quote
 
 from pydantic import SecretStr, field_validator
 
-from holdall.connectors.base import AuthMethodConfig, ConnectorError, Handout, ServiceConnectorType
+from holdall.connectors.base import (
+    AuthMethodConfig,
+    ConnectorError,
+    Handout,
+    ServiceConnectorType,
+    unanswered,
+)
 from holdall_gcp.flavor import check_service_account_key
 
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
@@ -151,30 +158,21 @@ class GCPConnectorType(ServiceConnectorType):
         self, auth: AuthMethodConfig, resource_type: str, resource_id: str | None
     ) -> list[str]:
         assert isinstance(auth, GCPAuth)
-        from google.auth.exceptions import GoogleAuthError
         from google.auth.transport.requests import AuthorizedSession
 
         credentials, project = self._google(auth, None)
         session = AuthorizedSession(credentials)
         base = f"{(auth.endpoint_url or GCS_ENDPOINT).rstrip('/')}/storage/v1"
-        try:
-            if resource_type == "gcp-generic":
-                answer = session.get(
-                    f"{base}/b", params={"project": project or "", "maxResults": "1"}
-                )
-                found = [f"project {project}"]
-            elif resource_id:
-                answer = session.get(f"{base}/b/{quote(resource_id)}/o", params={"maxResults": "1"})
-                found = [f"gs://{resource_id}"]
-            else:
-                answer = session.get(f"{base}/b", params={"project": project or ""})
-                found = []
-        except GoogleAuthError as exc:
-            raise _refused(exc) from None
-        except OSError as exc:  # requests' connection errors
-            raise ConnectorError(
-                f"cannot reach GCS: {exc}", fix="check --endpoint_url and the network"
-            ) from None
+        if resource_type == "gcp-generic":
+            url, params = f"{base}/b", {"project": project or "", "maxResults": "1"}
+            found = [f"project {project}"]
+        elif resource_id:
+            url, params = f"{base}/b/{quote(resource_id)}/o", {"maxResults": "1"}
+            found = [f"gs://{resource_id}"]
+        else:
+            url, params = f"{base}/b", {"project": project or ""}
+            found = []
+        answer = _get(session, url, params, auth)
         if answer.status_code == 404:
             raise ConnectorError(f"bucket '{resource_id}' does not exist")
         if answer.status_code in (401, 403):
@@ -206,6 +204,47 @@ class GCPConnectorType(ServiceConnectorType):
         credentials, project = self._google(auth, handout.expiration_seconds)
         handout.record("issued", "ok", f"{type(credentials).__name__}, renewed by google-auth")
         return GCPCredentials(_audited(credentials, handout), project, auth.endpoint_url)
+
+
+def _get(session: Any, url: str, params: dict[str, str], auth: GCPAuth) -> Any:
+    """One GET, tried `auth.tries` times with its waits bounded (requests waits for ever
+    unless told; google-auth's own token requests count in each try's time)."""
+    import requests
+    from google.auth.exceptions import GoogleAuthError, TransportError
+
+    from holdall_gcp.store import GCSFS_BACKOFF
+
+    for tried in range(1, auth.tries + 1):
+        try:
+            return session.get(
+                url,
+                params=params,
+                timeout=(auth.connect_timeout, auth.read_timeout),
+                max_allowed_time=auth.connect_timeout + auth.read_timeout,
+            )
+        except (requests.Timeout, TransportError) as exc:
+            if tried < auth.tries:
+                time.sleep(min(2 ** (tried - 1), 32))
+                continue
+            if isinstance(exc, TransportError):  # signing in: Google's token endpoint
+                raise ConnectorError(
+                    f"cannot reach Google's token endpoint to sign the connector in "
+                    f"({auth.tries} tries): {_first_line(exc)}",
+                    fix="check the network between this machine and Google's token endpoint",
+                ) from None
+            endpoint = auth.endpoint_url or GCS_ENDPOINT
+            raise unanswered("GCS", endpoint, auth, GCSFS_BACKOFF, _first_line(exc)) from None
+        except GoogleAuthError as exc:
+            raise _refused(exc) from None
+        except OSError as exc:  # requests' connection errors
+            raise ConnectorError(
+                f"cannot reach GCS: {_first_line(exc)}", fix="check --endpoint_url and the network"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _application_default() -> tuple[Any, str | None]:

@@ -5,11 +5,13 @@ SDK; spooling, parallel reads and the wording of failures are the core's."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from typing import Any
 from urllib.parse import quote
 
 from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore
+from holdall.waits import exponential_backoff
 from holdall_gcp.flavor import GCSConfig
 
 # gcsfs 2026 asks a gRPC endpoint for every bucket's type ("extended" buckets); against
@@ -20,6 +22,8 @@ EXTENDED_ENV = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
 # buckets, which a store never does.
 DEFAULT_PROJECT = "holdall"
 CONTENT_TYPE = "application/octet-stream"
+# gcsfs sleeps 2**(k-1) s, plus up to 1, before try k + 1 (at most 32).
+GCSFS_BACKOFF = exponential_backoff(1.0, 2.0, 32.0, jitter=1.0)
 
 
 @functools.cache
@@ -28,6 +32,9 @@ def filesystem_class() -> type:
     tries, with waits up to 32 s between them: a minute before an unreachable endpoint is
     reported)."""
     os.environ.setdefault(EXTENDED_ENV, "false")
+    # gcsfs logs each failed request with its traceback; with no handler of the program's,
+    # Python's last resort would print them on stderr above holdall's own one-line error.
+    logging.getLogger("gcsfs").addHandler(logging.NullHandler())
     from gcsfs.core import GCSFileSystem
     from gcsfs.retry import retry_request
 
@@ -58,17 +65,19 @@ def filesystem_kwargs(config: GCSConfig) -> dict[str, Any]:
         token = "anon"  # an emulator, no credentials
     else:
         token = None  # application default credentials
+    timeout = aiohttp.ClientTimeout(
+        sock_connect=config.connect_timeout, sock_read=config.read_timeout
+    )
     return {
         "project": config.project or DEFAULT_PROJECT,
         "token": token,
         "endpoint_url": config.endpoint_url,
         "default_location": config.location,
-        # Bounded waits: a stalled endpoint fails after gcsfs's tries, never hangs.
-        "session_kwargs": {
-            "timeout": aiohttp.ClientTimeout(
-                sock_connect=config.connect_timeout, sock_read=config.read_timeout
-            )
-        },
+        # Bounded waits: a stalled endpoint fails after gcsfs's tries, never hangs. gcsfs
+        # hands most requests its `requests_timeout`, which overrides the session's (None
+        # there waits for ever); the session's serves the others.
+        "requests_timeout": timeout,
+        "session_kwargs": {"timeout": timeout},
         # One filesystem per store, never shared through fsspec's instance cache.
         "skip_instance_cache": True,
     }
@@ -91,6 +100,9 @@ class GCSArtifactStore(ObjectArtifactStore):
         filesystem = filesystem_class()(**kwargs)
         filesystem.holdall_tries = self.config.retries + 1
         return filesystem
+
+    def backoff(self, tries: int) -> float:
+        return GCSFS_BACKOFF(tries)
 
     def upload_file(self, local: str, target: str, part_size: int) -> None:
         from fsspec.asyn import sync
@@ -193,6 +205,8 @@ class GCSArtifactStore(ObjectArtifactStore):
             return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
         if isinstance(exc, aiohttp.ClientConnectorError):
             return Failure.UNREACHABLE
+        if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+            return Failure.CUT
         if isinstance(exc, FileNotFoundError) and "bucket does not exist" in str(exc):
             return Failure.MISSING_CONTAINER
         return super().classify(exc)

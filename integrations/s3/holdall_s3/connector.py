@@ -13,7 +13,13 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr, field_validator
 
-from holdall.connectors.base import AuthMethodConfig, ConnectorError, Handout, ServiceConnectorType
+from holdall.connectors.base import (
+    AuthMethodConfig,
+    ConnectorError,
+    Handout,
+    ServiceConnectorType,
+    unanswered,
+)
 
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
 # STS's bounds on the lifetime of what it issues (AssumeRole stops at 12 h, and at the role's
@@ -83,9 +89,18 @@ class AWSCredentials:
     endpoint_url: str | None
 
 
-def _refused(exc: Exception) -> ConnectorError:
-    from botocore.exceptions import ClientError, NoCredentialsError
+def _refused(exc: Exception, auth: AWSAuth) -> ConnectorError:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
 
+    from holdall_s3.store import BOTOCORE_BACKOFF
+
+    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+        return unanswered("AWS", auth.endpoint_url, auth, BOTOCORE_BACKOFF, str(exc))
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         reason = f"{error.get('Code', 'refused')}: {error.get('Message', '')}".rstrip(": ")
@@ -138,12 +153,19 @@ class AWSConnectorType(ServiceConnectorType):
         # botocore, not boto3: it comes with s3fs (pinned by aiobotocore), and a boto3
         # requirement of our own would make pip search for a boto3 that pins the same one.
         import botocore.session
+        from botocore.config import Config
 
         keys = frozen or {}
         return botocore.session.Session().create_client(
             service,
             region_name=auth.region or ("us-east-1" if auth.endpoint_url else None),
             endpoint_url=auth.endpoint_url,
+            # Bounded waits, as a store's (botocore alone tries again: holdall_s3.store).
+            config=Config(
+                connect_timeout=auth.connect_timeout,
+                read_timeout=auth.read_timeout,
+                retries={"max_attempts": auth.tries, "mode": "standard"},
+            ),
             aws_access_key_id=keys.get("access_key"),
             aws_secret_access_key=keys.get("secret_key"),
             aws_session_token=keys.get("token"),
@@ -184,7 +206,7 @@ class AWSConnectorType(ServiceConnectorType):
             else:
                 issued = sts.get_session_token(DurationSeconds=lifetime)["Credentials"]
         except Exception as exc:
-            raise _refused(exc) from None
+            raise _refused(exc, auth) from None
         return {
             "access_key": issued["AccessKeyId"],
             "secret_key": issued["SecretAccessKey"],
@@ -210,7 +232,7 @@ class AWSConnectorType(ServiceConnectorType):
         except ConnectorError:
             raise
         except Exception as exc:
-            raise _refused(exc) from None
+            raise _refused(exc, auth) from None
 
     # -- credentials for a store ---------------------------------------------------------------
 

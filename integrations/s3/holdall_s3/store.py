@@ -12,11 +12,17 @@ from holdall.artifact_stores.object_store import (
     Failure,
     ObjectArtifactStore,
 )
+from holdall.waits import exponential_backoff
 from holdall_s3.flavor import S3Config
 
-# Tries of one request at the s3fs level, around botocore's own (`retries`): s3fs can retry a
-# response body cut off mid-read, which botocore has already handed over by then.
-S3FS_TRIES = 2
+# botocore alone tries a request again (`retries`): s3fs's tries around botocore's would
+# multiply every wait on a stalled endpoint. A body cut off mid-read, which botocore has
+# handed over by then, is read again by the core (Failure.CUT).
+S3FS_TRIES = 1
+# botocore's standard retry mode sleeps up to 2**(k-1) s (at most 20) before try k + 1; s3fs
+# sleeps 0.1 s after its one try fails.
+BOTOCORE_BACKOFF = exponential_backoff(1.0, 2.0, 20.0)
+S3FS_SLEEP = 0.1
 MISSING_CODES = frozenset({"NoSuchBucket"})
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REFUSED_CODES = frozenset(
@@ -94,6 +100,12 @@ class S3ArtifactStore(ObjectArtifactStore):
         filesystem.retries = S3FS_TRIES  # a class setting of s3fs's, not an argument
         return filesystem
 
+    def backoff(self, tries: int) -> float:
+        return BOTOCORE_BACKOFF(tries) + S3FS_SLEEP
+
+    def reach_fix(self) -> str:
+        return "check --endpoint_url, --region and the network"
+
     def upload_file(self, local: str, target: str, part_size: int) -> None:
         # One parallel multipart upload (s3fs aborts it if it fails): the object appears
         # whole, its parts sent at once.
@@ -128,12 +140,16 @@ class S3ArtifactStore(ObjectArtifactStore):
         return len(uploads)
 
     def classify(self, exc: BaseException) -> Failure | None:
+        from aiohttp import ClientPayloadError, ServerDisconnectedError
         from botocore.exceptions import (
             ClientError,
+            ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
+            IncompleteReadError,
             NoCredentialsError,
             ReadTimeoutError,
+            ResponseStreamingError,
         )
 
         if isinstance(exc, ClientError):
@@ -150,6 +166,9 @@ class S3ArtifactStore(ObjectArtifactStore):
             return Failure.NO_CREDENTIALS
         if isinstance(exc, ReadTimeoutError):
             return Failure.TIMED_OUT
+        cut = (ClientPayloadError, ServerDisconnectedError, ConnectionClosedError)
+        if isinstance(exc, (*cut, IncompleteReadError, ResponseStreamingError)):
+            return Failure.CUT
         if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
             return Failure.UNREACHABLE
         if isinstance(exc, FileNotFoundError) and "bucket does not exist" in str(exc):

@@ -349,7 +349,7 @@ def test_bad_input(s3_server: S3Server, s3_server_checking_credentials: S3Server
         "--aws_secret_access_key=wrong",
     )
     assert "AWS refused the connector's credentials (InvalidAccessKeyId" in refused
-    assert "holdall service-connector update NAME" in refused
+    assert "holdall service-connector register c ... --aws_access_key_id=KEY" in refused
     assert holdall_process("service-connector", "describe", "c").code == 1  # nothing kept
 
     bucket = s3_server.new_bucket()
@@ -483,7 +483,7 @@ def test_an_expired_sts_token_is_named_at_use_and_audited(s3_server: S3Server) -
         Exception, match="the connector's STS token expired at 2020-01-01"
     ) as caught:
         client.save_artifact({"x": 1}, "m")
-    assert "holdall service-connector update NAME --aws_session_token=@FILE" in str(caught.value)
+    assert "holdall service-connector update old --aws_session_token=@FILE" in str(caught.value)
     audit = json.loads(_ok(holdall_process("service-connector", "audit", "old", "-o", "json")))
     assert audit and all(e["outcome"] == "failed" for e in audit)
     assert "expired" in audit[-1]["detail"]

@@ -152,45 +152,11 @@ def test_a_network_that_keeps_cutting_fails_clearly_and_leaves_nothing(
         client.save_artifact(os.urandom(24 * MiB), "doomed")
     message = str(caught.value)
     assert f"bucket '{bucket}' of artifact store 's3_store'" in message, message
-    assert "check --endpoint_url, the region and the network" in message
+    assert "check --endpoint_url, --region and the network" in message
     assert [k for k in _objects(s3_server, bucket) if "doomed" in k] == []
     assert _uploads(s3_server, bucket) == []  # the multipart upload was aborted
     with pytest.raises(Exception, match="no artifact called 'doomed'"):
         client.get_artifact_version("doomed")
-
-
-STALLED_SAVE = """
-    import sys
-    from holdall import Client
-    from holdall.errors import HoldallError
-    try:
-        Client().save_artifact(b"never", "stalled")
-    except HoldallError as exc:
-        print(exc)
-        sys.exit(1)
-"""
-
-
-def test_a_stalled_endpoint_fails_within_its_timeouts(s3_server: S3Server, tmp_path: Path) -> None:
-    with proxy_to(_port(s3_server), stall=True) as stalled:
-        s3_stack(
-            s3_server,
-            "stalled-bucket",
-            endpoint_url=stalled.endpoint,
-            read_timeout="1",
-            retries="0",
-        )
-        script = tmp_path / "stalled.py"
-        script.write_text(textwrap.dedent(STALLED_SAVE))
-        # Botocore's default would wait 60 s a try; here 1 s a try, 2 tries: the 60 s below
-        # is only there to catch a hang.
-        done = subprocess.run(
-            [sys.executable, str(script)], capture_output=True, text=True, timeout=60
-        )
-    assert done.returncode == 1, done.stderr
-    assert "did not answer artifact store 's3_store' within 1 s" in done.stdout, done.stdout
-    assert "--read_timeout=120" in done.stdout
-    assert "Traceback" not in done.stdout + done.stderr
 
 
 def test_a_bucket_deleted_between_operations_is_named(s3_server: S3Server) -> None:
