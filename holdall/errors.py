@@ -53,6 +53,12 @@ class PathOutsideStoreError(HoldallError, PermissionError):
     """A path that resolves outside the artifact store's root."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (an SDK's may run to a page), or its type."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def error_text(exc: BaseException) -> str:
     """What went wrong, for a report that goes on past it: a HoldallError's message, or the
     exception's type and text."""

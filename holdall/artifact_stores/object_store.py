@@ -33,7 +33,7 @@ from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
 from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ranged import RangedReader
 from holdall.artifact_stores.staged import is_write_mode
-from holdall.errors import HoldallError
+from holdall.errors import HoldallError, first_line
 from holdall.waits import Waits, no_backoff
 
 KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
@@ -91,7 +91,9 @@ class Failure(enum.Enum):
 
 
 class StoreUnavailableError(HoldallError):
-    def __init__(self, message: str, fix: str | None = None, failure: Failure | None = None):
+    def __init__(
+        self, message: str, fix: str | None = None, failure: Failure | None = None
+    ) -> None:
         super().__init__(message, fix)
         self.failure = failure
 
@@ -104,11 +106,6 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         current = current.__cause__ or current.__context__
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 DEFAULT_PART_SIZE = 8 * MiB
@@ -210,19 +207,20 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
         def fetch(ranges: Sequence[tuple[int, int]]) -> list[bytes]:
             starts, ends = [s for s, _ in ranges], [e for _, e in ranges]
+
+            def read() -> list[bytes]:
+                paths = [target] * len(ranges)
+                return list(filesystem.cat_ranges(paths, starts, ends, on_error="raise"))
+
             # A body cut off mid-read comes after the SDK's own tries (it has handed the
             # answer over by then): the ranges are asked again, up to `retries` times.
-            for tried in range(1, self.config.tries + 1):
+            for _ in range(self.config.retries):
                 try:
-                    return list(
-                        filesystem.cat_ranges(
-                            [target] * len(ranges), starts, ends, on_error="raise"
-                        )
-                    )
+                    return read()
                 except StoreUnavailableError as exc:
-                    if exc.failure is not Failure.CUT or tried == self.config.tries:
+                    if exc.failure is not Failure.CUT:
                         raise
-            raise AssertionError("unreachable")  # pragma: no cover
+            return read()
 
         size = int(info.get("size") or 0)
         part = self.config.part_size or DEFAULT_PART_SIZE
@@ -261,7 +259,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         for link in reversed(list(exception_chain(exc))):
             failure = self.classify(link)
             if failure is not None:
-                return self.describe(failure, _one_line(link))
+                return self.describe(failure, first_line(link))
         return None
 
     def describe(self, failure: Failure, reason: str) -> StoreUnavailableError:

@@ -46,13 +46,19 @@ class ConnectorError(HoldallError):
 
 
 def unanswered(
-    service: str, endpoint: str | None, waits: Waits, backoff: Backoff, reason: str
+    service: str,
+    endpoint: str | None,
+    waits: Waits,
+    backoff: Backoff,
+    reason: str,
+    where_settings: str = "--endpoint_url",
 ) -> ConnectorError:
-    """A cloud that did not answer the connector's check, and the bound that was kept."""
+    """A cloud that did not answer the connector's check, and the bound that was kept;
+    `where_settings` are the settings that say where the cloud is."""
     where = f" at {endpoint}" if endpoint else ""
     return ConnectorError(
         f"{service}{where} did not answer the connector {waits.describe_budget(backoff)}: {reason}",
-        fix="check --endpoint_url and the network; where answers are slow: holdall "
+        fix=f"check {where_settings} and the network; where answers are slow: holdall "
         "service-connector update NAME --read_timeout=120",
     )
 

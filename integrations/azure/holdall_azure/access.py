@@ -14,12 +14,14 @@ from holdall.waits import Waits
 from holdall_azure.flavor import AzureConfig, parse_connection_string
 
 AZURE_BLOB_DOMAIN = "blob.core.windows.net"
+# The settings that say where an account's blobs are, for messages.
+ACCOUNT_SETTINGS = "--account_name, --account_host or the connection string's BlobEndpoint"
 # azure-storage's exponential retry sleeps INITIAL + BASE**k s, give or take JITTER, before
 # try k + 1 (its own defaults, 15 s and more, would keep a failing store waiting minutes).
 INITIAL_BACKOFF, INCREMENT_BASE, JITTER = 1, 2, 1
 
 
-def backoff(tries: int) -> float:
+def retry_backoff(tries: int) -> float:
     """The longest the retry sleeps in all between `tries` tries (holdall.waits.Backoff)."""
     return float(sum(INITIAL_BACKOFF + INCREMENT_BASE**k + JITTER for k in range(1, tries)))
 

@@ -22,7 +22,7 @@ from holdall.connectors.base import (
 )
 from holdall.errors import HoldallError
 from holdall.waits import Waits
-from holdall_azure.access import AzureAccess, backoff, blob_service
+from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import (
     check_account,
     check_account_key,
@@ -272,7 +272,7 @@ def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
     )
 
     async def bounded() -> T:
-        return await asyncio.wait_for(work, timeout=waits.budget(backoff))
+        return await asyncio.wait_for(work, timeout=waits.budget(retry_backoff))
 
     try:
         return asyncio.run(bounded())
@@ -286,7 +286,9 @@ def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
         raise ConnectorError(f"Azure answered {exc.status_code}: {_reason(exc)}") from None
     except (asyncio.TimeoutError, ServiceResponseError) as exc:
         reason = _reason(exc) if str(exc) else "no answer"
-        raise unanswered("Azure Blob Storage", account_url, waits, backoff, reason) from None
+        raise unanswered(
+            "Azure Blob Storage", account_url, waits, retry_backoff, reason, ACCOUNT_SETTINGS
+        ) from None
     except ServiceRequestError as exc:
         raise ConnectorError(
             f"cannot reach {account_url}: {_reason(exc)}",

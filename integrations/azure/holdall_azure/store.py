@@ -16,7 +16,7 @@ from typing import Any
 from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore, exception_chain
 from holdall.artifact_stores.ownership import MARKER
 from holdall.errors import HoldallError
-from holdall_azure.access import AzureAccess, backoff, blob_service
+from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import AzureConfig, split_location
 
 # adlfs marks each blob it writes as a file (its own folders are blobs marked otherwise).
@@ -153,13 +153,10 @@ class AzureArtifactStore(ObjectArtifactStore):
     # -- access and failures ----------------------------------------------------------------
 
     def backoff(self, tries: int) -> float:
-        return backoff(tries)
+        return retry_backoff(tries)
 
     def reach_fix(self) -> str:
-        return (
-            "check the account (--account_name, --account_host or the connection string's "
-            "BlobEndpoint) and the network"
-        )
+        return f"check the account ({ACCOUNT_SETTINGS}) and the network"
 
     def probe(self, filesystem: Any) -> None:
         # A listing of the store's own folder: a SAS or a role limited to one container may

@@ -20,6 +20,7 @@ from holdall.connectors.base import (
     ServiceConnectorType,
     unanswered,
 )
+from holdall.errors import first_line
 from holdall_gcp.flavor import check_service_account_key
 
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
@@ -214,7 +215,7 @@ def _get(session: Any, url: str, params: dict[str, str], auth: GCPAuth) -> Any:
 
     from holdall_gcp.store import GCSFS_BACKOFF
 
-    for tried in range(1, auth.tries + 1):
+    def get() -> Any:
         try:
             return session.get(
                 url,
@@ -222,29 +223,33 @@ def _get(session: Any, url: str, params: dict[str, str], auth: GCPAuth) -> Any:
                 timeout=(auth.connect_timeout, auth.read_timeout),
                 max_allowed_time=auth.connect_timeout + auth.read_timeout,
             )
-        except (requests.Timeout, TransportError) as exc:
-            if tried < auth.tries:
-                time.sleep(min(2 ** (tried - 1), 32))
-                continue
-            if isinstance(exc, TransportError):  # signing in: Google's token endpoint
-                raise ConnectorError(
-                    f"cannot reach Google's token endpoint to sign the connector in "
-                    f"({auth.tries} tries): {_first_line(exc)}",
-                    fix="check the network between this machine and Google's token endpoint",
-                ) from None
-            endpoint = auth.endpoint_url or GCS_ENDPOINT
-            raise unanswered("GCS", endpoint, auth, GCSFS_BACKOFF, _first_line(exc)) from None
+        except TransportError:  # signing in: Google's token endpoint did not answer
+            raise
         except GoogleAuthError as exc:
             raise _refused(exc) from None
+        except requests.Timeout:
+            raise
         except OSError as exc:  # requests' connection errors
             raise ConnectorError(
-                f"cannot reach GCS: {_first_line(exc)}", fix="check --endpoint_url and the network"
+                f"cannot reach GCS: {first_line(exc)}", fix="check --endpoint_url and the network"
             ) from None
-    raise AssertionError("unreachable")  # pragma: no cover
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    for tried in range(1, auth.tries):
+        try:
+            return get()
+        except (requests.Timeout, TransportError):
+            time.sleep(GCSFS_BACKOFF(tried + 1) - GCSFS_BACKOFF(tried))  # as gcsfs sleeps
+    try:
+        return get()
+    except TransportError as exc:
+        raise ConnectorError(
+            f"cannot reach Google's token endpoint to sign the connector in "
+            f"({auth.tries} tries): {first_line(exc)}",
+            fix="check the network between this machine and Google's token endpoint",
+        ) from None
+    except requests.Timeout as exc:
+        endpoint = auth.endpoint_url or GCS_ENDPOINT
+        raise unanswered("GCS", endpoint, auth, GCSFS_BACKOFF, first_line(exc)) from None
 
 
 def _application_default() -> tuple[Any, str | None]:

@@ -89,7 +89,8 @@ class AWSCredentials:
     endpoint_url: str | None
 
 
-def _refused(exc: Exception, auth: AWSAuth) -> ConnectorError:
+def _connector_error(exc: Exception, auth: AWSAuth) -> ConnectorError:
+    """What a failure of AWS's means for the connector, in words."""
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -206,7 +207,7 @@ class AWSConnectorType(ServiceConnectorType):
             else:
                 issued = sts.get_session_token(DurationSeconds=lifetime)["Credentials"]
         except Exception as exc:
-            raise _refused(exc, auth) from None
+            raise _connector_error(exc, auth) from None
         return {
             "access_key": issued["AccessKeyId"],
             "secret_key": issued["SecretAccessKey"],
@@ -232,7 +233,7 @@ class AWSConnectorType(ServiceConnectorType):
         except ConnectorError:
             raise
         except Exception as exc:
-            raise _refused(exc, auth) from None
+            raise _connector_error(exc, auth) from None
 
     # -- credentials for a store ---------------------------------------------------------------
 
