@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +29,16 @@ BUSY_SLICE_MS = 100
 READ_ONLY = "holdall_read_only"  # the execution option that marks a read-only transaction
 # How long the process that made the schema keeps trying to switch it to WAL.
 WAL_SWITCH_S = 5
+# PostgreSQL's error for a lock not granted within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+# Sessions of other holdall processes inside a transaction, oldest first: who may hold the
+# lock a statement gave up on (PostgreSQL no longer says, once the wait is cancelled).
+HOLDERS = text(
+    "SELECT pid, application_name, EXTRACT(EPOCH FROM now() - xact_start) AS seconds, state "
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND xact_start IS NOT NULL AND application_name LIKE 'holdall pid %' "
+    "ORDER BY xact_start"
+)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -57,6 +69,20 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             _take_write_lock(connection, busy_timeout())
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # A row another process holds (a saver stopped with Ctrl-Z mid-reservation) is waited
+    # for as long as a busy SQLite database is, then refused; without it, for ever.
+    @event.listens_for(engine, "begin")
+    def _lock_timeout(connection: Any) -> None:
+        milliseconds = max(round(busy_timeout() * 1000), 1)
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+
+
+def application_name() -> str:
+    """How this process shows in pg_stat_activity, so that a busy error can name it."""
+    return f"holdall pid {os.getpid()} on {socket.gethostname()}"[:63]  # NAMEDATALEN - 1
 
 
 def _take_write_lock(connection: Any, timeout: float) -> None:
@@ -165,7 +191,15 @@ class Database:
     def _create_engine(self, *, enforce_foreign_keys: bool) -> Engine:
         path = _sqlite_file(self.url)
         if path is None:
-            return create_engine(self.url, pool_pre_ping=True)
+            if make_url(self.url).get_backend_name() != "postgresql":
+                return create_engine(self.url, pool_pre_ping=True)
+            engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                connect_args={"application_name": application_name()},
+            )
+            _configure_postgresql(engine)
+            return engine
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -251,4 +285,24 @@ class Database:
         except IntegrityError:
             raise
         except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise self._busy() from exc
             raise describe_database_error(self.url, exc) from exc
+
+    def _busy(self) -> StateError:
+        """PostgreSQL gave up waiting for a lock: who may hold it, and how to free it."""
+        holders: list[str] = []
+        with contextlib.suppress(SQLAlchemyError), self.engine.connect() as connection:
+            for pid, name, held, state in connection.execute(HOLDERS):
+                process = str(name).partition(" pid ")[2].partition(" on ")[0]
+                holders.append(
+                    f"{name}, {state} for {float(held):.0f} s (stopped with Ctrl-Z? "
+                    f"kill -CONT {process} resumes it; backend {pid})"
+                )
+        held_by = f": held by {'; '.join(holders)}" if holders else ""
+        return StateError(
+            f"the metadata database {self.shown_url} is busy: another process held a lock "
+            f"this needs for {busy_timeout():g} s{held_by}",
+            fix=f"let that process finish, then run this again, or wait longer: "
+            f"{BUSY_TIMEOUT_ENV}=300",
+        )
