@@ -1,4 +1,10 @@
-"""A local file or directory, copied into the store and back out, a chunk at a time."""
+"""A local file or directory, copied into the store and back out, a chunk at a time.
+
+Symbolic links are followed as `cp -rL` follows them: what a link leads to (a file, or a
+folder and all it holds, inside the saved folder or not) is stored, and comes back as a copy.
+A link to anything else (a FIFO, a socket, a device), to nothing, or to a folder that holds
+the link (a copy that would never end) is refused before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import shutil
 import stat
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +55,47 @@ def _publish(staging: Path, place: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)  # theirs is there, and as good as ours
 
 
-def _entries(folder: Path) -> list[Path]:
-    found = []
-    for directory, dirs, names in os.walk(folder):
-        found += [Path(directory, name) for name in [*dirs, *names]]
-    return found
+def _refused(source: Path, entry: Path, why: str, fix: str) -> HoldallError:
+    link = f" (a link to {os.readlink(entry)})" if entry.is_symlink() else ""
+    return HoldallError(f"cannot save {source}: {entry}{link} {why}", fix=fix)
+
+
+def _files(source: Path, folder: Path, chain: tuple[str, ...]) -> Iterator[Path]:
+    """The files under `folder`, links followed, in name order; raises for what cannot be
+    saved. `chain` is the real path of each folder on the way down, to see a loop."""
+    for entry in sorted(folder.iterdir()):
+        try:
+            mode = entry.stat().st_mode  # follows links
+        except OSError:  # a dangling link, or one that leads to itself
+            raise _refused(
+                source, entry, "leads to nothing", "remove the link, or make what it names"
+            ) from None
+        if stat.S_ISREG(mode):
+            yield entry
+        elif stat.S_ISDIR(mode):
+            real = os.path.realpath(entry)
+            if real in chain:
+                raise _refused(
+                    source,
+                    entry,
+                    f"leads back to {real}, a folder that holds it: the copy would never end",
+                    "remove the link, or save the folder it leads to",
+                )
+            yield from _files(source, entry, (*chain, real))
+        else:
+            raise _refused(
+                source,
+                entry,
+                "is not a regular file (a FIFO, socket or device)",
+                "remove it from the folder, or save the files it should hold",
+            )
+
+
+def _tree(source: Path) -> list[Path]:
+    """Every file a save of `source` stores: itself, or what its folder holds."""
+    if source.is_file():
+        return [source]
+    return list(_files(source, source, (os.path.realpath(source),)))
 
 
 def _copy(source: Any, target: Any) -> None:
@@ -73,8 +116,7 @@ class PathMaterializer(BaseMaterializer):
         that are not UTF-8 (store paths are text), and files that are no regular files
         (reading a FIFO or a device would never end)."""
         source = Path(data)
-        entries = [source] if source.is_file() else _entries(source)
-        for entry in entries:
+        for entry in _tree(source):
             try:
                 str(entry.relative_to(source.parent)).encode("utf-8")
             except UnicodeEncodeError:
@@ -83,13 +125,6 @@ class PathMaterializer(BaseMaterializer):
                     "keeps names as text",
                     fix="rename the file to a UTF-8 name, or save an archive of the folder",
                 ) from None
-            mode = entry.lstat().st_mode
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-                raise HoldallError(
-                    f"cannot save {source}: {entry} is not a regular file (a FIFO, socket or "
-                    "device)",
-                    fix="remove it from the folder, or save the files it should hold",
-                )
 
     def save(self, data: Any) -> None:
         source = Path(data)
@@ -98,10 +133,8 @@ class PathMaterializer(BaseMaterializer):
             self._upload(source, f"{FILES}/{source.name}")
             return
         self._write_marker("directory\n")
-        for directory, _dirs, names in os.walk(source):
-            for name in sorted(names):
-                local = Path(directory) / name
-                self._upload(local, f"{FILES}/{local.relative_to(source).as_posix()}")
+        for local in _tree(source):
+            self._upload(local, f"{FILES}/{local.relative_to(source).as_posix()}")
 
     def load(self, data_type: type) -> Any:
         with self.artifact_store.open(self.path(KIND), "rb") as handle:
@@ -134,5 +167,16 @@ class PathMaterializer(BaseMaterializer):
             handle.write(text.encode("utf-8"))
 
     def _upload(self, local: Path, relative: str) -> None:
-        with local.open("rb") as source, self.artifact_store.open(self.path(relative), "wb") as out:
+        # Opened without blocking and checked: a file swapped for a FIFO since the check
+        # would otherwise wait for a writer for ever.
+        descriptor = os.open(local, os.O_RDONLY | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise HoldallError(
+                f"cannot save {local}: it is no longer a regular file",
+                fix="save it again once it holds the files it should",
+            )
+        os.set_blocking(descriptor, True)
+        target = self.path(relative)
+        with os.fdopen(descriptor, "rb") as source, self.artifact_store.open(target, "wb") as out:
             _copy(source, out)
