@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from holdall.artifact_stores.locks import refuse_if_held
 from holdall.artifacts.versions import COMMITTED, RESERVED
 from holdall.errors import AlreadyExistsError, ConfigError, HoldallError, InUseError, NotFoundError
 from holdall.metadata.database import Database
@@ -183,6 +184,7 @@ class ArtifactStores:
     ) -> ArtifactStoreModel:
         with self._database().session() as session:
             row = self.row(session, name)
+            refuse_if_held(session, row.id, name, "changing it")
             flavor_class = self._registry().flavor(row.flavor)
             stored = unseal(json.loads(row.config))
             values = {**stored, **(config or {})}
@@ -329,6 +331,7 @@ class ArtifactStores:
         try:
             with self._database().session() as session:
                 row = self.row(session, name)
+                refuse_if_held(session, row.id, name, "deleting it")
                 users = session.scalars(
                     select(StackRow.name).where(StackRow.artifact_store_id == row.id)
                 ).all()

@@ -13,25 +13,24 @@ record moved but whose source copy was not yet removed is removed then.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.locks import locked
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
 from holdall.artifacts.integrity import decode_files, hash_file
 from holdall.artifacts.versions import COMMITTED
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, StoreLockRow
-from holdall.processes import process_alive, process_tag
+from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, ComponentRow
 
 
 class MigrationError(HoldallError):
@@ -204,55 +203,6 @@ def _check_selectors(
             )
 
 
-# -- the lock -------------------------------------------------------------------------------
-
-
-@contextmanager
-def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str) -> Iterator[None]:
-    """Hold `stores` for this process while the block runs. A lock whose process is gone
-    (on this machine) is taken over; a live one, or one of another machine, refuses."""
-    tag = process_tag()
-    ids = [store.id for store in stores]
-    for _ in range(2):
-        try:
-            with database.session() as session:
-                for store_id in ids:
-                    session.add(StoreLockRow(store_id=store_id, purpose=purpose, process=tag))
-            break
-        except IntegrityError:
-            _clear_dead_locks(database, ids, stores)
-    else:  # pragma: no cover - a lock cleared and taken again in between
-        raise MigrationError("could not lock the stores: another process keeps taking them")
-    try:
-        yield
-    finally:
-        with database.session() as session:
-            session.execute(
-                delete(StoreLockRow).where(
-                    StoreLockRow.store_id.in_(ids), StoreLockRow.process == tag
-                )
-            )
-
-
-def _clear_dead_locks(
-    database: Database, ids: list[str], stores: Sequence[BaseArtifactStore]
-) -> None:
-    names = {store.id: store.name for store in stores}
-    with database.session() as session:
-        held = session.scalars(select(StoreLockRow).where(StoreLockRow.store_id.in_(ids)))
-        for lock in sorted(held, key=lambda lock: ids.index(lock.store_id)):  # source first
-            if process_alive(lock.process) is False:
-                session.delete(lock)
-                continue
-            host, pid = lock.process.split(":")[:2]
-            raise MigrationError(
-                f"artifact store '{names[lock.store_id]}' is busy: {lock.purpose} runs in "
-                f"process {pid} on {host}, since {lock.since:%Y-%m-%d %H:%M:%S} UTC",
-                fix="wait for it to finish (run this again then: it goes on where the other "
-                "stopped); a lock whose process is gone is taken over on its machine",
-            )
-
-
 # -- copying ----------------------------------------------------------------------------------
 
 
@@ -301,8 +251,11 @@ def copy_file(
 def _move_record(
     database: Database, move: Move, source: BaseArtifactStore, target: BaseArtifactStore
 ) -> bool:
-    """The version's record, moved to `target` if it is still where the plan found it."""
+    """The version's record, moved to `target` if it is still where the plan found it, and
+    both stores' records are still as the migration found them."""
     with database.session() as session:
+        for store in (source, target):
+            _check_unchanged(session, store)
         done = session.execute(
             update(ArtifactVersionRow)
             .where(
@@ -314,6 +267,32 @@ def _move_record(
             .values(uri=move.target_uri, artifact_store_id=target.id)
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class StoreChangedError(MigrationError):
+    """A store's record changed under a running migration: nothing more can move."""
+
+
+def _check_unchanged(session: Session, store: BaseArtifactStore) -> None:
+    """The lock keeps update and delete out while a migration runs, but one that began
+    before the lock was taken may still commit: a record is read again before each move."""
+    row = session.get(ComponentRow, store.id)
+    if row is None:
+        raise StoreChangedError(
+            f"artifact store '{store.name}' was deleted during the migration; no more versions "
+            "move",
+            fix="register the store again, then run the migration again",
+        )
+    stored = json.loads(row.config)
+    found = store.config.model_dump(mode="json")
+    changed = sorted(k for k in store.config.LOCATION_FIELDS if stored.get(k) != found.get(k))
+    if changed:
+        raise StoreChangedError(
+            f"artifact store '{store.name}' had its {', '.join('--' + k for k in changed)} "
+            "changed during the migration; no more versions move",
+            fix=f"check it (holdall artifact-store describe {store.name}), then run the "
+            "migration again",
+        )
 
 
 @dataclass
@@ -349,6 +328,8 @@ def migrate(
             try:
                 if not _move_record(database, move, source, target):
                     raise MigrationError(f"{move.label} changed during the migration")
+            except StoreChangedError:
+                raise  # the whole migration stops: what moved stays moved
             except HoldallError as exc:
                 pending.error = exc.message
         if pending.error is not None:

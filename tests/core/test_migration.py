@@ -361,3 +361,88 @@ def test_files_already_at_the_destination_are_kept_only_when_they_check_out(
     assert summary["files_kept"] == 1 and summary["files_copied"] == 1
     assert client.get_artifact_version("bad").uri.startswith(str(tmp_path / "new"))
     assert client.load_artifact("bad") == bad_bytes  # copied again over the leftover
+
+
+# A migration that stops before its first record moves, its files copied, until the test
+# creates the file it names: the test acts on that known state, whatever the machine's speed.
+PAUSED_MIGRATION = """
+import os, sys, time
+from holdall.cli.main import main
+import holdall.artifacts.migration as migration
+real, go = migration._move_record, sys.argv[1]
+def paused(*args):
+    if not os.path.exists(go):
+        print("copied", flush=True)
+        while not os.path.exists(go):
+            time.sleep(0.01)
+    return real(*args)
+migration._move_record = paused
+sys.argv = ["holdall", "artifact-store", "migrate", "old", "new", "--jobs", "1"]
+main()
+"""
+
+
+def paused_migration(go: Path) -> subprocess.Popen[bytes]:
+    migrating = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_MIGRATION, str(go)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert migrating.stdout is not None and migrating.stdout.readline().strip() == b"copied"
+    return migrating
+
+
+def test_the_stores_of_a_running_migration_cannot_be_updated_or_deleted(tmp_path: Path) -> None:
+    client = two_stores(tmp_path)
+    for i in range(5):
+        client.save_artifact(i, f"n{i}")
+    go = tmp_path / "go"
+    migrating = paused_migration(go)
+    try:
+        for command in (
+            ("artifact-store", "update", "new", f"--path={tmp_path / 'elsewhere'}"),
+            ("artifact-store", "delete", "new"),
+            ("artifact-store", "update", "old", "--path=/x"),
+        ):
+            err = error_of(holdall_process(*command))
+            assert "is busy: the migration from 'old' to 'new' runs in process" in err, err
+            assert f"process {migrating.pid}" in err and "would strand" in err, err
+            assert f"kill {migrating.pid}" in err, err
+    finally:
+        go.touch()
+        _, err_bytes = migrating.communicate(timeout=120)
+    assert migrating.returncode == 0, err_bytes
+    for i in range(5):
+        assert Client().load_artifact(f"n{i}") == i
+        assert client.get_artifact_version(f"n{i}").uri.startswith(f"{tmp_path}/new/")
+    assert client.get_artifact_store("new").config["path"] == str(tmp_path / "new")
+
+
+def test_a_record_changed_under_a_migration_stops_it_and_strands_nothing(
+    tmp_path: Path,
+) -> None:
+    """An update that checked the lock before the migration took it may still commit: the
+    migration reads its stores' records again before each move."""
+    from holdall.metadata.models import ComponentRow
+
+    client = two_stores(tmp_path)
+    for i in range(5):
+        client.save_artifact(i, f"n{i}")
+    go = tmp_path / "go"
+    migrating = paused_migration(go)
+    try:
+        with Client().database.session() as session:  # as that update commits, lock unseen
+            row = session.get_one(ComponentRow, client.get_artifact_store("new").id)
+            config = json.loads(row.config)
+            config["path"] = str(tmp_path / "elsewhere")
+            row.config = json.dumps(config)
+    finally:
+        go.touch()
+        _, err_bytes = migrating.communicate(timeout=120)
+    err = err_bytes.decode()
+    assert migrating.returncode == 1, err
+    assert "artifact store 'new' had its --path changed during the migration" in err, err
+    assert "Traceback" not in err
+    for i in range(5):  # every version still where its record says, and whole
+        assert Client().load_artifact(f"n{i}") == i
+        assert client.get_artifact_version(f"n{i}").uri.startswith(f"{tmp_path}/old/")
