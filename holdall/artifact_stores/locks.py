@@ -27,11 +27,14 @@ class StoreBusyError(InUseError):
 
 
 @contextmanager
-def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str) -> Iterator[None]:
+def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str) -> Iterator[bool]:
     """Hold `stores` for this process while the block runs. A lock whose process is gone
-    (on this machine) is taken over; a live one, or one of another machine, refuses."""
+    (on this machine) is taken over; a live one, or one of another machine, refuses. The
+    block is told whether a dead holder's lock was taken over (it may have left work half
+    done)."""
     tag = process_tag()
     ids = [store.id for store in stores]
+    took_over = False
     for _ in range(2):
         try:
             with database.session() as session:
@@ -40,10 +43,11 @@ def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str
             break
         except IntegrityError:
             _clear_dead_locks(database, ids, stores)
+            took_over = True
     else:  # pragma: no cover - a lock cleared and taken again in between
         raise StoreBusyError("could not lock the stores: another process keeps taking them")
     try:
-        yield
+        yield took_over
     finally:
         with database.session() as session:
             session.execute(

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import IO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from holdall.artifacts.versions import COMMITTED
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, ComponentRow
+from holdall.processes import spool_owner_alive
 
 
 class MigrationError(HoldallError):
@@ -103,8 +105,8 @@ def relocated(uri: str, source: BaseArtifactStore, target: BaseArtifactStore) ->
 
 
 def _selector(text: str) -> tuple[str, int | None]:
-    name, _, number = text.partition(":")
-    if number and not number.isdigit():
+    name, colon, number = text.partition(":")
+    if not name or (colon and not number.isdigit()):
         raise ConfigError(
             f"--artifact {text}: a version is a number (NAME or NAME:VERSION, e.g. dataset:3)"
         )
@@ -229,7 +231,10 @@ def copy_file(
     if target.exists(target_path) and _verified(target, target_path, expected):
         return False
     hasher = hasher_for(expected[1])
-    with source.open(source_path, "rb") as reader, target.open(target_path, "wb") as writer:
+    with (
+        _open_source(source, source_path, move) as reader,
+        target.open(target_path, "wb") as writer,
+    ):
         while chunk := reader.read(BLOCK):
             hasher.update(chunk, alongside=lambda: writer.write(chunk))
         if (hasher.size, hasher.checksum()) != expected:
@@ -246,6 +251,23 @@ def copy_file(
             fix=f"check artifact store '{target.name}', then run the migration again",
         )
     return True
+
+
+def _open_source(source: BaseArtifactStore, path: str, move: Move) -> IO[bytes]:
+    """A file of the version in the source store; one that is gone, or a folder now, is
+    damage to the version, named as such."""
+    try:
+        return source.open(path, "rb")
+    except FileNotFoundError:
+        what = "is missing"
+    except (IsADirectoryError, NotADirectoryError):
+        what = "is a folder where the version recorded a file"
+    raise Mismatch(
+        f"{move.label}: {path} {what}: the version's data in '{source.name}' is damaged, and "
+        "it stays there",
+        fix=f"the store's files were changed outside holdall; see the version with: holdall "
+        f"artifact describe {move.label}",
+    )
 
 
 def _move_record(
@@ -313,9 +335,11 @@ def migrate(
     jobs: int = 4,
     delete_source: bool = False,
     progress: Progress | None = None,
+    after_a_kill: bool = False,
 ) -> Summary:
     """Carry out `the_plan` (see the module's docstring); a version that fails stays where it
-    was, named in the summary with why, and the others go on."""
+    was, named in the summary with why, and the others go on. `after_a_kill`: a migration
+    between these stores was killed, and what it left half done is cleared first."""
     progress = progress or Progress()
     summary = Summary()
     claim(target, database.identity)  # the destination is ours to write, and reachable
@@ -361,6 +385,8 @@ def migrate(
     try:
         running: dict[Future[None], _Pending] = {}
         for move in the_plan.moves:
+            if after_a_kill:
+                _clear_leftovers(target, move)
             pending = _Pending(move, len(move.files))
             if not move.files:
                 finish(pending)
@@ -382,6 +408,18 @@ def migrate(
         for move in the_plan.leftovers:
             _remove(source, move, summary)
     return summary
+
+
+def _clear_leftovers(target: BaseArtifactStore, move: Move) -> None:
+    """What a killed migration left in a version's destination folder: files it staged
+    (whose process is gone) and uploads it never finished. No one else writes there: the
+    version's folder is its own, and the store is held."""
+    if target.exists(move.target_uri):
+        for directory, _dirs, names in target.walk(move.target_uri):
+            for name in names:
+                if spool_owner_alive(name) is False:
+                    target.remove(f"{directory}/{name}")
+    target.discard_incomplete_uploads(move.target_uri)
 
 
 def _remove(source: BaseArtifactStore, move: Move, summary: Summary) -> None:
@@ -406,7 +444,7 @@ def run(
     """Plan and migrate, holding both stores: a second migration of either is refused."""
     check_apart(source, target)
     purpose = f"the migration from '{source.name}' to '{target.name}'"
-    with locked(database, [source, target], purpose):
+    with locked(database, [source, target], purpose) as took_over:
         the_plan = plan(database, source, target, selectors)
         summary = migrate(
             database,
@@ -416,5 +454,6 @@ def run(
             jobs=jobs,
             delete_source=delete_source,
             progress=progress,
+            after_a_kill=took_over,
         )
     return the_plan, summary

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pytest
+
 from holdall import Client, load_artifact, pipeline, step
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
@@ -143,9 +145,10 @@ def test_bad_input_is_refused_clearly(cli, tmp_path: Path) -> None:
     assert "artifact 'dataset' has no version 7" in error_of(
         cli("artifact-store", "migrate", "old", "new", "--artifact", "dataset:7")
     )
-    assert "a version is a number" in error_of(
-        cli("artifact-store", "migrate", "old", "new", "--artifact", "dataset:x")
-    )
+    for selector in ("dataset:x", "dataset:", ":1", ""):
+        assert "a version is a number" in error_of(
+            cli("artifact-store", "migrate", "old", "new", "--artifact", selector)
+        ), selector
     assert "no artifact store called 'gone'" in error_of(
         cli("artifact-store", "migrate", "old", "gone")
     )
@@ -446,3 +449,49 @@ def test_a_record_changed_under_a_migration_stops_it_and_strands_nothing(
     for i in range(5):  # every version still where its record says, and whole
         assert Client().load_artifact(f"n{i}") == i
         assert client.get_artifact_version(f"n{i}").uri.startswith(f"{tmp_path}/old/")
+
+
+def test_a_rerun_clears_what_a_killed_migration_staged_in_the_destination(
+    tmp_path: Path,
+) -> None:
+    client = two_stores(tmp_path)
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(64 * MiB))
+    client.save_artifact(folder, "dataset")
+    migrating = subprocess.Popen(
+        [sys.executable, "-c", SLOW_MIGRATION], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    # Killed on what it left: a staged copy, half written, in the destination version folder.
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "new").rglob(".holdall-staged_*")):
+        assert migrating.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    migrating.kill()
+    migrating.communicate()
+    rerun = holdall_process("artifact-store", "migrate", "old", "new")
+    assert rerun.code == 0, rerun.err
+    assert not list((tmp_path / "new").rglob(".holdall-staged_*"))
+    loaded = Client().load_artifact("dataset")
+    assert (loaded / "big.bin").read_bytes() == (folder / "big.bin").read_bytes()
+    assert client.get_artifact_version("dataset").uri.startswith(f"{tmp_path}/new/")
+
+
+@pytest.mark.parametrize("damage", ["missing", "folder"])
+def test_a_source_file_gone_or_made_a_folder_is_named_as_damage(
+    cli, tmp_path: Path, damage: str
+) -> None:
+    client = two_stores(tmp_path)
+    broken = client.save_artifact(b"will be damaged", "broken")
+    client.save_artifact(b"intact", "good")
+    data = Path(broken.uri) / "data.bin"
+    data.unlink()
+    if damage == "folder":
+        data.mkdir()
+    result = cli("artifact-store", "migrate", "old", "new")
+    assert result.code == 1
+    what = "is missing" if damage == "missing" else "is a folder where the version recorded"
+    assert f"broken:1: {data} {what}" in result.err, result.err
+    assert "FileNotFoundError" not in result.err and "IsADirectoryError" not in result.err
+    assert client.get_artifact_version("broken").uri == broken.uri  # stays where it was
+    assert client.load_artifact("good") == b"intact"

@@ -192,3 +192,40 @@ def test_a_destination_that_cannot_be_reached_moves_nothing(
     assert client.get_artifact_version("n").uri.startswith(str(tmp_path / "old"))
     # Nothing was left held: the next try is not refused as busy.
     assert "is busy" not in cli("artifact-store", "migrate", "old", "far").err
+
+
+def test_a_rerun_aborts_the_multipart_upload_a_killed_migration_left(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import holdall_process
+    from tests.core.test_migration import SLOW_MIGRATION
+
+    _end("local", "old", request, tmp_path)
+    new_path = _end("s3", "new", request, tmp_path)
+    bucket = new_path.removeprefix("s3://").split("/", 1)[0]
+    s3 = request.getfixturevalue("s3_server").client()
+    client = Client()
+    client.register_stack("current", "old")
+    client.activate_stack("current")
+    big = os.urandom(96 * MiB)
+    client.save_artifact(big, "big")
+    migrating = subprocess.Popen(
+        [sys.executable, "-c", SLOW_MIGRATION], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    # Killed on what it left: an upload in parts begun in the bucket, not finished.
+    deadline = time.monotonic() + 120
+    while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+        assert migrating.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    migrating.kill()
+    migrating.communicate()
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    rerun = holdall_process("artifact-store", "migrate", "old", "new")
+    assert rerun.code == 0, rerun.err
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert client.get_artifact_version("big").uri.startswith(new_path + "/")
+    assert Client().load_artifact("big") == big
