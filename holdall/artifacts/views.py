@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from holdall.artifacts.checksum import FileDigests
+from holdall.artifacts.integrity import decode_files
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
@@ -22,12 +24,16 @@ class ArtifactVersion:
     materializer: str
     data_type: str
     size: int
-    checksum: str  # "blake3:<hex>" ("sha256:<hex>" for versions of holdall 0.1.0)
+    # Over its files' list (see checksum.manifest_checksum): "blake3:<hex>" ("sha256:<hex>"
+    # for versions of holdall 0.1.0).
+    checksum: str
     created: datetime
     artifact_store_id: str
     producer_step_run_id: str | None
     pipeline_run_id: str | None
     client: ArtifactsAPI = field(repr=False, compare=False)
+    # Each file under the version's uri: (size, "blake3:<hex>", the hex b3sum prints for it).
+    files: FileDigests = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, row: ArtifactVersionRow, client: ArtifactsAPI) -> ArtifactVersion:
@@ -45,6 +51,7 @@ class ArtifactVersion:
             producer_step_run_id=row.producer_step_run_id,
             pipeline_run_id=row.pipeline_run_id,
             client=client,
+            files=decode_files(row.files) if row.files else {},
         )
 
     @property

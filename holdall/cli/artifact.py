@@ -70,6 +70,13 @@ def describe(spec: str, output: str) -> None:
         "checksum": version.checksum,
         "producer_step": producer.name if producer else None,
         "pipeline_run": producer.run.name if producer else None,
+        # Each file's own checksum: the hex b3sum prints for the stored file.
+        "files": {
+            path: {"size": size, "checksum": digest}
+            if output == "json"
+            else f"{digest}  ({size} bytes)"
+            for path, (size, digest) in version.files.items()
+        },
     }
     print_record(record, output)
 

@@ -45,7 +45,38 @@ def test_save_and_load_outside_a_pipeline() -> None:
     assert client.load_artifact("config", version="1") == {"a": 1}
     assert first.producer_step is None and first.run is None
     assert first.uri.endswith("/_saved/config/1")
-    assert first.checksum.startswith("blake3:") and first.size == len('{"a": 1}')
+    assert first.size == len('{"a": 1}')
+    assert_checksums_independently(first)
+
+
+def assert_checksums_independently(version: Any) -> None:
+    """Each recorded file digest is the hex b3sum prints for the stored bytes (computed here
+    from the file itself), and the version's checksum is BLAKE3 over the list of its files
+    (path, size, digest), as the README says."""
+    import blake3
+
+    root = Path(version.uri)
+    stored = {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+    }
+    assert set(version.files) == set(stored)
+    for path, data in stored.items():
+        assert version.files[path] == (len(data), f"blake3:{blake3.blake3(data).hexdigest()}")
+    listing = "".join(
+        f"{path}\0{len(data)}\0blake3:{blake3.blake3(data).hexdigest()}\n"
+        for path, data in sorted(stored.items())
+    )
+    assert version.checksum == f"blake3:{blake3.blake3(listing.encode()).hexdigest()}"
+
+
+def test_checksums_match_b3sum_of_what_was_stored(tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 7))  # several BLAKE3 chunks
+    (folder / "sub" / "b.txt").write_text("b")
+    client = Client()
+    for value, name in ((folder, "tree"), (b"\x00" * 10_000, "raw"), ({"k": [1, 2]}, "doc")):
+        assert_checksums_independently(client.save_artifact(value, name))
 
 
 @pytest.mark.parametrize("name", ["a/b", "..", "", "../x", ".hidden", "x" * 129])

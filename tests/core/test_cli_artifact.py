@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +33,16 @@ def test_artifact_list_and_versions(cli, run_name: str) -> None:
 def test_artifact_describe(cli, run_name: str) -> None:
     latest = json.loads(cli("artifact", "describe", "my_model", "-o", "json").out)
     assert latest["version"] == 2 and latest["pipeline_run"] == run_name
-    assert latest["producer_step"] == "training_step" and latest["checksum"].startswith("blake3:")
+    assert latest["producer_step"] == "training_step"
+    import blake3  # each file's checksum: what b3sum prints for the stored file
+
+    for path, recorded in latest["files"].items():
+        data = (Path(latest["uri"]) / path).read_bytes()
+        assert recorded == {
+            "size": len(data),
+            "checksum": f"blake3:{blake3.blake3(data).hexdigest()}",
+        }
+    assert latest["files"] and latest["checksum"].startswith("blake3:")
     first = json.loads(cli("artifact", "describe", "my_model:1", "-o", "json").out)
     assert first["version"] == 1
 
