@@ -24,6 +24,7 @@ from holdall.metadata.models import ArtifactVersionRow
 from holdall.processes import SPOOL_PREFIX
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.integrations import require
 from tests.fixtures.plugins import install_fake_distribution
 
 
@@ -115,7 +116,7 @@ def test_corrupted_data_is_refused_naming_the_uri(value: Any) -> None:
 
 
 def test_corrupted_parquet_is_refused_though_it_is_read_out_of_order() -> None:
-    pandas = pytest.importorskip("pandas")
+    pandas = require("pandas")
     version = Client().save_artifact(pandas.DataFrame({"a": range(1000)}), "frame")
     path = _data_file(version)
     content = bytearray(path.read_bytes())

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.fixtures.integrations import require
+
 CLOUD_SDKS = ("boto3", "botocore", "s3fs", "gcsfs", "adlfs", "azure", "google")
 # Heavy libraries that `--help` and `integration list` must not pay for (see benchmarks/).
 HEAVY = ("sqlalchemy", "pydantic")
@@ -90,7 +92,7 @@ def test_flavor_commands_import_no_cloud_sdk(command: list[str]) -> None:
     ids=["list-types", "describe-type", "flavor-describe"],
 )
 def test_connector_types_and_flavors_are_described_without_their_sdk(command: list[str]) -> None:
-    pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+    require("holdall_s3")
     loaded = loaded_after(f"from holdall.cli.main import run; assert run({command!r}) == 0")
     assert "holdall_s3" in loaded  # the integration's declarations were read
     assert not loaded & set(CLOUD_SDKS), loaded & set(CLOUD_SDKS)

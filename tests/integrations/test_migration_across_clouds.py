@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from holdall import Client, pipeline
+from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS
 from tests.fixtures.pipelines import make_numbers, total
 
@@ -30,7 +31,7 @@ def _end(kind: str, name: str, request: pytest.FixtureRequest, tmp_path: Path) -
         client.register_artifact_store(name, "local", path=path)
         return path
     if kind == "s3":
-        pytest.importorskip("holdall_s3")
+        require("holdall_s3")
         server = request.getfixturevalue("s3_server")
         path = f"s3://{server.new_bucket()}/{name}"
         # Through an aws connector: the store holds no credentials of its own.
@@ -43,14 +44,14 @@ def _end(kind: str, name: str, request: pytest.FixtureRequest, tmp_path: Path) -
         client.register_artifact_store(name, "s3", path=path, connector=f"{name}_aws")
         return path
     if kind == "gcs":
-        pytest.importorskip("holdall_gcp")
+        require("holdall_gcp")
         server = request.getfixturevalue("gcs_server")
         path = f"gs://{server.new_bucket()}/{name}"
         client.register_artifact_store(
             name, "gcs", path=path, config={"endpoint_url": server.endpoint}
         )
         return path
-    pytest.importorskip("holdall_azure")
+    require("holdall_azure")
     azurite = request.getfixturevalue("azurite")
     path = f"az://{azurite.new_container()}/{name}"
     client.connectors.register(
@@ -120,7 +121,7 @@ def test_versions_move_across_clouds(
 def test_a_corrupted_object_in_a_bucket_stays_where_it_was(
     cli, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    pytest.importorskip("holdall_s3")
+    require("holdall_s3")
     server: Any = request.getfixturevalue("s3_server")
     bucket = server.new_bucket()
     client = Client()
@@ -146,7 +147,7 @@ def test_a_corrupted_object_in_a_bucket_stays_where_it_was(
 def test_a_destination_bucket_deleted_midway_moves_no_record(
     cli, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    pytest.importorskip("holdall_s3")
+    require("holdall_s3")
     server: Any = request.getfixturevalue("s3_server")
     bucket = server.new_bucket()
     client = Client()
@@ -176,7 +177,7 @@ def test_a_destination_bucket_deleted_midway_moves_no_record(
 def test_a_destination_that_cannot_be_reached_moves_nothing(
     cli, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    pytest.importorskip("holdall_s3")
+    require("holdall_s3")
     client = Client()
     client.register_artifact_store("old", "local", path=str(tmp_path / "old"))
     client.register_artifact_store(

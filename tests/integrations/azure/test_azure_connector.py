@@ -19,9 +19,10 @@ import pytest
 from tests.conftest import Result, holdall_process
 from tests.fixtures.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.fixtures.entra import CLIENT_ID, CLIENT_SECRET, TENANT, Authority, entra_authority
+from tests.fixtures.integrations import require
 from tests.fixtures.proxy import proxy_to
 
-pytest.importorskip("holdall_azure", reason="holdall-azure is not installed")
+require("holdall_azure")
 MiB = 1024 * 1024
 
 

@@ -18,11 +18,12 @@ from holdall.artifact_stores.object_store import StoreUnavailableError
 from holdall.errors import HoldallError
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.azurite import ACCOUNT_KEY, Azurite
+from tests.fixtures.integrations import require
 from tests.fixtures.pipelines import make_numbers, total
 from tests.fixtures.proxy import proxy_to
 from tests.fixtures.stores import active_stack
 
-pytest.importorskip("holdall_azure", reason="holdall-azure is not installed")
+require("holdall_azure")
 KiB, MiB = 1024, 1024 * 1024
 
 

@@ -15,8 +15,9 @@ from holdall import Client
 from tests.conftest import holdall_process
 from tests.fixtures.gcs import GCSServer
 from tests.fixtures.google_tokens import TokenEndpoint, new_private_key, token_endpoint
+from tests.fixtures.integrations import require
 
-pytest.importorskip("holdall_gcp", reason="holdall-gcp is not installed")
+require("holdall_gcp")
 MiB = 1024 * 1024
 
 

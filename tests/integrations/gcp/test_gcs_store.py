@@ -14,11 +14,12 @@ from holdall.artifact_stores.object_store import StoreUnavailableError
 from holdall.errors import ConfigError
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.gcs import GCSServer
+from tests.fixtures.integrations import require
 from tests.fixtures.pipelines import make_numbers, total
 from tests.fixtures.proxy import proxy_to
 from tests.fixtures.stores import active_stack
 
-pytest.importorskip("holdall_gcp", reason="holdall-gcp is not installed")
+require("holdall_gcp")
 KiB, MiB = 1024, 1024 * 1024
 
 

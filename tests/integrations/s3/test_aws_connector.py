@@ -16,10 +16,11 @@ import pytest
 
 from holdall import Client
 from tests.conftest import holdall_process
+from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.integrations.s3.test_s3_store import s3_pipeline
 
-pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+require("holdall_s3")
 MiB = 1024 * 1024
 ROLE_ARN = "arn:aws:iam::123456789012:role/holdall-writer"
 KEYS = [

@@ -12,13 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from holdall import Client
 from holdall.secrets import unseal
 from tests.conftest import holdall_process
+from tests.fixtures.integrations import require
 
-pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+require("holdall_s3")
 CONNECTORS = 300
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import holdall_process
+from tests.fixtures.integrations import require
 
-pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+require("holdall_s3")
 
 SECRET = "Zk4q-SECRET-7b1e0c9d-3a6f-tail9Xw2"
 # pydantic shortens long inputs from the middle; what would leak is each end.

@@ -15,12 +15,13 @@ import pytest
 
 from holdall import Client
 from holdall.artifact_stores.object_store import StoreUnavailableError
+from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, S3Server, iam_user, running_moto
 from tests.fixtures.proxy import CuttingProxy, proxy_to
 from tests.integrations.s3.test_s3_store import s3_stack
 
 MiB = 1024 * 1024
-holdall_s3 = pytest.importorskip("holdall_s3", reason="holdall-s3 is not installed")
+holdall_s3 = require("holdall_s3")
 
 
 def _port(server: S3Server) -> int:

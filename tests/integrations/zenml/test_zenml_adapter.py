@@ -19,6 +19,7 @@ from tests.conftest import holdall_process
 from tests.core.test_install import tracked_copy
 from tests.fixtures.azurite import Azurite
 from tests.fixtures.gcs import GCSServer
+from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
 from tests.fixtures.venvs import FreshVenv
 
@@ -313,7 +314,7 @@ def test_a_zenml_pipeline_on_another_cloud(
 ) -> None:
     """The same flavor over another cloud (Azurite, fake-gcs-server): only holdall's
     integration is added; the cloud's own SDK finds what ZenML wrote."""
-    pytest.importorskip(f"holdall_{integration}", reason=f"holdall-{integration} is not installed")
+    require(f"holdall_{integration}")
     world.run("holdall", "integration", "install", integration, "-y")
     try:
         path, settings, listed = place(request)
@@ -346,7 +347,7 @@ def test_bad_registrations_are_refused_with_their_fix(world: ZenMLWorld, tmp_pat
     assert "holdall: no artifact store called 'nope'" in unknown
     # A store registered in the same holdall database from a machine that has holdall-gcp;
     # this environment has not.
-    pytest.importorskip("holdall_gcp")
+    require("holdall_gcp")
     shared = {"HOLDALL_CONFIG_DIR": world.env["HOLDALL_CONFIG_DIR"]}
     registered = holdall_process(
         "artifact-store", "register", "gcs_store", "--flavor=gcs", "--path=gs://a-bucket/x",
@@ -421,7 +422,7 @@ def test_the_flavor_without_zenml_says_what_to_install() -> None:
     import subprocess
     import sys
 
-    pytest.importorskip("holdall_zenml", reason="holdall-zenml is not installed")
+    require("holdall_zenml")
     if subprocess.run([sys.executable, "-c", "import zenml"], capture_output=True).returncode == 0:
         pytest.skip("ZenML is installed here")  # `make test` installs holdall-zenml without it
     result = subprocess.run(
