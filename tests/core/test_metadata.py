@@ -151,6 +151,22 @@ time.sleep(60)
 """
 
 
+def _has_open(pid: int, path: str) -> bool:
+    """Whether process `pid` has `path` open (Linux: its /proc/PID/fd links)."""
+    folder = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return False
+    for name in names:
+        try:
+            if os.readlink(os.path.join(folder, name)) == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def check_ctrl_c_stops_the_wait() -> None:
     """Ctrl-C while waiting for the write lock (60 s here) ends the command at once."""
     waiting = subprocess.Popen(
@@ -159,7 +175,13 @@ def check_ctrl_c_stops_the_wait() -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2)  # imports done, waiting for the lock
+    # Interrupted once seen at work: its imports done, the database open (the lock it waits
+    # for is held until the test ends), whatever the machine's speed.
+    database = os.path.realpath(os.path.join(os.environ["HOLDALL_CONFIG_DIR"], "holdall.db"))
+    deadline = time.monotonic() + 60
+    while not _has_open(waiting.pid, database):
+        assert waiting.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
     assert waiting.poll() is None
     waiting.send_signal(signal.SIGINT)
     try:

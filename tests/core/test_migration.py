@@ -4,12 +4,14 @@ clouds: tests/integrations/test_migration_across_clouds.py.)"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -186,6 +188,31 @@ main()
 """
 
 
+def _moved(tmp_path: Path) -> int:
+    """How many versions' records say they are in the store at tmp_path/new."""
+    from sqlalchemy import func, select
+
+    from holdall.metadata.models import ArtifactVersionRow
+
+    with Client().database.session(read_only=True) as session:
+        query = select(func.count()).where(ArtifactVersionRow.uri.startswith(f"{tmp_path}/new/"))
+        return int(session.scalar(query) or 0)
+
+
+def _moved_at_least(tmp_path: Path, count: int) -> bool:
+    return _moved(tmp_path) >= count
+
+
+def _until(process: subprocess.Popen[bytes], seen: Callable[[], bool]) -> None:
+    """Wait until `seen()` holds while `process` still runs (a test failure if it ends
+    first, or never gets there)."""
+    deadline = time.monotonic() + 120
+    while not seen():
+        assert process.poll() is None, "it ended before the state the test waits for"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
 def slow_migration(*options: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-c", SLOW_MIGRATION, *options],
@@ -202,10 +229,11 @@ def test_killed_anywhere_nothing_points_at_incomplete_data_and_a_rerun_finishes(
     for name, value in values.items():
         client.save_artifact(value, name)
     moved_at_kills = []
-    for delay in (0.8, 1.3, 1.8):  # each run moves some versions, then is killed
+    for more in (1, 8, 15):  # each run moves some versions, and is killed once seen to
+        wanted = _moved(tmp_path) + more
         migrating = slow_migration("--jobs", "2", "--delete-source")
-        time.sleep(delay)
-        os.kill(migrating.pid, signal.SIGKILL)
+        _until(migrating, functools.partial(_moved_at_least, tmp_path, wanted))
+        migrating.kill()
         migrating.communicate()
         for name, value in values.items():  # every version loads, from one store or the other
             assert Client().load_artifact(name) == value, name
@@ -328,11 +356,7 @@ def test_ctrl_c_stops_it_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     for i in range(40):
         client.save_artifact(i, f"c{i}")
     migration = slow_migration()
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "new" / "_saved").exists():
-        assert migration.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.3)
+    _until(migration, lambda: _moved(tmp_path) >= 3)  # interrupted once seen at work
     migration.send_signal(signal.SIGINT)
     _, err = migration.communicate(timeout=60)
     assert migration.returncode == 130, err.decode()
