@@ -64,6 +64,10 @@ def ensure_default_stack(database: Database) -> None:
         pass  # another process created them first; theirs serve us as well
 
 
+# What `holdall stack copy current NEW` calls the active stack.
+CURRENT = "current"
+
+
 class Stacks:
     def __init__(self, database: Callable[[], Database], stores: ArtifactStores) -> None:
         self._database = database
@@ -104,7 +108,14 @@ class Stacks:
         return self._create_stack(target, self.get(source).artifact_store.name)
 
     def get(self, name: str) -> StackModel:
+        """The stack called `name`; `current` is the active stack, unless a stack has that
+        name (as in ZenML's habit: holdall stack copy current NEW)."""
         with self._database().session(read_only=True) as session:
+            found = session.scalar(select(StackRow).where(StackRow.name == name))
+            if found is not None:
+                return stack_model(found)
+            if name == CURRENT:
+                return self.active_model
             return stack_model(self._stack_row(session, name))
 
     def all(self) -> list[StackModel]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import typing
 from typing import Any, ClassVar
 
@@ -148,7 +149,8 @@ class ArtifactStoreConfig(BaseModel):
             raise ValueError(f"'{path}' names no bucket or container")
         if {".", ".."} & set(rest.split("/")):
             raise ValueError(f"'{path}' has a '.' or '..' segment; give the path it leads to")
-        return scheme + rest.rstrip("/")
+        # "b//x" is "b/x" to every SDK (the objects land there): recorded as it is reached.
+        return scheme + re.sub("/{2,}", "/", rest).strip("/")
 
     @classmethod
     def setting_names(cls) -> list[str]:

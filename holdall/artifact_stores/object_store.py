@@ -22,6 +22,7 @@ import enum
 import functools
 import io
 import os
+import posixpath
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -31,6 +32,7 @@ from pydantic import Field, field_validator
 
 from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
 from holdall.artifact_stores.filesystem import FilesystemArtifactStore
+from holdall.artifact_stores.ownership import MARKER
 from holdall.artifact_stores.ranged import RangedReader
 from holdall.artifact_stores.staged import is_write_mode
 from holdall.errors import HoldallError, first_line
@@ -88,6 +90,7 @@ class Failure(enum.Enum):
     UNREACHABLE = "unreachable endpoint"
     TIMED_OUT = "no answer"
     CUT = "connection cut"
+    ARCHIVED = "archived"  # in a class or tier read only after a restore
 
 
 class StoreUnavailableError(HoldallError):
@@ -120,9 +123,10 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
     # -- what each cloud supplies -----------------------------------------------------------
 
-    def upload_file(self, local: str, target: str, part_size: int) -> None:
+    def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         """Upload one local file to `target` in parts of `part_size`, `concurrency` at once;
-        on failure, nothing may remain (an unfinished multipart upload is aborted)."""
+        on failure, nothing may remain (an unfinished multipart upload is aborted). `tiered`:
+        in the store's own storage class or tier; else in the service's standard one."""
         raise NotImplementedError
 
     def probe(self, filesystem: Any) -> None:
@@ -146,6 +150,14 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     def backoff(self, tries: int) -> float:
         """The longest its SDK sleeps in all between `tries` tries of one request."""
         return no_backoff(tries)
+
+    def archive(self) -> str:
+        """Where an archived object is, in the service's words ("the GLACIER storage class")."""
+        return "an archive class"
+
+    def restore_fix(self, path: str) -> str:
+        """The command that makes the archived object at `path` (its full key) readable."""
+        return f"restore {path} with {self.SERVICE}'s own tools, then load it again"
 
     def credential_fix(self) -> str:
         """The command that gives the store other credentials."""
@@ -219,8 +231,11 @@ class ObjectArtifactStore(FilesystemArtifactStore):
                     return read()
                 except StoreUnavailableError as exc:
                     if exc.failure is not Failure.CUT:
-                        raise
-            return read()
+                        raise self._with_path(exc, target) from None
+            try:
+                return read()
+            except StoreUnavailableError as exc:
+                raise self._with_path(exc, target) from None
 
         size = int(info.get("size") or 0)
         part = self.config.part_size or DEFAULT_PART_SIZE
@@ -243,9 +258,12 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
     def upload(self, local: str, target: str) -> None:
         part_size = self.part_size_for(os.path.getsize(local))
+        # The store's marker is read back by every process before it writes: in an archive
+        # class (S3 GLACIER, Azure Archive) no process could read it without a restore.
+        tiered = posixpath.basename(target) != MARKER
         # A cloud's own upload may call its SDK directly, around the translating filesystem.
         with self.translated():
-            self.upload_file(local, target, part_size)
+            self.upload_file(local, target, part_size, tiered)
 
     def _has_directories(self) -> bool:
         return False
@@ -310,7 +328,25 @@ class ObjectArtifactStore(FilesystemArtifactStore):
                 f"{self.reach_fix()}; on a network that drops connections: holdall "
                 f"artifact-store update {name} --retries=5",
             )
+        if failure is Failure.ARCHIVED:
+            return (
+                f"an object of {label} is in {self.archive()}: {self.SERVICE} reads it only "
+                f"once it is restored ({reason})",
+                self.restore_fix("OBJECT"),
+            )
         return (f"cannot reach {container} of {label}{where}: {reason}", self.reach_fix())
+
+    def _with_path(self, exc: StoreUnavailableError, path: str) -> StoreUnavailableError:
+        """An archived object's error, naming the object and its restore."""
+        if exc.failure is not Failure.ARCHIVED:
+            return exc
+        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
+        return StoreUnavailableError(
+            f"{path} of {label} is in {self.archive()}: {self.SERVICE} reads it only once it "
+            "is restored (which takes hours)",
+            fix=self.restore_fix(path),
+            failure=Failure.ARCHIVED,
+        )
 
     def reach_fix(self) -> str:
         """What to check when the service cannot be reached: the settings that say where."""

@@ -203,17 +203,22 @@ class ArtifactStores:
                     fix="register a new store for the new location: holdall artifact-store "
                     f"register NAME --flavor={row.flavor} --path=...",
                 )
-            link = self._link(
-                name,
-                flavor_class,
-                after,
-                connector or (row.connector.name if row.connector else None),
-                resource_id or (None if connector else row.connector_resource_id),
-            )
+            unlink = connector == ""  # --connector "": the store stops using one
+            link = None
+            if not unlink:
+                link = self._link(
+                    name,
+                    flavor_class,
+                    after,
+                    connector or (row.connector.name if row.connector else None),
+                    resource_id or (None if connector else row.connector_resource_id),
+                )
             if after.path != before.path:
                 self._check_owner(self._make(row.flavor, after, name, row.id, link))
             row.config = config_json(after)
-            if link is not None:
+            if unlink:
+                row.connector_id, row.connector_resource_id = None, None
+            elif link is not None:
                 row.connector_id, row.connector_resource_id = link.connector_id, link.resource_id
             session.flush()
             return store_model(row)

@@ -26,7 +26,9 @@ def artifact_store() -> None:
 
 
 CONNECTOR_OPTION = click.option(
-    "--connector", "-c", help="A service connector that hands the store its credentials."
+    "--connector",
+    "-c",
+    help='A service connector that hands the store its credentials ("" on update: none).',
 )
 RESOURCE_ID_OPTION = click.option(
     "--resource-id", help="What the store is to its connector (default: its bucket)."
@@ -116,7 +118,8 @@ def update(
         connector=connector,
         resource_id=resource_id,
     )
-    click.echo(f"Updated artifact store '{model.name}' ({model.flavor}) at {model.path}")
+    unlinked = "; it uses no service connector now" if connector == "" else ""
+    click.echo(f"Updated artifact store '{model.name}' ({model.flavor}) at {model.path}{unlinked}")
 
 
 @artifact_store.command("delete")

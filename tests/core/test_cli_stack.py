@@ -86,3 +86,17 @@ def test_missing_stacks(cli) -> None:
         ["update", "ghost", "-a", "default"],
     ):
         assert "no stack called 'ghost'" in error_of(cli("stack", *command))
+
+
+def test_current_names_the_active_stack_unless_a_stack_is_called_so(cli, tmp_path: Path) -> None:
+    assert cli("artifact-store", "register", "s", "--flavor=local", f"--path={tmp_path}").code == 0
+    assert cli("stack", "register", "dev", "-a", "s").code == 0
+    assert cli("stack", "set", "dev").code == 0
+    copied = cli("stack", "copy", "current", "migrated")  # the README's (and ZenML's) habit
+    assert copied.code == 0, copied.err
+    described = json.loads(cli("stack", "describe", "migrated", "-o", "json").out)
+    assert described["artifact_store"] == "s"
+    assert cli("stack", "register", "current", "-a", "default").code == 0  # now a real name
+    assert cli("stack", "copy", "current", "again").code == 0
+    again = json.loads(cli("stack", "describe", "again", "-o", "json").out)
+    assert again["artifact_store"] == "default"

@@ -97,3 +97,19 @@ def test_a_flavor_maps_its_uris_onto_the_filesystem_paths() -> None:
     assert root.uri("data/artifacts/run/1") == "abfs://data@myaccount/artifacts/run/1"
     with pytest.raises(PathOutsideStoreError, match="abfs://data@myaccount/artifacts"):
         root.resolve("abfs://data@myaccount/elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("given", "recorded"),
+    [
+        ("s3://bucket//a//b/", "s3://bucket/a/b"),
+        ("s3://bucket///a", "s3://bucket/a"),
+        ("gs://bucket/a//", "gs://bucket/a"),
+    ],
+)
+def test_doubled_slashes_are_recorded_as_the_objects_are_reached(given: str, recorded: str) -> None:
+    from holdall.registry import get_registry
+
+    flavor = "s3" if given.startswith("s3") else "gcs"
+    config = get_registry().flavor(flavor).config_class.model_validate({"path": given})
+    assert config.path == recorded

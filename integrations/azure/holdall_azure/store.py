@@ -8,13 +8,11 @@ import asyncio
 import base64
 import functools
 import os
-import posixpath
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore, exception_chain
-from holdall.artifact_stores.ownership import MARKER
 from holdall.errors import HoldallError
 from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import AzureConfig, split_location
@@ -38,10 +36,6 @@ def filesystem_class() -> type:
             self.service_client = self.make_client()
 
     return HoldallAzureFileSystem
-
-
-class ArchivedBlobError(HoldallError):
-    pass
 
 
 class AzureArtifactStore(ObjectArtifactStore):
@@ -87,33 +81,28 @@ class AzureArtifactStore(ObjectArtifactStore):
 
     # -- uploads ----------------------------------------------------------------------------
 
-    def upload_file(self, local: str, target: str, part_size: int) -> None:
+    def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         from fsspec.asyn import sync
 
         filesystem = self.filesystem
         container, _, key = target.partition("/")
-        sync(filesystem.loop, self._upload, filesystem, local, container, key, part_size)
+        tier = self.tier() if tiered else None
+        sync(filesystem.loop, self._upload, filesystem, local, container, key, part_size, tier)
         filesystem.invalidate_cache(target)
 
-    def tier_for(self, key: str) -> Any:
+    def tier(self) -> Any:
+        """The store's access tier, or None for the account's default."""
         from azure.storage.blob import StandardBlobTier
 
-        # The store's marker is read back by every process that writes here: an archived
-        # one could not be.
-        if self.config.access_tier is None or (
-            self.config.access_tier == "Archive" and posixpath.basename(key) == MARKER
-        ):
-            return None
-        return StandardBlobTier(self.config.access_tier)
+        return StandardBlobTier(self.config.access_tier) if self.config.access_tier else None
 
     async def _upload(
-        self, filesystem: Any, local: str, container: str, key: str, part_size: int
+        self, filesystem: Any, local: str, container: str, key: str, part_size: int, tier: Any
     ) -> None:
         """One block blob: a file up to one block in a single request; a larger one as
         blocks, `concurrency` in flight, committed once all are staged. Until the commit no
         blob appears (Azure drops uncommitted blocks itself)."""
         size = os.path.getsize(local)
-        tier = self.tier_for(key)
         blob = filesystem.service_client.get_blob_client(container, key)
         async with blob:
             if size <= part_size:
@@ -177,16 +166,16 @@ class AzureArtifactStore(ObjectArtifactStore):
 
         sync(filesystem.loop, first_blob)
 
-    def translate(self, exc: BaseException) -> HoldallError | None:
-        if _error_code(exc) == "BlobArchived":
-            return ArchivedBlobError(
-                f"a blob of artifact store '{self.name}' is in the Archive tier: Azure reads "
-                "it only once it is rehydrated to another tier (which takes hours)",
-                fix="az storage blob set-tier --tier Hot --rehydrate-priority Standard "
-                f"--account-name {self.config.account or 'ACCOUNT'} --container-name "
-                f"{self.config.container} --name BLOB",
-            )
-        return super().translate(exc)
+    def archive(self) -> str:
+        return "the Archive tier"
+
+    def restore_fix(self, path: str) -> str:
+        container, _, name = path.partition("/")
+        return (
+            f"az storage blob set-tier --tier Hot --rehydrate-priority Standard --account-name "
+            f"{self.config.account or 'ACCOUNT'} --container-name {container} --name {name}, "
+            "then load it again once rehydrated"
+        )
 
     def classify(self, exc: BaseException) -> Failure | None:
         from azure.core.exceptions import (
@@ -201,6 +190,8 @@ class AzureArtifactStore(ObjectArtifactStore):
         code = _error_code(exc)
         if code == "ContainerNotFound":
             return Failure.MISSING_CONTAINER
+        if code == "BlobArchived":
+            return Failure.ARCHIVED
         if isinstance(exc, ClientAuthenticationError):
             # azure-identity's: no credential found on this machine, or the one found refused
             name = type(exc).__name__

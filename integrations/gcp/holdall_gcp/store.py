@@ -104,7 +104,7 @@ class GCSArtifactStore(ObjectArtifactStore):
     def backoff(self, tries: int) -> float:
         return GCSFS_BACKOFF(tries)
 
-    def upload_file(self, local: str, target: str, part_size: int) -> None:
+    def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         from fsspec.asyn import sync
 
         # A resumable upload takes its chunks one after another, never at once: the
@@ -112,16 +112,18 @@ class GCSArtifactStore(ObjectArtifactStore):
         # same bytes in memory, a quarter of the round trips).
         chunk = part_size * self.concurrency
         filesystem = self.filesystem
-        sync(filesystem.loop, self._upload, filesystem, local, target, chunk)
+        sync(filesystem.loop, self._upload, filesystem, local, target, chunk, tiered)
 
-    async def _upload(self, filesystem: Any, local: str, target: str, part_size: int) -> None:
+    async def _upload(
+        self, filesystem: Any, local: str, target: str, part_size: int, tiered: bool
+    ) -> None:
         """One resumable upload in chunks of `part_size`; a failure cancels it, so that no
         object appears."""
         from gcsfs.core import upload_chunk
 
         bucket, key, _ = filesystem.split_path(target)
         body = {"name": key}
-        if self.config.storage_class:
+        if self.config.storage_class and tiered:
             body["storageClass"] = self.config.storage_class
         size = os.path.getsize(local)
         if size <= part_size:  # one request, the object's resource and its bytes together

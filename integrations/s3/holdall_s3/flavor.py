@@ -26,19 +26,23 @@ StorageClass = Literal[
 # S3's rules for bucket names (general purpose buckets), matched whole.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
+# What AWS keeps for its own kinds of name (access points, Express One Zone, S3 Tables,
+# Multi-Region Access Points, its documentation's examples).
+RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
 def check_bucket(bucket: str) -> None:
-    if (
-        not BUCKET.fullmatch(bucket)
-        or ".." in bucket
-        or IP_ADDRESS.fullmatch(bucket)
-        or bucket.startswith(("xn--", "sthree-"))
-        or bucket.endswith(("-s3alias", "--ol-s3"))
-    ):
+    if not BUCKET.fullmatch(bucket) or ".." in bucket or IP_ADDRESS.fullmatch(bucket):
         raise ValueError(
             f"'{bucket}' is not a valid S3 bucket name (3-63 characters: lowercase letters, "
             "digits, '.' and '-', starting and ending with a letter or digit)"
+        )
+    if bucket.startswith(RESERVED_PREFIXES) or bucket.endswith(RESERVED_SUFFIXES):
+        raise ValueError(
+            f"'{bucket}' is not a valid S3 bucket name: AWS keeps names that start with "
+            f"{', '.join(RESERVED_PREFIXES)} or end with {', '.join(RESERVED_SUFFIXES)} for "
+            "its own"
         )
 
 

@@ -24,6 +24,7 @@ S3FS_TRIES = 1
 BOTOCORE_BACKOFF = exponential_backoff(1.0, 2.0, 20.0)
 S3FS_SLEEP = 0.1
 MISSING_CODES = frozenset({"NoSuchBucket"})
+ARCHIVED_CODES = frozenset({"InvalidObjectState"})  # GLACIER, DEEP_ARCHIVE: restore first
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REFUSED_CODES = frozenset(
     {
@@ -106,11 +107,23 @@ class S3ArtifactStore(ObjectArtifactStore):
     def reach_fix(self) -> str:
         return "check --endpoint_url, --region and the network"
 
-    def upload_file(self, local: str, target: str, part_size: int) -> None:
+    def archive(self) -> str:
+        return f"the {self.config.storage_class or 'GLACIER'} storage class"
+
+    def restore_fix(self, path: str) -> str:
+        bucket, _, key = path.partition("/")
+        return (
+            f"aws s3api restore-object --bucket {bucket} --key {key} --restore-request "
+            "Days=7, then load it again once restored"
+        )
+
+    def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         # One parallel multipart upload (s3fs aborts it if it fails): the object appears
         # whole, its parts sent at once.
+        plain = not tiered and self.config.storage_class
+        standard = {"StorageClass": "STANDARD"} if plain else {}
         self.filesystem.put_file(
-            local, target, chunksize=part_size, max_concurrency=self.concurrency
+            local, target, chunksize=part_size, max_concurrency=self.concurrency, **standard
         )
 
     def probe(self, filesystem: Any) -> None:
@@ -157,6 +170,8 @@ class S3ArtifactStore(ObjectArtifactStore):
             code = str(error.get("Code", ""))
             if code in MISSING_CODES:
                 return Failure.MISSING_CONTAINER
+            if code in ARCHIVED_CODES:
+                return Failure.ARCHIVED
             if code in EXPIRED_CODES:
                 return Failure.EXPIRED
             if code in REFUSED_CODES:

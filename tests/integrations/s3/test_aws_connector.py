@@ -520,3 +520,30 @@ def test_a_revoked_key_is_named_as_the_connectors_at_use() -> None:
     assert "fix: holdall service-connector update aws_connector" in text
     assert "holdall artifact-store update" not in text
     assert keys["aws_secret_access_key"] not in text
+
+
+def test_a_store_unlinked_from_its_connector_frees_the_connector(cli, s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    assert cli(
+        "service-connector", "register", "linked", "--type", "aws", "--auth-method=secret-key",
+        *_method_args("secret-key", s3_server),
+    ).code == 0  # fmt: skip
+    assert cli(
+        "artifact-store", "register", "s", "--flavor=s3", f"--path=s3://{bucket}/x",
+        f"--endpoint_url={s3_server.endpoint}", "--connector", "linked",
+    ).code == 0  # fmt: skip
+    assert cli("service-connector", "delete", "linked").code == 1  # a store uses it
+    unlinked = cli(
+        "artifact-store", "update", "s", "--connector", "",
+        f"--aws_access_key_id={CREDENTIALS['aws_access_key_id']}",
+        f"--aws_secret_access_key={CREDENTIALS['aws_secret_access_key']}",
+    )  # fmt: skip
+    assert unlinked.code == 0, unlinked.err
+    assert "uses no service connector now" in unlinked.out
+    described = json.loads(cli("artifact-store", "describe", "s", "-o", "json").out)
+    assert described["connector"] is None
+    assert cli("service-connector", "delete", "linked").code == 0
+    client = Client()
+    client.activate_stack(client.register_stack("st", "s").name)
+    client.save_artifact(b"own keys", "after")  # the store's own credentials now
+    assert client.load_artifact("after") == b"own keys"

@@ -149,6 +149,11 @@ def test_wrong_credentials_are_named(s3_server_checking_credentials: S3Server, c
         ("s3://Bad_Bucket/x", "'Bad_Bucket' is not a valid S3 bucket name"),
         ("s3://ab/x", "'ab' is not a valid S3 bucket name"),
         ("s3://192.168.1.1/x", "not a valid S3 bucket name"),
+        ("s3://amzn-s3-demo-bucket/x", "AWS keeps names that start with"),
+        ("s3://my-access-point.mrap/x", "AWS keeps names that start with"),
+        ("s3://zone-bucket--x-s3/x", "AWS keeps names that start with"),
+        ("s3://tables--table-s3/x", "AWS keeps names that start with"),
+        ("s3://xn--bucket/x", "AWS keeps names that start with"),
         ("gs://bucket/x", "'gs://' paths are not supported; use s3://"),
     ],
 )

@@ -15,6 +15,7 @@ import pytest
 
 from holdall import Client
 from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.errors import HoldallError
 from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, S3Server, iam_user, running_moto
 from tests.fixtures.proxy import CuttingProxy, proxy_to
@@ -50,6 +51,34 @@ def test_a_storage_class_is_applied_to_every_object(s3_server: S3Server) -> None
     key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
     assert s3_server.client().head_object(Bucket=bucket, Key=key)["StorageClass"] == "STANDARD_IA"
     assert client.load_artifact("cold") == b"cold data"
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
+def test_an_archive_class_keeps_the_store_marker_readable_and_names_the_restore(
+    s3_server: S3Server, storage_class: str
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, storage_class=storage_class)
+    version = client.save_artifact(b"kept for years", "archived")
+    s3 = s3_server.client()
+    marker = s3.head_object(Bucket=bucket, Key="zenml-artifacts/.holdall-store.json")
+    assert marker.get("StorageClass", "STANDARD") == "STANDARD"  # read back by every process
+    key = version.uri.removeprefix(f"s3://{bucket}/") + "/data.bin"
+    assert s3.head_object(Bucket=bucket, Key=key)["StorageClass"] == storage_class
+    # Another process, which reads the marker first, saves as well.
+    again = holdall_process_python(
+        "from holdall import Client; print(Client().save_artifact(b'more', 'archived').version)"
+    )
+    assert again.returncode == 0 and again.stdout.strip() == "2", again.stderr
+    with pytest.raises(HoldallError) as caught:
+        Client().load_artifact("archived", version=1)
+    message = str(caught.value)
+    assert f"in the {storage_class} storage class" in message, message
+    assert f"aws s3api restore-object --bucket {bucket} --key {key}" in message, message
+
+
+def holdall_process_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_an_upload_that_needs_more_than_10000_parts_grows_its_parts() -> None:
