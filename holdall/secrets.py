@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import typing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from holdall.errors import StateError
 from holdall.settings import CONFIG_DIR_ENV, config_dir
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 KEY_ENV = "HOLDALL_SECRETS_KEY"
 MARKER = "__secret__"
@@ -139,3 +144,39 @@ def unseal(values: dict[str, Any]) -> dict[str, Any]:
 
 def masked(values: dict[str, Any]) -> dict[str, Any]:
     return {k: MASK if is_sealed(v) else v for k, v in values.items()}
+
+
+# user:password@ in a URL (an endpoint, a proxy): a secret, whichever setting holds it.
+_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.IGNORECASE)
+
+
+def holds_url_password(value: Any) -> bool:
+    """Whether a setting's value (a string, or JSON of them) has a URL with a password."""
+    if isinstance(value, str):
+        return bool(_URL_PASSWORD.search(value))
+    if isinstance(value, dict):
+        return any(holds_url_password(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_url_password(v) for v in value)
+    return False
+
+
+def url_password_refusal(setting: str, where: str) -> str:
+    """Why a setting stored in the clear cannot hold a URL's password, and where it goes
+    instead; never the value itself."""
+    return (
+        f"--{setting} holds a password in a URL (user:password@), and it would be stored and "
+        f"shown in the clear; give credentials as {where}, and a proxy's in the environment "
+        "of the machine that uses it (HTTPS_PROXY)"
+    )
+
+
+def secret_fields(model_class: type[BaseModel]) -> list[str]:
+    """The fields of a settings model that are secrets (SecretStr): stored encrypted."""
+    from pydantic import SecretStr
+
+    return sorted(
+        name
+        for name, field in model_class.model_fields.items()
+        if SecretStr in {field.annotation, *typing.get_args(field.annotation)}
+    )

@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from pydantic import (
     BaseModel,
     ConfigDict,
-    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from holdall.errors import ConfigError
+from holdall.secrets import holds_url_password, secret_fields, url_password_refusal
 from holdall.settings import MAX_SETTING_BYTES
 
 
@@ -74,14 +74,6 @@ def _credential_keys(value: Any) -> list[str]:
     return []
 
 
-def secret_fields(config_class: type[BaseModel]) -> list[str]:
-    return sorted(
-        name
-        for name, field in config_class.model_fields.items()
-        if SecretStr in {field.annotation, *typing.get_args(field.annotation)}
-    )
-
-
 class ArtifactStoreConfig(BaseModel):
     # hide_input_in_errors: a validation error must never carry a value onward (secrets).
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
@@ -118,6 +110,16 @@ class ArtifactStoreConfig(BaseModel):
     @classmethod
     def _check_path(cls, path: str) -> str:
         return cls.normalize_path(path)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_passwords_in_urls(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before any other check, so that no refusal of the value can repeat it.
+        field = info.field_name or "a setting"
+        if field not in secret_fields(cls) and holds_url_password(value):
+            where = " / ".join(f"--{f}" for f in secret_fields(cls)) or "a service connector"
+            raise ValueError(url_password_refusal(field, where))
+        return value
 
     @field_validator("*")
     @classmethod

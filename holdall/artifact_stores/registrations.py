@@ -235,7 +235,7 @@ class ArtifactStores:
         credentials of the store's own beside it."""
         if connector is None:
             return None
-        from holdall.artifact_stores.config import secret_fields
+        from holdall.secrets import secret_fields
 
         wanted = flavor_class.connector_type
         if wanted is None:

@@ -68,7 +68,7 @@ def list_types(output: str) -> None:
 @OUTPUT_OPTION
 def describe_type(type_name: str, output: str) -> None:
     """Show a type's auth methods (and the --KEY=VALUE fields each takes) and resource types."""
-    from holdall.artifact_stores.config import secret_fields
+    from holdall.secrets import secret_fields
 
     kind = _connectors().connector_type(type_name)
     methods = {}

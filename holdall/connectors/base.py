@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from holdall.errors import HoldallError
+from holdall.secrets import holds_url_password, secret_fields, url_password_refusal
 from holdall.waits import Backoff, Waits
 
 
@@ -26,6 +27,16 @@ class AuthMethodConfig(Waits):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     DESCRIPTION: ClassVar[str] = ""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_passwords_in_urls(cls, value: Any, info: ValidationInfo) -> Any:
+        field = info.field_name or "a setting"
+        secrets = secret_fields(cls)
+        if field not in secrets and holds_url_password(value):
+            where = " / ".join(f"--{f}" for f in secrets) or "another auth method"
+            raise ValueError(url_password_refusal(field, where))
+        return value
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,37 @@ BAD_INPUTS = {
         *GOOD,
         f'--s3_additional_kwargs={{"Password": "{SECRET}"}}',
     ),
+    # Passwords in URLs are secrets wherever they appear.
+    "a password in the endpoint": (
+        *REGISTER,
+        "a",
+        *GOOD,
+        f"--endpoint_url=http://id:{SECRET}@127.0.0.1:9",
+    ),
+    "a password in a proxy": (
+        *REGISTER,
+        "a",
+        *GOOD,
+        f'--config_kwargs={{"proxies": {{"https": "http://user:{SECRET}@proxy:3128"}}}}',
+    ),
+    "a key and secret in the path": (
+        *REGISTER,
+        "a",
+        "--flavor=s3",
+        f"--path=s3://AKIA:{SECRET}@bb1/x",
+    ),
+    "a password in a connector's endpoint": (
+        "service-connector",
+        "register",
+        "c",
+        "--type",
+        "aws",
+        "--auth-method=secret-key",
+        "--aws_access_key_id=AKIATEST",
+        "--aws_secret_access_key=fine",
+        f"--endpoint_url=https://u:{SECRET}@s3.example:443",
+        "--no-verify",
+    ),
     "update with a bad value": (
         "artifact-store",
         "update",
