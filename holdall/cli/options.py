@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -18,9 +19,12 @@ def option_value(key: str, raw: str | None) -> str | None:
 
 
 def _value(key: str, raw: str) -> str:
-    """A value starting with '@' is read from that file (keeps secrets out of shell history)."""
+    """A value starting with '@' is read from that file, '@-' from standard input (a hidden
+    prompt on a terminal): either keeps a secret out of shell history."""
     if not raw.startswith("@"):
         return raw
+    if raw == "@-":
+        return _nonempty(key, "standard input", _from_stdin(key))
     path = Path(raw[1:]).expanduser()
     try:
         with path.open("rb") as handle:
@@ -32,16 +36,37 @@ def _value(key: str, raw: str) -> str:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read --{key} from '{path}': {exc.strerror}") from None
+    return _nonempty(key, f"'{path}'", _text(key, f"'{path}': the file", content))
+
+
+def _from_stdin(key: str) -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt(f"--{key}", hide_input=True, default="", show_default=False))
+    return _text(key, "standard input: it", sys.stdin.buffer.read(MAX_SETTING_BYTES + 1))
+
+
+def _text(key: str, source: str, content: bytes) -> str:
     if len(content) > MAX_SETTING_BYTES:
         raise ConfigError(
-            f"--{key} from '{path}': the file is larger than {MAX_SETTING_BYTES // 1024} KiB, "
+            f"--{key} from {source} is larger than {MAX_SETTING_BYTES // 1024} KiB, "
             "the most a setting takes",
             fix=f"point --{key} at the file the setting expects (a key, a certificate)",
         )
     try:
         return content.decode("utf-8").removesuffix("\n")
     except UnicodeDecodeError:
-        raise ConfigError(f"--{key} from '{path}': the file is not UTF-8 text") from None
+        raise ConfigError(f"--{key} from {source} is not UTF-8 text") from None
+
+
+def _nonempty(key: str, source: str, value: str) -> str:
+    # An empty file is a mistake (a key not yet written, a pipe that sent nothing), never a
+    # setting: taken as it is, it would fail later and far from here.
+    if not value.strip():
+        raise ConfigError(
+            f"--{key} from {source} is empty",
+            fix=f"put the value there, or give it: --{key}=VALUE (or --{key}=@- to type it)",
+        )
+    return value
 
 
 def parse_config_options(args: list[str]) -> dict[str, str]:

@@ -168,3 +168,59 @@ def test_ctrl_c_during_a_save_leaves_no_version_and_no_data(tmp_path: Path) -> N
         client.get_artifact_version("interrupted")
     store = client.active_stack.artifact_store
     assert not store.exists(f"{store.path}/_saved/interrupted/1")
+
+
+def test_an_empty_setting_file_is_refused(cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    err = error_of(cli("artifact-store", "register", "e", "--flavor=local", f"--path=@{empty}"))
+    assert f"--path from '{empty}' is empty" in err, err
+    assert "e" not in [
+        s["name"] for s in json.loads(cli("artifact-store", "list", "-o", "json").out)
+    ]
+
+
+def test_a_setting_is_piped_in_with_at_dash(tmp_path: Path) -> None:
+    folder = tmp_path / "piped"
+    done = holdall_process(
+        "artifact-store", "register", "piped", "--flavor=local", "--path=@-",
+        input=f"{folder}\n",
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    assert Client().get_artifact_store("piped").config["path"] == str(folder)
+    nothing = holdall_process(
+        "artifact-store", "register", "none", "--flavor=local", "--path=@-", input=""
+    )
+    assert nothing.code == 1 and "--path from standard input is empty" in nothing.err
+
+
+def test_a_setting_is_typed_at_a_hidden_prompt_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, @- asks for the value without echoing it (a secret stays off screen)."""
+    import pty
+
+    folder = str(tmp_path / "typed")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command, its standard input a terminal
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "holdall", "artifact-store", "register", "typed",
+             "--flavor=local", "--path=@-"],
+        )  # fmt: skip
+    screen = b""
+    while b"--path" not in screen:  # the prompt, seen
+        screen += os.read(terminal, 1024)
+    os.write(terminal, folder.encode() + b"\r")
+    while True:
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # the command ended, and the terminal with it
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    typed, _, after = screen.partition(b"\n")
+    assert typed.strip() == b"--path:", screen  # what was typed was never echoed
+    assert b"Registered artifact store 'typed'" in after
+    assert Client().get_artifact_store("typed").config["path"] == folder
