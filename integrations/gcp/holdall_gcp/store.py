@@ -197,12 +197,14 @@ class GCSArtifactStore(ObjectArtifactStore):
     def classify(self, exc: BaseException) -> Failure | None:
         import aiohttp
         from gcsfs.retry import HttpError
-        from google.auth.exceptions import RefreshError
+        from google.auth.exceptions import RefreshError, TransportError
 
         if isinstance(exc, MissingBucket):
             return Failure.MISSING_CONTAINER
         if isinstance(exc, HttpError) and exc.code in (401, 403):
             return Failure.REFUSED
+        if isinstance(exc, TransportError):  # signing in: the token endpoint, not reached
+            return Failure.UNREACHABLE
         if isinstance(exc, RefreshError):
             return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
         if isinstance(exc, aiohttp.ClientConnectorError):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from holdall import Client
+from holdall.errors import HoldallError
 from tests.conftest import holdall_process
 from tests.fixtures.gcs import GCSServer
 from tests.fixtures.google_tokens import TokenEndpoint, new_private_key, token_endpoint
@@ -210,3 +211,31 @@ def test_impersonation_goes_through_the_iam_credentials_exchange(
     client.activate_stack(client.register_stack("s", "s").name)
     assert client.load_artifact(client.save_artifact([1, 2], "l").name) == [1, 2]
     assert len(tokens.impersonated) >= 2
+
+
+def test_an_unreachable_token_endpoint_is_named_as_such_not_as_refused(
+    gcs_server: GCSServer, tokens: TokenEndpoint, key: Any, tmp_path: Path
+) -> None:
+    from tests.fixtures.network import free_port
+
+    info = json.loads(tokens.key_json(key))
+    info["token_uri"] = f"http://127.0.0.1:{free_port()}/token"  # nothing listens there
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(info))
+    result = _register("unreachable", key_file, gcs_server, "--retries=0")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "cannot reach Google's token endpoint to sign the connector in" in result.err
+    assert "refused the connector's credentials" not in result.err
+    _ok(_register("later", key_file, gcs_server, "--no-verify"))
+    bucket = gcs_server.new_bucket()
+    stored = holdall_process(
+        "artifact-store", "register", "s", "--flavor=gcs", f"--path=gs://{bucket}/x",
+        "--connector", "later", "--retries=0",
+    )  # fmt: skip
+    assert "refused the credentials" not in stored.err, stored.err
+    client = Client()
+    client.activate_stack(client.register_stack("st", "s").name)
+    with pytest.raises(HoldallError) as caught:
+        client.save_artifact(b"x", "never")
+    message = str(caught.value)
+    assert "cannot reach bucket" in message and "refused the credentials" not in message
