@@ -141,10 +141,34 @@ def uninstall(name: str, use_uv: bool, yes: bool) -> None:
     entry = _entry(name)
     if entry.distribution == "holdall":
         raise click.UsageError(f"'{name}' ships with the core and cannot be uninstalled")
+    users = _registered_users(entry)
+    if users:
+        click.echo(
+            f"warning: {users} use integration '{name}': they cannot be used until it is "
+            f"installed again (holdall integration install {name})",
+            err=True,
+        )
     if not yes:
-        confirm(f"Uninstall {entry.distribution}?")
+        confirm(f"Uninstall {entry.distribution}{' anyway' if users else ''}?")
     run(_installer(use_uv, None, None).uninstall_command(entry))
     click.echo(f"Uninstalled integration '{name}' ({entry.distribution})")
+
+
+def _registered_users(entry: Any) -> str:
+    """The registered stores and connectors that need `entry`'s integration, in words."""
+    from holdall.client import Client
+
+    client = Client()
+    flavors = {spec.name for spec in entry.flavors}
+    types = {spec.type for spec in entry.connectors}
+    stores = [m.name for m in client.list_artifact_stores() if m.flavor in flavors]
+    connectors = [m.name for m in client.connectors.all() if m.type in types]
+    named = [
+        f"{kind} {', '.join(repr(n) for n in names)}"
+        for kind, names in (("artifact store(s)", stores), ("service connector(s)", connectors))
+        if names
+    ]
+    return " and ".join(named)
 
 
 @integration.command("requirements")

@@ -32,3 +32,24 @@ def test_uv_must_be_there_to_be_used(cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no uv on it
     err = error_of(cli("integration", "install", "s3", "--uv", "-y"))
     assert "uv is not installed" in err and "fix: pip install uv, or leave out --uv" in err
+
+
+def test_uninstalling_an_integration_that_registered_stores_use_warns_and_asks() -> None:
+    from holdall import Client
+    from tests.conftest import holdall_process
+
+    client = Client()
+    client.register_artifact_store(
+        "gcs_store", "gcs", path="gs://some-bucket/x", config={"endpoint_url": "http://127.0.0.1:9"}
+    )
+    client.connectors.register("gcp_conn", "gcp", "oauth2-token", {"token": "ya29.x"}, verify=False)
+    answered_no = holdall_process("integration", "uninstall", "gcp", input="n\n")
+    assert answered_no.code != 0  # nothing uninstalled: the answer was no
+    assert (
+        "warning: artifact store(s) 'gcs_store' and service connector(s) 'gcp_conn' use "
+        "integration 'gcp'" in answered_no.err
+    ), answered_no.err
+    assert "Uninstall holdall-gcp anyway? [y/N]" in answered_no.out
+    from importlib.metadata import version
+
+    assert version("holdall-gcp")  # still installed
