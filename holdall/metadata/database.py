@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import sqlite3
 import time
@@ -129,6 +130,21 @@ def busy_timeout() -> float:
     return seconds(BUSY_TIMEOUT_ENV, SQLITE_BUSY_TIMEOUT_S)
 
 
+# Less room than this beside an SQLite database: the "disk I/O error" is the disk being full
+# (WAL mode needs room for its -shm and -wal files even to read).
+FULL_DISK_BYTES = 256 * 1024
+
+
+def _no_room(path: Path | None, reason: str) -> bool:
+    """An SQLite I/O error on a disk with next to no room left: a full disk."""
+    if path is None or "disk i/o error" not in reason:
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        return False
+
+
 def describe_database_error(url: str, exc: BaseException) -> StateError:
     shown = make_url(url).render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -147,7 +163,7 @@ def describe_database_error(url: str, exc: BaseException) -> StateError:
             fix=f"let that process finish (a long save or gc?) and run this again, or wait "
             f"longer: {BUSY_TIMEOUT_ENV}=300",
         )
-    if "disk is full" in lowered or "no space left" in lowered:
+    if "disk is full" in lowered or "no space left" in lowered or _no_room(path, lowered):
         where = path.parent if path else "the database server"
         return StateError(
             f"the disk under the metadata database is full ({where}): {reason}",

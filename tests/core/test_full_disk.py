@@ -112,3 +112,25 @@ def test_a_disk_full_at_commit_says_so_and_leaves_no_data(tiny_disk: Path, tmp_p
     assert gc.code == 0, gc.err
     assert "thing:1: (no data was written)" in gc.out
     assert "1 interrupted save(s)" in gc.out
+
+
+def test_a_full_disk_is_named_by_every_command_reads_included(tiny_disk: Path) -> None:
+    env = {"HOLDALL_CONFIG_DIR": str(tiny_disk / "config")}
+    made = holdall_process("artifact-store", "register", "s", "--flavor=local", env=env)
+    assert made.code == 0, made.err
+    filler = tiny_disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:  # the disk filled to its last byte, by another program
+        while os.write(descriptor, b"f" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+    for command in (("artifact", "list"), ("artifact-store", "list"), ("stack", "list")):
+        result = holdall_process(*command, env=env)
+        assert result.code == 1, result.out
+        assert "the disk under the metadata database is full" in result.err, result.err
+        assert "check that the database is reachable" not in result.err
+    filler.unlink()
+    assert holdall_process("artifact-store", "list", env=env).code == 0
