@@ -124,22 +124,27 @@ def is_sealed(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {MARKER}
 
 
-def unseal(values: dict[str, Any]) -> dict[str, Any]:
+def unseal(values: dict[str, Any], replaced: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The values with their secrets opened; those in `replaced` (about to be given anew)
+    are left out, so that a secret no key opens can still be replaced."""
+    values = {k: v for k, v in values.items() if k not in replaced}
     if not any(is_sealed(v) for v in values.values()):
         return values
     from cryptography.fernet import InvalidToken
 
     fernet = _fernet()
-    try:
-        return {
-            k: fernet.decrypt(v[MARKER]).decode() if is_sealed(v) else v for k, v in values.items()
-        }
-    except InvalidToken:
-        raise StateError(
-            "a stored secret cannot be decrypted with this machine's secrets key",
-            fix=f"set {KEY_ENV} to the key it was stored with, or store the secret again "
-            "with `holdall artifact-store update`",
-        ) from None
+    opened = {}
+    for key, value in values.items():
+        try:
+            opened[key] = fernet.decrypt(value[MARKER]).decode() if is_sealed(value) else value
+        except InvalidToken:
+            raise StateError(
+                f"the stored secret --{key} cannot be decrypted with this machine's secrets key",
+                fix=f"set {KEY_ENV} to the key it was stored with, or give it anew (the other "
+                f"secrets stay): holdall artifact-store update NAME --{key}=@FILE (a store's), "
+                f"or holdall service-connector update NAME --{key}=@FILE (a connector's)",
+            ) from None
+    return opened
 
 
 def masked(values: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from holdall.metadata.database import Database
 from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
 from holdall.models import ArtifactStoreModel
 from holdall.names import check_name
-from holdall.secrets import sealed_json, unseal
+from holdall.secrets import sealed_json, secret_fields, unseal
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
@@ -142,7 +142,6 @@ class ArtifactStores:
             type=ARTIFACT_STORE,
             name=name,
             flavor=flavor,
-            config=config_json(validated),
             connector_id=link.connector_id if link else None,
             connector_resource_id=link.resource_id if link else None,
         )
@@ -150,6 +149,8 @@ class ArtifactStores:
             with self._database().session() as session:
                 if self.find(session, name) is not None:
                     raise duplicate
+                self._database().hold_secrets(session)  # sealed under the key that stays
+                row.config = config_json(validated)
                 session.add(row)
                 session.flush()
                 return store_model(row)
@@ -185,12 +186,17 @@ class ArtifactStores:
         with self._database().session() as session:
             row = self.row(session, name)
             refuse_if_held(session, row.id, name, "changing it")
+            self._database().hold_secrets(session)  # sealed under the key that stays
             flavor_class = self._registry().flavor(row.flavor)
-            stored = unseal(json.loads(row.config))
-            values = {**stored, **(config or {})}
+            given = dict(config or {})
+            # Secrets given anew are not opened: one no key opens can still be replaced.
+            replaced = frozenset(given) & frozenset(secret_fields(flavor_class.config_class))
+            stored = unseal(json.loads(row.config), replaced=replaced)
+            values = {**stored, **given}
             if path is not None:
                 values["path"] = path
-            before, after = validate(flavor_class, stored), validate(flavor_class, values)
+            before = validate(flavor_class, {**stored, **{k: given[k] for k in replaced}})
+            after = validate(flavor_class, values)
             moved = sorted(
                 key for key in before.LOCATION_FIELDS if getattr(before, key) != getattr(after, key)
             )
@@ -235,7 +241,6 @@ class ArtifactStores:
         credentials of the store's own beside it."""
         if connector is None:
             return None
-        from holdall.secrets import secret_fields
 
         wanted = flavor_class.connector_type
         if wanted is None:

@@ -27,7 +27,7 @@ from holdall.metadata.models import ComponentRow, ConnectorAuditRow, ServiceConn
 from holdall.models import AuditEntry, ServiceConnectorModel
 from holdall.names import check_name
 from holdall.processes import process_tag
-from holdall.secrets import sealed_json, unseal
+from holdall.secrets import sealed_json, secret_fields, unseal
 from holdall.settings import renewal_margin
 
 if TYPE_CHECKING:
@@ -157,7 +157,6 @@ class ServiceConnectors:
             name=name,
             type=type_name,
             auth_method=auth_method,
-            config=sealed_json(auth),
             resource_type=resource_type,
             resource_id=resource_id,
             expiration_seconds=expiration_seconds,
@@ -166,6 +165,8 @@ class ServiceConnectors:
             with self._database().session() as session:
                 if self._taken(session, name):
                     raise duplicate
+                self._database().hold_secrets(session)  # sealed under the key that stays
+                row.config = sealed_json(auth)
                 session.add(row)
                 session.flush()
                 return connector_model(row), reached
@@ -216,8 +217,11 @@ class ServiceConnectors:
     ) -> tuple[ServiceConnectorModel, list[str]]:
         with self._database().session() as session:
             row = self.row(session, name)
+            self._database().hold_secrets(session)  # sealed under the key that stays
             kind = self.connector_type(row.type)
-            stored = unseal(json.loads(row.config))
+            secrets = secret_fields(kind.auth_methods[row.auth_method])
+            replaced = frozenset(values or {}) & frozenset(secrets)
+            stored = unseal(json.loads(row.config), replaced=replaced)
             auth = validate_auth(kind, row.auth_method, {**stored, **(values or {})})
             kind.check_expiration(row.auth_method, expiration_seconds or row.expiration_seconds)
             resource_type, resource_id = self._resource(

@@ -30,6 +30,9 @@ BUSY_SLICE_MS = 100
 READ_ONLY = "holdall_read_only"  # the execution option that marks a read-only transaction
 # How long the process that made the schema keeps trying to switch it to WAL.
 WAL_SWITCH_S = 5
+# The advisory lock that sealing secrets (shared) and rotating their key (exclusive) take on
+# PostgreSQL; on SQLite every writing transaction excludes the others already.
+SECRETS_LOCK = 0x686F6C64  # "hold"
 # PostgreSQL's error for a lock not granted within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
 # Sessions of other holdall processes inside a transaction, oldest first: who may hold the
@@ -304,6 +307,13 @@ class Database:
             if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 raise self._busy() from exc
             raise describe_database_error(self.url, exc) from exc
+
+    def hold_secrets(self, session: Session, exclusive: bool = False) -> None:
+        """Within `session`'s transaction, exclude a secrets-key rotation (or, `exclusive`,
+        be one): a secret sealed under a key the rotation is about to drop would be lost."""
+        if make_url(self.url).get_backend_name() == "postgresql":
+            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            session.execute(text(f"SELECT {function}({SECRETS_LOCK})"))
 
     def _busy(self) -> StateError:
         """PostgreSQL gave up waiting for a lock: who may hold it, and how to free it."""

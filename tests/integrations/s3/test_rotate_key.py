@@ -131,3 +131,61 @@ def test_a_wrong_key_is_named_and_nothing_is_overwritten(config_dir: Path) -> No
         ).code
         == 0
     )
+
+
+def test_a_failed_rotation_keeps_the_key_file_and_a_lost_secret_can_be_given_anew(
+    config_dir: Path,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from holdall.metadata.models import ServiceConnectorRow
+
+    connectors = Client().connectors
+    for name in ("c1", "c2", "c3"):
+        values = {"aws_access_key_id": f"AKIA{name}", "aws_secret_access_key": f"s-{name}"}
+        connectors.register(name, "aws", "secret-key", values, verify=False)
+    with Client().database.session() as session:  # c2's secret, sealed under a lost key
+        row = session.query(ServiceConnectorRow).filter_by(name="c2").one()
+        config = json.loads(row.config)
+        lost = Fernet(Fernet.generate_key()).encrypt(b"s-c2").decode()
+        config["aws_secret_access_key"] = {"__secret__": lost}
+        row.config = json.dumps(config)
+    key_file = config_dir / "secrets.key"
+    kept = key_file.read_bytes()
+    failed = holdall_process("secrets", "rotate-key")
+    assert failed.code == 1 and "Traceback" not in failed.err
+    assert "the secret --aws_secret_access_key of 'c2' cannot be opened" in failed.err
+    assert "holdall service-connector update c2 --aws_secret_access_key=@FILE" in failed.err
+    assert key_file.read_bytes().split() == kept.split()  # as it was: no key left behind
+    given = holdall_process(
+        "service-connector", "update", "c2", "--aws_secret_access_key=s-c2-new", "--no-verify"
+    )
+    assert given.code == 0, given.err  # the way out, the other secrets kept
+    assert holdall_process("secrets", "rotate-key").code == 0
+    assert _opened() == {"c1": "s-c1", "c2": "s-c2-new", "c3": "s-c3"}
+
+
+REGISTER_MANY = """
+import sys
+from holdall import Client
+connectors = Client().connectors
+for number in range(int(sys.argv[2])):
+    name = f"{sys.argv[1]}{number}"
+    values = {"aws_access_key_id": "AKIA", "aws_secret_access_key": f"secret-{name}"}
+    connectors.register(name, "aws", "secret-key", values, verify=False)
+"""
+
+
+def test_registrations_beside_rotations_leave_every_secret_readable(config_dir: Path) -> None:
+    registering = [
+        subprocess.Popen([sys.executable, "-c", REGISTER_MANY, prefix, "60"])
+        for prefix in ("a", "b")
+    ]
+    rotations = [holdall_process("secrets", "rotate-key") for _ in range(4)]
+    for process in registering:
+        assert process.wait(timeout=300) == 0
+    assert [r.code for r in rotations] == [0] * 4, [r.err for r in rotations]
+    assert len((config_dir / "secrets.key").read_bytes().split()) == 1
+    opened = _opened()
+    assert len(opened) == 120
+    assert all(secret == f"secret-{name}" for name, secret in opened.items())
