@@ -8,13 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
 from holdall.client import Client
 from holdall.errors import StateError
+from tests.fixtures.waiting import bounded
 
 # The saver stops itself right after its reservation reached the database, before the
 # commit: the stop lands on a known state, whatever the machine's speed.
@@ -40,23 +39,8 @@ HANG_S = 120.0
 
 
 def _save(name: str) -> tuple[float, BaseException | None]:
-    """Save `name` in a thread: how long it took and what it raised (never hangs the test)."""
-    outcome: list[BaseException | None] = []
-    started = time.monotonic()
-
-    def run() -> None:
-        try:
-            Client().save_artifact(b"waiting", name)
-            outcome.append(None)
-        except BaseException as exc:  # handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(HANG_S)
-    if thread.is_alive():
-        pytest.fail(f"a save still waited for a stopped saver's lock after {HANG_S:g} s")
-    return time.monotonic() - started, outcome[0]
+    """Save `name`: how long it took and what it raised (never hangs the test)."""
+    return bounded(lambda: Client().save_artifact(b"waiting", name), HANG_S)
 
 
 def test_a_stopped_saver_blocks_others_only_for_the_busy_timeout_and_is_named(

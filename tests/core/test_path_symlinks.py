@@ -5,34 +5,20 @@ back as it was: a link to a FIFO, a device, nothing at all, or a folder that con
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from holdall.client import Client
 from holdall.errors import HoldallError
+from tests.fixtures.waiting import bounded
 
 HANG_S = 60.0
 
 
 def _save(path: Path, name: str) -> BaseException | None:
-    """Save `path` in a thread; what it raised. A save that never ends fails the test."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            Client().save_artifact(path, name)
-            outcome.append(None)
-        except BaseException as exc:  # handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(HANG_S)
-    if thread.is_alive():
-        pytest.fail(f"saving {path} still ran after {HANG_S:g} s")
-    return outcome[0]
+    """Save `path`; what it raised. A save that never ends fails the test."""
+    return bounded(lambda: Client().save_artifact(path, name), HANG_S)[1]
 
 
 def _written(config_dir: Path, name: str) -> list[Path]:

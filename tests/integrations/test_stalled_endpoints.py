@@ -9,8 +9,6 @@ measures the operation alone, in a thread, and fails rather than hang if it neve
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,13 +20,12 @@ from holdall.client import Client
 from holdall.errors import HoldallError
 from tests.fixtures.moto import CREDENTIALS
 from tests.fixtures.proxy import CuttingProxy, proxy_to
+from tests.fixtures.waiting import bounded
 
 CLOUDS = ("s3", "gcs", "azure")
 WAITS = {"connect_timeout": "1", "read_timeout": "2", "retries": "1"}
 # What a loaded machine adds beyond the waits themselves (threads, imports already done).
 SLACK_S = 3.0
-# An operation still waiting after this long has no bound at all.
-HANG_S = 120.0
 
 
 @dataclass
@@ -81,26 +78,6 @@ def register(client: Client, target: Target, proxy: CuttingProxy) -> None:
     client.register_artifact_store("stalled", target.flavor, path=path, config=settings | WAITS)
     client.register_stack("stalled", "stalled")
     client.activate_stack("stalled")
-
-
-def bounded(operation: Callable[[], object]) -> tuple[float, BaseException | None]:
-    """How long `operation` took, and what it raised; a test failure if it never returns."""
-    outcome: list[BaseException | None] = []
-    started = time.monotonic()
-
-    def run() -> None:
-        try:
-            operation()
-            outcome.append(None)
-        except BaseException as exc:  # handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(HANG_S)
-    if thread.is_alive():
-        pytest.fail(f"still waiting on a stalled endpoint after {HANG_S:g} s")
-    return time.monotonic() - started, outcome[0]
 
 
 def stated_budget(message: str) -> float:
