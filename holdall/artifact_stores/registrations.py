@@ -195,7 +195,11 @@ class ArtifactStores:
             values = {**stored, **given}
             if path is not None:
                 values["path"] = path
-            before = validate(flavor_class, {**stored, **{k: given[k] for k in replaced}})
+            # Where the store was: the new settings with the stored location (a credential
+            # given anew, or no longer needed, has no say in where the data is).
+            location = flavor_class.config_class.LOCATION_FIELDS
+            kept = {k: v for k, v in values.items() if k not in location}
+            before = validate(flavor_class, kept | {k: stored[k] for k in location if k in stored})
             after = validate(flavor_class, values)
             moved = sorted(
                 key for key in before.LOCATION_FIELDS if getattr(before, key) != getattr(after, key)
