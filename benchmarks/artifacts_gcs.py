@@ -22,7 +22,7 @@ def setup_for(server: GCSServer) -> Setup:
         flavor="gcs",
         bucket=bucket,
         path=f"gs://{bucket}/artifacts",
-        config={"endpoint_url": server.endpoint},
+        config={"endpoint_url": server.endpoint, "token": "anon"},
         raw=server.filesystem(),
         put_options={"chunksize": DEFAULT_PART_SIZE},
     )

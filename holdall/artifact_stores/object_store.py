@@ -188,7 +188,9 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
     @property
     def filesystem(self) -> Any:
-        raw = FilesystemArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
+        # Made on first use, which may look up credentials (and fail to find them).
+        with self.translated():
+            raw = FilesystemArtifactStore.filesystem.fget(self)  # type: ignore[attr-defined]
         return _Translating(raw, self.translated)
 
     def check_access(self, filesystem: Any) -> None:

@@ -48,7 +48,7 @@ def _end(kind: str, name: str, request: pytest.FixtureRequest, tmp_path: Path) -
         server = request.getfixturevalue("gcs_server")
         path = f"gs://{server.new_bucket()}/{name}"
         client.register_artifact_store(
-            name, "gcs", path=path, config={"endpoint_url": server.endpoint}
+            name, "gcs", path=path, config={"endpoint_url": server.endpoint, "token": "anon"}
         )
         return path
     require("holdall_azure")

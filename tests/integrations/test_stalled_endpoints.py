@@ -55,7 +55,12 @@ def _target(cloud: str, request: pytest.FixtureRequest) -> Target:
         bucket = gcs.new_bucket()
         port = int(gcs.endpoint.rsplit(":", 1)[1])
         return Target(
-            "gcs", port, lambda p: (f"gs://{bucket}/a", {"endpoint_url": f"http://127.0.0.1:{p}"})
+            "gcs",
+            port,
+            lambda p: (
+                f"gs://{bucket}/a",
+                {"endpoint_url": f"http://127.0.0.1:{p}", "token": "anon"},
+            ),
         )
     azurite: Any = request.getfixturevalue("azurite")
     container = azurite.new_container()

@@ -79,8 +79,7 @@ class Impersonation(ServiceAccount):
 
 @dataclass(frozen=True)
 class GCPCredentials:
-    """What a GCS store gets: google-auth credentials (None: application default ones on
-    this machine), the project, and where GCS is."""
+    """What a GCS store gets: google-auth credentials, the project, and where GCS is."""
 
     credentials: Any
     project: str | None
@@ -253,11 +252,12 @@ def _get(session: Any, url: str, params: dict[str, str], auth: GCPAuth) -> Any:
 
 
 def _application_default() -> tuple[Any, str | None]:
-    import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
+    from holdall_gcp.store import application_default
+
     try:
-        found, project = google.auth.default(scopes=list(SCOPES))
+        found, project = application_default()
     except DefaultCredentialsError as exc:
         raise ConnectorError(
             f"found no application default credentials in this environment ({exc})",

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from holdall.artifact_stores.config import split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
@@ -16,6 +16,7 @@ from holdall.artifact_stores.object_store import GiB, KiB, ObjectStoreConfig
 # ending with a letter or digit; 3-63 characters, or up to 222 in dot-separated parts of 63.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]*[a-z0-9]", re.ASCII)
 IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
+ANON = "anon"
 
 
 def check_bucket(bucket: str) -> None:
@@ -66,6 +67,17 @@ class GCSConfig(ObjectStoreConfig):
     storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
     # A service account's key JSON (give it as --token=@key.json), stored encrypted.
     token: SecretStr | None = None
+    # No credentials at all (a public bucket, an emulator): only when asked for, never as a
+    # fallback when the credentials found fail. gcsfs's spelling, --token=anon, asks too.
+    anonymous: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _anon_token(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("token") == ANON:
+            data = {key: value for key, value in data.items() if key != "token"}
+            data["anonymous"] = True
+        return data
 
     @field_validator("path")
     @classmethod
@@ -86,6 +98,15 @@ class GCSConfig(ObjectStoreConfig):
         if token is not None:
             check_service_account_key("token", token)
         return token
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> GCSConfig:
+        if self.anonymous and self.token is not None:
+            raise ValueError(
+                "a store is anonymous or has a service account's key, not both: give "
+                "--anonymous=false with --token=@key.json, or --token=anon alone"
+            )
+        return self
 
 
 class GCSFlavor(ArtifactStoreFlavor):

@@ -54,24 +54,31 @@ class MissingBucket(FileNotFoundError):
     """The store's bucket answered 404 to a listing: the bucket itself is missing."""
 
 
-def filesystem_kwargs(config: GCSConfig) -> dict[str, Any]:
+def own_credentials(config: GCSConfig) -> tuple[Any, str | None]:
+    """What gcsfs signs in with when no connector gives credentials, and their project.
+    Application default ones are looked up here: handed token=None, gcsfs would fall back to
+    anonymous access when they fail."""
     import json
 
+    if config.anonymous:
+        return "anon", None
+    if config.token is not None:
+        return json.loads(config.token.get_secret_value()), None  # a service account's key
+    return application_default()
+
+
+def filesystem_kwargs(
+    config: GCSConfig, token: Any, project: str | None, endpoint_url: str | None
+) -> dict[str, Any]:
     import aiohttp
 
-    if config.token is not None:
-        token: Any = json.loads(config.token.get_secret_value())  # a service account's key
-    elif config.endpoint_url:
-        token = "anon"  # an emulator, no credentials
-    else:
-        token = None  # application default credentials
     timeout = aiohttp.ClientTimeout(
         sock_connect=config.connect_timeout, sock_read=config.read_timeout
     )
     return {
-        "project": config.project or DEFAULT_PROJECT,
+        "project": config.project or project or DEFAULT_PROJECT,
         "token": token,
-        "endpoint_url": config.endpoint_url,
+        "endpoint_url": endpoint_url,
         "default_location": config.location,
         # Bounded waits: a stalled endpoint fails after gcsfs's tries, never hangs. gcsfs
         # hands most requests its `requests_timeout`, which overrides the session's (None
@@ -83,20 +90,30 @@ def filesystem_kwargs(config: GCSConfig) -> dict[str, Any]:
     }
 
 
+def application_default() -> tuple[Any, str | None]:
+    """This environment's application default credentials and their project; raises
+    google-auth's DefaultCredentialsError when there are none, or they cannot be read."""
+    import google.auth
+
+    from holdall_gcp.connector import SCOPES
+
+    credentials, project = google.auth.default(scopes=list(SCOPES))
+    return credentials, project
+
+
 class GCSArtifactStore(ObjectArtifactStore):
     config: GCSConfig
     SERVICE = "GCS"
 
     def make_filesystem(self) -> Any:
-        kwargs = filesystem_kwargs(self.config)
-        if self.credentials is not None:
+        endpoint_url = self.config.endpoint_url
+        if self.credentials is None:
+            token, project = own_credentials(self.config)
+        else:
             issued = self.credentials()  # from the service connector; gcsfs renews them
-            if issued.credentials is not None:
-                kwargs["token"] = issued.credentials
-            elif kwargs["token"] == "anon":
-                kwargs["token"] = None  # application default credentials, as connected
-            kwargs["project"] = self.config.project or issued.project or kwargs["project"]
-            kwargs["endpoint_url"] = kwargs["endpoint_url"] or issued.endpoint_url
+            token, project = issued.credentials, issued.project
+            endpoint_url = endpoint_url or issued.endpoint_url
+        kwargs = filesystem_kwargs(self.config, token, project, endpoint_url)
         filesystem = filesystem_class()(**kwargs)
         filesystem.holdall_tries = self.config.retries + 1
         return filesystem
@@ -197,10 +214,12 @@ class GCSArtifactStore(ObjectArtifactStore):
     def classify(self, exc: BaseException) -> Failure | None:
         import aiohttp
         from gcsfs.retry import HttpError
-        from google.auth.exceptions import RefreshError, TransportError
+        from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
 
         if isinstance(exc, MissingBucket):
             return Failure.MISSING_CONTAINER
+        if isinstance(exc, DefaultCredentialsError):
+            return Failure.NO_CREDENTIALS
         if isinstance(exc, HttpError) and exc.code in (401, 403):
             return Failure.REFUSED
         if isinstance(exc, TransportError):  # signing in: the token endpoint, not reached
@@ -216,7 +235,10 @@ class GCSArtifactStore(ObjectArtifactStore):
         return super().classify(exc)
 
     def credential_fix(self) -> str:
+        name = self.name or "NAME"
         return (
-            f"holdall artifact-store update {self.name or 'NAME'} --token=@key.json (a service "
-            "account's key), or fix the application default credentials of this environment"
+            f"holdall artifact-store update {name} --token=@key.json (a service account's "
+            "key), or fix the application default credentials of this environment (for a "
+            f"public bucket or an emulator, no credentials: holdall artifact-store update "
+            f"{name} --token=anon)"
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,11 @@ from holdall import Client
 from holdall.errors import HoldallError
 from tests.conftest import holdall_process
 from tests.fixtures.gcs import GCSServer
-from tests.fixtures.google_tokens import TokenEndpoint, new_private_key, token_endpoint
+from tests.fixtures.google_tokens import TokenEndpoint, new_private_key
 from tests.fixtures.integrations import require
 
 require("holdall_gcp")
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def key() -> Any:
-    return new_private_key()
-
-
-@pytest.fixture
-def tokens(key: Any) -> Iterator[TokenEndpoint]:
-    with token_endpoint(key.public_key(), lifetime=5) as endpoint:
-        yield endpoint
 
 
 def _ok(result: Any) -> str:

@@ -24,7 +24,7 @@ KiB, MiB = 1024, 1024 * 1024
 
 
 def gcs_stack(server: GCSServer, bucket: str, **config: Any) -> Client:
-    settings = {"endpoint_url": server.endpoint, **config}
+    settings = {"endpoint_url": server.endpoint, "token": "anon", **config}
     return active_stack("gcp", "gcs_store", "gcs", f"gs://{bucket}/zenml-artifacts", settings)
 
 
@@ -134,7 +134,7 @@ def test_a_missing_bucket_and_an_unreachable_endpoint_are_named(gcs_server: GCSS
         "far",
         "gcs",
         path="gs://some-bucket/x",
-        config={"endpoint_url": "http://127.0.0.1:1", "retries": "1"},
+        config={"endpoint_url": "http://127.0.0.1:1", "retries": "1", "token": "anon"},
     )
     far.register_stack("far", "far")
     far.activate_stack("far")

@@ -299,7 +299,7 @@ def _gcs_place(request: pytest.FixtureRequest) -> tuple[str, list[str], Callable
     bucket = gcs.new_bucket()
     return (
         f"gs://{bucket}/zenml",
-        [f"--endpoint_url={gcs.endpoint}"],
+        [f"--endpoint_url={gcs.endpoint}", "--token=anon"],
         lambda: list(gcs.filesystem().find(bucket)),  # type: ignore[attr-defined]
     )
 
@@ -351,7 +351,7 @@ def test_bad_registrations_are_refused_with_their_fix(world: ZenMLWorld, tmp_pat
     shared = {"HOLDALL_CONFIG_DIR": world.env["HOLDALL_CONFIG_DIR"]}
     registered = holdall_process(
         "artifact-store", "register", "gcs_store", "--flavor=gcs", "--path=gs://a-bucket/x",
-        "--endpoint_url=http://127.0.0.1:1", "--retries=0", env=shared,
+        "--endpoint_url=http://127.0.0.1:1", "--retries=0", "--token=anon", env=shared,
     )  # fmt: skip
     assert registered.code == 0, registered.err
     missing = world.run("zenml", "artifact-store", "register", "z", "--flavor=holdall",
