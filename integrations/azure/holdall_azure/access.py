@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs
 
 from holdall.errors import HoldallError
 from holdall.waits import Waits
@@ -57,6 +59,29 @@ class AzureAccess:
             account=config.account or self.account,
             account_host=config.account_host or self.account_host,
         )
+
+    @property
+    def sas_expiry(self) -> datetime | None:
+        """When the SAS this access signs with stops working (its `se`), if it signs with
+        one: Azure refuses an expired SAS as it refuses a wrong one, in the same words."""
+        sas = self.sas_token
+        if self.connection_string:
+            sas = parse_connection_string(self.connection_string).get("SharedAccessSignature")
+        found = parse_qs(sas or "").get("se")
+        if not found:
+            return None
+        try:
+            expiry = datetime.fromisoformat(found[0].replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return expiry if expiry.tzinfo else expiry.replace(tzinfo=timezone.utc)
+
+    def sas_expired(self) -> str | None:
+        """ "its SAS expired at ..." when it has, else None."""
+        expiry = self.sas_expiry
+        if expiry is None or expiry > datetime.now(timezone.utc):
+            return None
+        return f"its SAS expired at {expiry.isoformat().replace('+00:00', 'Z')}"
 
     @property
     def account_url(self) -> str:

@@ -201,10 +201,10 @@ class AzureConnectorType(ServiceConnectorType):
                 fix="give the storage account: --account_name=ACCOUNT",
             ) from None
         if resource_type == "blob-container" and resource_id:
-            _run(_first_blob(access, resource_id, auth), account_url, auth)
+            _run(_first_blob(access, resource_id, auth), access, auth)
             return [f"az://{resource_id}"]
         just_one = resource_type == "azure-generic"
-        containers = _run(_containers(access, just_one, auth), account_url, auth)
+        containers = _run(_containers(access, just_one, auth), access, auth)
         if resource_type == "azure-generic":
             return [f"storage account {account_url}"]
         return [f"az://{name}" for name in containers]
@@ -261,7 +261,18 @@ def _token_credential(auth: AzureAuth) -> Any:
     return DefaultAzureCredential()
 
 
-def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
+def _refused_or_expired(access: AzureAccess, reason: str) -> ConnectorError:
+    expired = access.sas_expired()
+    if expired is None:
+        return _refused(reason)
+    return ConnectorError(
+        f"the connector's credentials expired ({expired})",
+        fix="give a new SAS: holdall service-connector update NAME --sas_token=@FILE (or "
+        "--connection_string=@FILE)",
+    )
+
+
+def _run(work: Awaitable[T], access: AzureAccess, waits: Waits) -> T:
     """Run one check against the account, its failures as ConnectorErrors, within the
     budget its waits state (signing in included)."""
     from azure.core.exceptions import (
@@ -274,6 +285,7 @@ def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
     async def bounded() -> T:
         return await asyncio.wait_for(work, timeout=waits.budget(retry_backoff))
 
+    account_url = access.account_url
     try:
         return asyncio.run(bounded())
     except ClientAuthenticationError as exc:
@@ -282,7 +294,7 @@ def _run(work: Awaitable[T], account_url: str, waits: Waits) -> T:
         if getattr(exc, "error_code", None) == "ContainerNotFound":
             raise ConnectorError(f"that container does not exist at {account_url}") from None
         if exc.status_code in (401, 403):
-            raise _refused(_reason(exc)) from None
+            raise _refused_or_expired(access, _reason(exc)) from None
         raise ConnectorError(f"Azure answered {exc.status_code}: {_reason(exc)}") from None
     except (asyncio.TimeoutError, ServiceResponseError) as exc:
         reason = _reason(exc) if str(exc) else "no answer"

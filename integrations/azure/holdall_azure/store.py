@@ -12,7 +12,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore, exception_chain
+from holdall.artifact_stores.object_store import (
+    Failure,
+    ObjectArtifactStore,
+    StoreUnavailableError,
+    exception_chain,
+)
 from holdall.errors import HoldallError
 from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import AzureConfig, split_location
@@ -47,8 +52,10 @@ class AzureArtifactStore(ObjectArtifactStore):
         container, _, inside = split_location(location)
         return f"{container}/{inside}" if inside else container
 
-    @property
+    @functools.cached_property
     def access(self) -> AzureAccess:
+        """Made once: a connector's handout is one per store (azure-core renews its tokens),
+        and a failure's words look at the same one."""
         if self.credentials is None:
             return AzureAccess.of_config(self.config)
         issued = self.credentials()  # from the service connector; azure-core renews tokens
@@ -197,7 +204,9 @@ class AzureArtifactStore(ObjectArtifactStore):
             name = type(exc).__name__
             return Failure.NO_CREDENTIALS if "Unavailable" in name else Failure.REFUSED
         if isinstance(exc, HttpResponseError) and exc.status_code in (401, 403):
-            return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
+            if "expired" in str(exc).lower() or self._sas_expired():
+                return Failure.EXPIRED
+            return Failure.REFUSED
         if isinstance(exc, ServiceResponseTimeoutError):
             return Failure.TIMED_OUT
         if isinstance(exc, IncompleteReadError | ServiceResponseError):
@@ -207,6 +216,17 @@ class AzureArtifactStore(ObjectArtifactStore):
         if isinstance(exc, FileNotFoundError) and "No such container" in str(exc):
             return Failure.MISSING_CONTAINER  # adlfs's words, its cause dropped
         return super().classify(exc)
+
+    def describe(self, failure: Failure, reason: str) -> StoreUnavailableError:
+        expired = self._sas_expired() if failure is Failure.EXPIRED else None
+        return super().describe(failure, expired or reason)
+
+    def _sas_expired(self) -> str | None:
+        """Why Azure refused a SAS it would not call expired: it had (see sas_expiry)."""
+        try:
+            return self.access.sas_expired()
+        except HoldallError:
+            return None
 
     def credential_fix(self) -> str:
         return (

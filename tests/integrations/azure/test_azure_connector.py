@@ -354,3 +354,30 @@ def test_bad_connector_input_is_refused_clearly(azurite_https: Azurite) -> None:
     )  # fmt: skip
     nameless = register("--auth-method=implicit")
     assert "no Azure storage account is named" in nameless and "--account_name" in nameless
+
+
+def test_an_expired_sas_is_called_expired_not_refused(azurite_https: Azurite) -> None:
+    container = azurite_https.new_container()
+    sas = azurite_https.sas_token(container, hours=-1)
+    expired = _failed(
+        _run(
+            azurite_https, "service-connector", "register", "old", "--type", "azure",
+            "--auth-method=sas-token", f"--sas_token={sas}", *_where(azurite_https),
+            "--resource-id", f"az://{container}",
+        )
+    )  # fmt: skip
+    # Azurite, like Azure, refuses it in the words it uses for a wrong signature.
+    assert "the connector's credentials expired (its SAS expired at" in expired
+    assert "--sas_token=@FILE" in expired and sas not in expired
+    _ok(
+        _run(
+            azurite_https, "artifact-store", "register", "old", "--flavor=azure",
+            f"--path=az://{container}/x", f"--sas_token={sas}", *_where(azurite_https),
+        )
+    )  # fmt: skip
+    _ok(_run(azurite_https, "stack", "register", "old", "-a", "old"))
+    with pytest.raises(AssertionError) as caught:
+        _save_and_load(azurite_https, "old", 1000)
+    assert "the credentials of artifact store 'old' expired (its SAS expired at" in str(
+        caught.value
+    )
