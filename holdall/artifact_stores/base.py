@@ -129,6 +129,13 @@ class BaseArtifactStore(ABC):
         Object stores hold an object durably once its upload completes: nothing to do.
         """
 
+    def read_above(self, name: str) -> Iterator[tuple[str, bytes]]:
+        """The file `name` in each folder that holds the store's root, nearest first, where
+        there is one to read: (the folder's URI, the file's bytes). A folder the store's
+        credentials may not read is passed over; a store that cannot look above its root
+        finds none."""
+        return iter(())
+
     def discard_incomplete_uploads(self, path: str) -> int:
         """Abort uploads left unfinished under `path` (by a killed process); how many."""
         return 0

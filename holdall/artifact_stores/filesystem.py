@@ -154,7 +154,24 @@ class FilesystemArtifactStore(BaseArtifactStore):
         for root, dirs, files in self.filesystem.walk(self.resolve(top)):
             yield self.uri(root), sorted(dirs), sorted(files)
 
+    def read_above(self, name: str) -> Iterator[tuple[str, bytes]]:
+        for folder in self._root.enclosing():
+            try:
+                content = self.filesystem.cat_file(posixpath.join(folder, name))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+            except Exception as exc:
+                if self._not_for_us(exc):
+                    continue
+                raise
+            yield self.uri(folder), bytes(content)
+
     # -- what flavors may refine ---------------------------------------------------------
+
+    def _not_for_us(self, exc: Exception) -> bool:
+        """Whether `exc`, reading outside the root, says only that these credentials may not
+        read there (credentials limited to the store's own folder)."""
+        return isinstance(exc, PermissionError)
 
     def _has_directories(self) -> bool:
         """Whether directories exist on their own (object stores only have key prefixes)."""

@@ -270,6 +270,9 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     def _has_directories(self) -> bool:
         return False
 
+    def _not_for_us(self, exc: Exception) -> bool:
+        return isinstance(exc, StoreUnavailableError) and exc.failure is Failure.REFUSED
+
     # -- failures ---------------------------------------------------------------------------
 
     def translate(self, exc: BaseException) -> HoldallError | None:

@@ -28,32 +28,60 @@ def _owner(store: BaseArtifactStore) -> str | None:
             content = handle.read()
     except FileNotFoundError:
         return None
-    try:
-        return str(json.loads(content)["database"])
-    except (ValueError, KeyError, TypeError):
+    owner = _database_of(content)
+    if owner is None:
         raise StoreOwnedError(
             f"the marker {store.path}/{MARKER} of artifact store '{store.name}' is damaged, "
             "so it cannot tell which metadata database owns the store",
             fix=f"if this database owns it, remove the marker and it is written again: "
             f"rm {store.path}/{MARKER}",
-        ) from None
+        )
+    return owner
 
 
-def _refuse(store: BaseArtifactStore, owner: str, database: str) -> StoreOwnedError:
+def _database_of(marker: bytes) -> str | None:
+    try:
+        return str(json.loads(marker)["database"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _elsewhere(store: BaseArtifactStore) -> str:
+    return f"holdall artifact-store update {store.name or 'NAME'} --path=..."
+
+
+def _check_enclosing(store: BaseArtifactStore, database: str, elsewhere: str) -> None:
+    """Refuse a store inside another database's store (in one of its versions, say): its
+    writes would land among that store's files. A damaged marker above says nothing."""
+    for folder, marker in store.read_above(MARKER):
+        owner = _database_of(marker)
+        if owner is not None and owner != database:
+            raise StoreOwnedError(
+                f"artifact store '{store.name}' at {store.path} is inside {folder}, a store "
+                f"of another metadata database ({owner}; this one is {database}): writing "
+                "there could overwrite its versions",
+                fix=f"give this store a path outside it: {elsewhere}",
+            )
+
+
+def _refuse(store: BaseArtifactStore, owner: str, database: str, elsewhere: str) -> StoreOwnedError:
     return StoreOwnedError(
         f"artifact store '{store.name}' at {store.path} belongs to another metadata database "
         f"({owner}; this one is {database}): writing here could overwrite its versions",
         fix="share one database (HOLDALL_DATABASE_URL, PostgreSQL for teams), or give this "
-        f"store a path of its own: holdall artifact-store update {store.name or 'NAME'} "
-        "--path=...",
+        f"store a path of its own: {elsewhere}",
     )
 
 
-def check_owner(store: BaseArtifactStore, database: str) -> None:
-    """Refuse a store that another database owns; a store with no marker passes."""
+def check_owner(store: BaseArtifactStore, database: str, elsewhere: str | None = None) -> None:
+    """Refuse a store that another database owns, or one inside such a store; a store with
+    no marker and none above passes. `elsewhere`: the command that puts it at another path."""
+    elsewhere = elsewhere or _elsewhere(store)
     owner = _owner(store)
     if owner is not None and owner != database:
-        raise _refuse(store, owner, database)
+        raise _refuse(store, owner, database, elsewhere)
+    if owner is None:
+        _check_enclosing(store, database, elsewhere)
 
 
 def claim(store: BaseArtifactStore, database: str) -> None:
@@ -62,6 +90,7 @@ def claim(store: BaseArtifactStore, database: str) -> None:
         return
     owner = _owner(store)
     if owner is None:
+        _check_enclosing(store, database, _elsewhere(store))
         # The same bytes from every process of this database: on a bucket, where creating
         # is not exclusive, two first writes in a race leave one and the same object.
         marker = {"database": database}
@@ -72,5 +101,5 @@ def claim(store: BaseArtifactStore, database: str) -> None:
         except FileExistsError:  # another process wrote one first: whose?
             owner = _owner(store)
     if owner != database:
-        raise _refuse(store, owner or "unknown", database)
+        raise _refuse(store, owner or "unknown", database, _elsewhere(store))
     _checked[store] = database

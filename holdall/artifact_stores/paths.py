@@ -52,6 +52,16 @@ class StoreRoot:
         prefix = self.fs_root.rstrip("/") + "/"
         return fs_path == self.fs_root or fs_path.startswith(prefix)
 
+    def enclosing(self) -> list[str]:
+        """The fsspec paths of the folders that hold the root, nearest first: up to "/" for a
+        local folder, up to the bucket (or container) for one inside a bucket."""
+        found: list[str] = []
+        path = self.fs_root
+        while (parent := posixpath.dirname(path)) and parent != path:
+            found.append(parent)
+            path = parent
+        return found
+
     def uri(self, fs_path: str) -> str:
         if self.root_uri and self.contains(fs_path):
             return self.root_uri + fs_path[len(self.fs_root) :]

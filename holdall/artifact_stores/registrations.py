@@ -136,7 +136,8 @@ class ArtifactStores:
             )
         validated = validate(flavor_class, {**(config or {}), "path": path})
         link = self._link(name, flavor_class, validated, connector, resource_id)
-        self._check_owner(self._make(flavor, validated, name, store_id, link))
+        elsewhere = f"holdall artifact-store register {name} --flavor={flavor} --path=..."
+        self._check_owner(self._make(flavor, validated, name, store_id, link), elsewhere)
         row = ComponentRow(
             id=store_id,
             type=ARTIFACT_STORE,
@@ -224,7 +225,8 @@ class ArtifactStores:
                     resource_id or (None if connector else row.connector_resource_id),
                 )
             if after.path != before.path:
-                self._check_owner(self._make(row.flavor, after, name, row.id, link))
+                elsewhere = f"holdall artifact-store update {name} --path=..."
+                self._check_owner(self._make(row.flavor, after, name, row.id, link), elsewhere)
             row.config = config_json(after)
             if unlink:
                 row.connector_id, row.connector_resource_id = None, None
@@ -299,14 +301,14 @@ class ArtifactStores:
             connector=link.connector if link else "",
         )
 
-    def _check_owner(self, store: BaseArtifactStore) -> None:
-        """Refuse a path another metadata database owns. A cloud store that cannot be reached
-        now (no network, a bucket still to be made) is registered all the same, and checked
-        at its first write."""
+    def _check_owner(self, store: BaseArtifactStore, elsewhere: str) -> None:
+        """Refuse a path another metadata database owns (`elsewhere`: the command that gives
+        another). A cloud store that cannot be reached now (no network, a bucket still to be
+        made) is registered all the same, and checked at its first write."""
         from holdall.artifact_stores.ownership import StoreOwnedError, check_owner
 
         try:
-            check_owner(store, self._database().identity)
+            check_owner(store, self._database().identity, elsewhere)
         except StoreOwnedError:
             raise
         except HoldallError as exc:

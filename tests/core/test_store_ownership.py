@@ -88,3 +88,32 @@ def test_a_damaged_marker_is_named(owned: Path) -> None:
     Client.close_shared()
     with pytest.raises(StoreOwnedError, match=f"the marker {owned}/{MARKER} .* is damaged"):
         save_artifact({"x": 1}, "model")
+
+
+def test_a_store_inside_another_databases_version_folder_is_refused(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    saved = as_other_database(tmp_path, "local", str(theirs))
+    assert saved.returncode == 0, saved.stderr
+    version_folder = theirs / "_saved" / "model" / "1"
+    before = sorted(p.name for p in version_folder.iterdir())
+    err = error_of(
+        holdall_process(
+            "artifact-store", "register", "s", "-f", "local", f"--path={version_folder}"
+        )
+    )
+    assert f"artifact store 's' at {version_folder} is inside {theirs}, a store of another" in err
+    assert "fix: give this store a path outside it: holdall artifact-store register s " in err
+    assert "s" not in [store.name for store in Client().list_artifact_stores()]
+    assert sorted(p.name for p in version_folder.iterdir()) == before  # nothing written
+    # A store inside a store of this database's own is refused by nothing.
+    mine = tmp_path / "mine"
+    client = Client()
+    client.register_artifact_store("outer", "local", path=str(mine))
+    client.register_stack("outer", "outer")
+    client.activate_stack("outer")
+    save_artifact(1, "n")
+    client.register_artifact_store("nested", "local", path=str(mine / "_saved" / "n" / "1"))
+    client.register_stack("nested", "nested")
+    client.activate_stack("nested")
+    save_artifact(2, "m")
+    assert load_artifact("m") == 2
