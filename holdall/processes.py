@@ -9,6 +9,7 @@ are judged by host and PID alone.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from functools import lru_cache
 from pathlib import Path
@@ -81,12 +82,24 @@ def process_alive(tag: str) -> bool | None:
 
 
 # Files a process stages in the temp dir carry its tag (less the host, for the temp dir is
-# this machine's), so that gc can tell when they were left behind by a process now gone.
+# this machine's), so that gc can tell when they were left behind by a process now gone; and
+# the id of the store they are for, so that gc of one database leaves alone what another
+# database's process left in a temp dir they share.
 SPOOL_PREFIX = ".holdall-staged_"
+_STORE_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def spool_prefix() -> str:
-    return SPOOL_PREFIX + "_".join(process_tag().split(":")[1:]) + "_"
+def spool_prefix(store_id: str = "") -> str:
+    owner = f"{store_id.replace('-', '')}_" if store_id else ""
+    return SPOOL_PREFIX + "_".join(process_tag().split(":")[1:]) + "_" + owner
+
+
+def spool_store(name: str) -> str | None:
+    """The id (without dashes) of the store a spool file was for, if its name says."""
+    parts = name.removeprefix(SPOOL_PREFIX).split("_")
+    if not name.startswith(SPOOL_PREFIX) or len(parts) < 6 or not _STORE_ID.fullmatch(parts[4]):
+        return None
+    return parts[4]
 
 
 def spool_owner_alive(name: str) -> bool | None:

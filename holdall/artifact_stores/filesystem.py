@@ -79,7 +79,9 @@ class FilesystemArtifactStore(BaseArtifactStore):
         filesystem = self.filesystem  # reach the store before spooling anything
         if exclusive and filesystem.exists(target):
             raise FileExistsError(self.uri(target))
-        return StagedFile(self.spool_dir(), lambda staging: self.upload(staging, target))
+        return StagedFile(
+            self.spool_dir(), lambda staging: self.upload(staging, target), store_id=self.id
+        )
 
     def spool_dir(self) -> str:
         """Where a file written to the store waits for its upload."""

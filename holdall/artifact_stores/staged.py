@@ -18,9 +18,12 @@ from holdall.processes import spool_prefix
 
 
 class StagedFile(io.BufferedRandom):
-    def __init__(self, staging_dir: str, publish: Callable[[str], None]) -> None:
-        # Named for this process, so that gc can remove what a killed one left.
-        descriptor, self.staging = tempfile.mkstemp(prefix=spool_prefix(), dir=staging_dir)
+    def __init__(
+        self, staging_dir: str, publish: Callable[[str], None], store_id: str = ""
+    ) -> None:
+        # Named for this process and its store, so that gc can remove what a killed one left.
+        prefix = spool_prefix(store_id)
+        descriptor, self.staging = tempfile.mkstemp(prefix=prefix, dir=staging_dir)
         super().__init__(io.FileIO(descriptor, "r+"))
         self._publish = publish
 

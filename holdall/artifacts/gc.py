@@ -22,7 +22,7 @@ from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
 from holdall.errors import HoldallError, error_text
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
-from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive
+from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive, spool_store
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.registrations import ArtifactStores
@@ -180,14 +180,22 @@ def local_store_roots(stores: ArtifactStores) -> list[str]:
 
 
 def remove_dead_spools(
-    folders: list[str], dry_run: bool, trees: list[str] | None = None
+    folders: list[str], stores: set[str], dry_run: bool, trees: list[str] | None = None
 ) -> list[str]:
     """What killed processes staged (a whole artifact's copy, spooled for an upload, or a
-    file half written into a local store), removed: from `folders`, and from anywhere under
-    `trees`. Files of live processes, or of processes this machine cannot judge, stay."""
+    file half written into a local store), removed: from `folders` (temp dirs other
+    databases may share), the files for `stores` (ids), and from anywhere under `trees`
+    (this database's local stores). Files of live processes, of processes this machine
+    cannot judge, or of stores not named, stay."""
     found = []
     pattern = SPOOL_PREFIX + "*"
-    candidates = [path for folder in folders for path in Path(folder).glob(pattern)]
+    ours = {store_id.replace("-", "") for store_id in stores}
+    candidates = [
+        path
+        for folder in folders
+        for path in Path(folder).glob(pattern)
+        if spool_store(path.name) in ours
+    ]
     candidates += [path for tree in trees or [] for path in Path(tree).rglob(pattern)]
     for path in sorted(set(candidates)):
         if path.is_file() and spool_owner_alive(path.name) is False:

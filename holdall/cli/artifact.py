@@ -133,9 +133,9 @@ def gc(dry_run: bool, older_than: float) -> None:
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
         collected += 1
-    spools = remove_dead_spools(
-        spool_folders(client.stores), dry_run, local_store_roots(client.stores)
-    )
+    stores = client.stores
+    ids = {model.id for model in stores.all()}
+    spools = remove_dead_spools(spool_folders(stores), ids, dry_run, local_store_roots(stores))
     for spool in spools:
         click.echo(f"{verb} {spool}  [staged by a process that is gone]")
     for copy in remove_stale_loaded_copies(grace, dry_run):

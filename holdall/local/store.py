@@ -69,7 +69,9 @@ class LocalArtifactStore(FilesystemArtifactStore):
         os.makedirs(directory, exist_ok=True)
         if exclusive and os.path.lexists(target):
             raise FileExistsError(target)
-        return StagedFile(directory, lambda staging: _publish(staging, target, exclusive))
+        return StagedFile(
+            directory, lambda staging: _publish(staging, target, exclusive), store_id=self.id
+        )
 
     def sync(self, path: str) -> None:
         """fsync every file under `path` and the folders that lead to them from the root."""

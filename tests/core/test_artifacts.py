@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -249,6 +250,44 @@ def test_gc_removes_what_a_killed_write_staged_in_a_local_store_outside_any_vers
         assert f"removed {staged[0]}" in collected.out and "zenml/live" not in collected.out
         assert not staged[0].exists()
     assert store.exists("zenml/live/data.bin")
+
+
+def test_gc_removes_only_its_own_databases_spool_files_from_a_shared_temp_dir(
+    tmp_path: Path,
+) -> None:
+    """Two databases on one machine spool into one temp dir: each gc removes what the dead
+    processes of its own stores left, never the other's, nor a file no store is named in."""
+    shared_tmp = tmp_path / "tmp"
+    shared_tmp.mkdir()
+    teams = {team: {"HOLDALL_CONFIG_DIR": str(tmp_path / team), "TMPDIR": str(shared_tmp)}
+             for team in ("ours", "theirs")}  # fmt: skip
+    spooled = {}
+    for team, env in teams.items():
+        registered = holdall_process(
+            "artifact-store", "register", "s", "-f", "local", f"--path={tmp_path}/{team}-store",
+            env=env,
+        )  # fmt: skip
+        assert registered.code == 0, registered.err
+        described = holdall_process("artifact-store", "describe", "s", "-o", "json", env=env)
+        store_id = json.loads(described.out)["id"]
+        # Named as a process of this store, one that has ended, names its spool files.
+        dead = subprocess.run(
+            [sys.executable, "-c", f"from holdall.processes import spool_prefix; "
+             f"print(spool_prefix({store_id!r})); print(spool_prefix())"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        spooled[team] = shared_tmp / f"{dead[0]}x1y2z3w4"
+        spooled[team].write_bytes(b"half an upload")
+    unnamed = shared_tmp / f"{dead[1]}x1y2z3w4"  # no store named, as holdall 0.1.0 wrote them
+    unnamed.write_bytes(b"whose?")
+    collected = holdall_process("artifact", "gc", env=teams["ours"])
+    assert collected.code == 0, collected.err
+    assert f"removed {spooled['ours']}" in collected.out
+    assert not spooled["ours"].exists()
+    assert spooled["theirs"].exists() and unnamed.exists()
+    collected = holdall_process("artifact", "gc", env=teams["theirs"])
+    assert f"removed {spooled['theirs']}" in collected.out and not spooled["theirs"].exists()
+    assert unnamed.exists()
 
 
 SLOW_PIPELINE = """
