@@ -8,8 +8,9 @@ process is gone (on this machine) is taken over.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -26,23 +27,36 @@ class StoreBusyError(InUseError):
     pass
 
 
+@dataclass(frozen=True)
+class DeadHold:
+    """Stores that a process now gone held: what they were to it (role -> store id)."""
+
+    process: str
+    purpose: str
+    stores: dict[str, str] = field(default_factory=dict)
+
+
 @contextmanager
-def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str) -> Iterator[bool]:
-    """Hold `stores` for this process while the block runs. A lock whose process is gone
-    (on this machine) is taken over; a live one, or one of another machine, refuses. The
-    block is told whether a dead holder's lock was taken over (it may have left work half
-    done)."""
+def locked(
+    database: Database, stores: Mapping[str, BaseArtifactStore], purpose: str
+) -> Iterator[bool]:
+    """Hold `stores` (by what each is to the operation: "source", "target") for this process
+    while the block runs. A lock whose process is gone (on this machine) is taken over; a
+    live one, or one of another machine, refuses. The block is told whether a dead holder's
+    lock was taken over (it may have left work half done)."""
     tag = process_tag()
-    ids = [store.id for store in stores]
+    ids = [store.id for store in stores.values()]
     took_over = False
     for _ in range(2):
         try:
             with database.session() as session:
-                for store_id in ids:
-                    session.add(StoreLockRow(store_id=store_id, purpose=purpose, process=tag))
+                for role, store in stores.items():
+                    session.add(
+                        StoreLockRow(store_id=store.id, purpose=purpose, process=tag, role=role)
+                    )
             break
         except IntegrityError:
-            _clear_dead_locks(database, ids, stores)
+            _clear_dead_locks(database, ids, list(stores.values()))
             took_over = True
     else:  # pragma: no cover - a lock cleared and taken again in between
         raise StoreBusyError("could not lock the stores: another process keeps taking them")
@@ -57,9 +71,19 @@ def locked(database: Database, stores: Sequence[BaseArtifactStore], purpose: str
             )
 
 
-def _clear_dead_locks(
-    database: Database, ids: list[str], stores: Sequence[BaseArtifactStore]
-) -> None:
+def dead_holds(database: Database) -> list[DeadHold]:
+    """Locks whose process is gone (on this machine), one per process."""
+    with database.session(read_only=True) as session:
+        rows = session.scalars(select(StoreLockRow).order_by(StoreLockRow.since)).all()
+    holds: dict[str, DeadHold] = {}
+    for row in rows:
+        if process_alive(row.process) is False:
+            hold = holds.setdefault(row.process, DeadHold(row.process, row.purpose))
+            hold.stores[row.role or ""] = row.store_id
+    return list(holds.values())
+
+
+def _clear_dead_locks(database: Database, ids: list[str], stores: list[BaseArtifactStore]) -> None:
     names = {store.id: store.name for store in stores}
     with database.session() as session:
         held = session.scalars(select(StoreLockRow).where(StoreLockRow.store_id.in_(ids)))

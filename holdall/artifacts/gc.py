@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from holdall.artifact_stores.locks import dead_holds
 from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
 from holdall.errors import HoldallError, error_text
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
@@ -160,6 +161,39 @@ def _collect_one(
     if data_found:
         store.rmtree(row.uri)
     return Collected(label, row.uri, reason, data_found or bool(aborted))
+
+
+@dataclass(frozen=True)
+class KilledMigration:
+    source: str
+    target: str
+    process: str
+    cleared: list[str]  # versions whose destination held what it left
+
+
+def clear_killed_migrations(
+    database: Database, stores: ArtifactStores, dry_run: bool, problems: list[Problem]
+) -> list[KilledMigration]:
+    """Migrations killed and never run again: what they left half copied in their target
+    (staged files, uploads never finished, which a bucket keeps and bills) cleared, and
+    their locks released. A lock taken before holdall recorded roles is left to the rerun,
+    which clears the same."""
+    from holdall.artifacts.migration import clear_killed
+
+    found = []
+    for hold in dead_holds(database):
+        if set(hold.stores) != {"source", "target"}:
+            continue
+        pid = hold.process.split(":")[1]
+        try:
+            source = stores.by_id(hold.stores["source"])
+            target = stores.by_id(hold.stores["target"])
+            cleared = [] if dry_run else clear_killed(database, source, target)
+        except (HoldallError, OSError) as exc:
+            problems.append(Problem(hold.purpose, error_text(exc)))
+            continue
+        found.append(KilledMigration(source.name, target.name, pid, cleared))
+    return found
 
 
 def spool_folders(stores: ArtifactStores) -> list[str]:

@@ -410,16 +410,30 @@ def migrate(
     return summary
 
 
-def _clear_leftovers(target: BaseArtifactStore, move: Move) -> None:
+def _clear_leftovers(target: BaseArtifactStore, move: Move) -> int:
     """What a killed migration left in a version's destination folder: files it staged
-    (whose process is gone) and uploads it never finished. No one else writes there: the
-    version's folder is its own, and the store is held."""
+    (whose process is gone) and uploads it never finished; how many. No one else writes
+    there: the version's folder is its own, and the store is held."""
+    cleared = 0
     if target.exists(move.target_uri):
         for directory, _dirs, names in target.walk(move.target_uri):
             for name in names:
                 if spool_owner_alive(name) is False:
                     target.remove(f"{directory}/{name}")
-    target.discard_incomplete_uploads(move.target_uri)
+                    cleared += 1
+    return cleared + target.discard_incomplete_uploads(move.target_uri)
+
+
+def clear_killed(
+    database: Database, source: BaseArtifactStore, target: BaseArtifactStore
+) -> list[str]:
+    """What a killed migration from `source` to `target` left half copied in `target`,
+    cleared without going on with it (for gc: a rerun clears it too); the versions that had
+    some. Both stores are held meanwhile, so that no migration copies there as it runs."""
+    purpose = f"gc's clean-up after the migration from '{source.name}' to '{target.name}'"
+    with locked(database, {"source": source, "target": target}, purpose):
+        moves = plan(database, source, target).moves
+        return [move.label for move in moves if _clear_leftovers(target, move)]
 
 
 def _remove(source: BaseArtifactStore, move: Move, summary: Summary) -> None:
@@ -444,7 +458,7 @@ def run(
     """Plan and migrate, holding both stores: a second migration of either is refused."""
     check_apart(source, target)
     purpose = f"the migration from '{source.name}' to '{target.name}'"
-    with locked(database, [source, target], purpose) as took_over:
+    with locked(database, {"source": source, "target": target}, purpose) as took_over:
         the_plan = plan(database, source, target, selectors)
         summary = migrate(
             database,

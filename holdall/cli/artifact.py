@@ -117,6 +117,7 @@ def gc(dry_run: bool, older_than: float) -> None:
 
     from holdall.artifacts.gc import (
         Problem,
+        clear_killed_migrations,
         collecting,
         fail_interrupted_runs,
         local_store_roots,
@@ -138,6 +139,14 @@ def gc(dry_run: bool, older_than: float) -> None:
     spools = remove_dead_spools(spool_folders(stores), ids, dry_run, local_store_roots(stores))
     for spool in spools:
         click.echo(f"{verb} {spool}  [staged by a process that is gone]")
+    for killed in clear_killed_migrations(client.database, stores, dry_run, problems):
+        where = f"the migration from '{killed.source}' to '{killed.target}' left"
+        gone = f"[its process {killed.process} is gone]"
+        if dry_run:
+            click.echo(f"would clear what {where} half copied  {gone}")
+        else:
+            what = ", ".join(killed.cleared) or "nothing"
+            click.echo(f"cleared what {where} half copied: {what}  {gone}")
     for copy in remove_stale_loaded_copies(grace, dry_run):
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
     runs = fail_interrupted_runs(client.database, grace, dry_run)

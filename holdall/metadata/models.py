@@ -128,6 +128,9 @@ class StoreLockRow(Base):
     purpose: Mapped[str] = mapped_column(String(255))  # "migration from old_store to new_store"
     process: Mapped[str] = mapped_column(String(255))  # a process tag (holdall.processes)
     since: Mapped[datetime] = mapped_column(default=_now)
+    # What the store is to the operation ("source", "target"): after a kill, gc clears what
+    # was left half copied into the target. None in locks taken before revision 0008.
+    role: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class ArtifactRow(Base):

@@ -195,7 +195,7 @@ def test_a_destination_that_cannot_be_reached_moves_nothing(
     assert "is busy" not in cli("artifact-store", "migrate", "old", "far").err
 
 
-def test_a_rerun_aborts_the_multipart_upload_a_killed_migration_left(
+def test_gc_aborts_the_multipart_upload_a_killed_migration_left_and_a_rerun_finishes(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     import subprocess
@@ -225,8 +225,19 @@ def test_a_rerun_aborts_the_multipart_upload_a_killed_migration_left(
     migrating.kill()
     migrating.communicate()
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    # Never run again: gc clears what it left (a bucket keeps, and bills, an open upload).
+    dry = holdall_process("artifact", "gc", "--dry-run")
+    assert "would clear what the migration from 'old' to 'new' left half copied" in dry.out
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    collected = holdall_process("artifact", "gc")
+    assert collected.code == 0, collected.err
+    cleared = "cleared what the migration from 'old' to 'new' left half copied: big:1  [its"
+    assert cleared in collected.out
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert client.get_artifact_version("big").uri.startswith(str(tmp_path / "old"))
+    again = holdall_process("artifact", "gc")
+    assert "migration" not in again.out  # its lock went with what it left
     rerun = holdall_process("artifact-store", "migrate", "old", "new")
     assert rerun.code == 0, rerun.err
-    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
     assert client.get_artifact_version("big").uri.startswith(new_path + "/")
     assert Client().load_artifact("big") == big
