@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import posixpath
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.staged import is_write_mode, text_writer
@@ -48,9 +51,31 @@ def decode_files(text: str) -> FileDigests:
 
 def hash_file(store: BaseArtifactStore, path: str, hasher: Hasher) -> tuple[int, str]:
     with store.open(path, "rb") as handle:
-        while chunk := handle.read(BLOCK):
-            hasher.update(chunk)
+        return hash_handle(handle, hasher)
+
+
+def hash_handle(handle: IO[bytes], hasher: Hasher) -> tuple[int, str]:
+    while chunk := handle.read(BLOCK):
+        hasher.update(chunk)
     return hasher.size, hasher.checksum()
+
+
+def _local_files(folder: Path) -> set[str] | None:
+    """The regular files under a local folder, as relative POSIX paths; None if it holds
+    anything else (a link, a FIFO) or cannot be read."""
+    found: set[str] = set()
+    try:
+        for directory, dirs, names in os.walk(folder):
+            for name in [*dirs, *names]:
+                entry = Path(directory, name)
+                mode = entry.lstat().st_mode
+                if stat.S_ISREG(mode):
+                    found.add(entry.relative_to(folder).as_posix())
+                elif not stat.S_ISDIR(mode):
+                    return None
+    except OSError:
+        return None
+    return found
 
 
 def _view(data: Any) -> memoryview:
@@ -361,6 +386,30 @@ class VerifyingStore(_StoreView):
         return relative in self.expected or any(
             name.startswith(relative.rstrip("/") + "/") for name in self.expected
         )
+
+    def holds_same(self, local: Path, under: str) -> bool:
+        """Whether the local folder `local` holds exactly the version's files under `under`
+        (a folder of the version), each as recorded: its size, and its checksum, hashed here.
+        If so, they count as verified: they need not be read from the store again."""
+        prefix = self.relative(under).rstrip("/") + "/"
+        wanted = {
+            relative[len(prefix) :]: digest
+            for relative, digest in self.expected.items()
+            if relative.startswith(prefix)
+        }
+        if not local.is_dir() or _local_files(local) != set(wanted):
+            return False
+        for name, (size, checksum) in sorted(wanted.items()):
+            try:
+                if (local / name).stat().st_size != size:
+                    return False
+                with (local / name).open("rb") as handle:
+                    if hash_handle(handle, hasher_for(checksum)) != (size, checksum):
+                        return False
+            except (OSError, UnknownChecksumError):
+                return False
+        self.verified.update(prefix + name for name in wanted)
+        return True
 
     def verified_in_memory(self) -> _VerifiedInMemory:
         """Every file read once, verified, and kept in memory: for code that runs what it

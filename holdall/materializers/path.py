@@ -14,9 +14,9 @@ import shutil
 import stat
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from holdall.errors import HoldallError
 from holdall.materializers.base import BaseMaterializer
@@ -29,10 +29,20 @@ KIND = "kind"  # a marker file: "file" or "directory", and for a file its name
 
 
 # Loaded copies of Path artifacts: <config dir>/loaded/<key of the version's uri>, one per
-# version. A newer load moves the older copy aside (a caller may still hold its path) as
-# <key>.replaced-<id>; half-done loads are <key>.loading<owner>; gc removes both.
+# version. A load finds the copy there, checks it against the version's checksums (hashed
+# locally), and hands it out again; only a copy that no longer matches (changed where it
+# lies) is replaced, moved aside first (a caller may still hold its path) as
+# <key>.replaced-<id>. Half-done loads are <key>.loading<owner>; gc removes both.
 LOADED = "loaded"
 LOADING, REPLACED = ".loading", ".replaced-"
+
+
+@runtime_checkable
+class KnowsItsFiles(Protocol):
+    """A store view that knows the files a version recorded (holdall.artifacts.integrity's
+    VerifyingStore, which loads read through)."""
+
+    def holds_same(self, local: Path, under: str) -> bool: ...
 
 
 def loaded_copy(uri: str) -> Path:
@@ -43,8 +53,12 @@ def loaded_copy(uri: str) -> Path:
     return folder / blake3.blake3(uri.encode()).hexdigest()[:32]
 
 
-def _publish(staging: Path, place: Path) -> None:
-    for _ in range(3):  # another process may publish its own copy of the version meanwhile
+def _publish(staging: Path, place: Path, good: Callable[[Path], bool]) -> None:
+    """`staging` at `place`, unless a `good` copy is there already (another process's, made
+    meanwhile): that one stays, under the callers that may hold it."""
+    for _ in range(3):
+        if good(place):
+            break
         with contextlib.suppress(FileNotFoundError):
             place.rename(place.with_name(f"{place.name}{REPLACED}{uuid.uuid4().hex[:12]}"))
         try:
@@ -140,6 +154,9 @@ class PathMaterializer(BaseMaterializer):
         with self.artifact_store.open(self.path(KIND), "rb") as handle:
             kind, _, name = handle.read().decode("utf-8").partition("\n")
         place = loaded_copy(self.uri)
+        loaded = place / name if kind == "file" else place
+        if self._good(place):
+            return loaded
         staging = Path(
             tempfile.mkdtemp(prefix=f"{place.name}{LOADING}{spool_prefix()}", dir=place.parent)
         )
@@ -148,8 +165,13 @@ class PathMaterializer(BaseMaterializer):
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)  # a failed load leaves nothing
             raise
-        _publish(staging, place)
-        return place / name if kind == "file" else place
+        _publish(staging, place, self._good)
+        return loaded
+
+    def _good(self, place: Path) -> bool:
+        """Whether a loaded copy at `place` holds this version's files as it recorded them."""
+        store = self.artifact_store
+        return isinstance(store, KnowsItsFiles) and store.holds_same(place, self.path(FILES))
 
     def _download(self, target: Path) -> None:
         prefix = self.artifact_store.resolve(self.path(FILES))

@@ -334,25 +334,64 @@ def test_a_save_never_writes_into_a_folder_that_holds_data(config_dir: Path) -> 
         assert handle.read() == b'{"theirs": true}'
 
 
-def test_path_loads_go_to_one_managed_copy_per_version(tmp_path: Path, config_dir: Path) -> None:
+def test_path_loads_reuse_the_one_copy_that_still_matches(tmp_path: Path, config_dir: Path) -> None:
     from holdall.materializers.path import LOADED
 
     folder = tmp_path / "tree"
-    folder.mkdir()
+    (folder / "sub").mkdir(parents=True)
     (folder / "a.txt").write_text("a")
+    (folder / "sub" / "b.bin").write_bytes(os.urandom(3000))
     save_artifact(folder, "tree")
     first = load_artifact("tree")
     assert first.parent == config_dir / LOADED and (first / "a.txt").read_text() == "a"
+    copied = (first / "a.txt").stat().st_ino
     second = load_artifact("tree")
-    assert second == first and (second / "a.txt").read_text() == "a"
+    assert second == first and (second / "a.txt").stat().st_ino == copied  # not copied again
+    assert [p.name for p in (config_dir / LOADED).iterdir()] == [first.name]
+    # A copy changed where it lies is not handed out again: it is moved aside, and replaced.
+    (first / "a.txt").write_text("changed")
+    third = load_artifact("tree")
+    assert third == first and (third / "a.txt").read_text() == "a"
+    assert (third / "sub" / "b.bin").read_bytes() == (folder / "sub" / "b.bin").read_bytes()
     loaded = sorted(p.name for p in (config_dir / LOADED).iterdir())
     assert len(loaded) == 2 and any(".replaced-" in name for name in loaded)
+    (third / "extra.txt").write_text("not the version's")  # an added file: no match either
+    assert not (load_artifact("tree") / "extra.txt").exists()
 
     from tests.conftest import holdall_process
 
     result = holdall_process("artifact", "gc", "--older-than", "0")
     assert result.code == 0 and "a loaded copy, replaced or left half done" in result.out
     assert [p.name for p in (config_dir / LOADED).iterdir()] == [first.name]
+
+
+LOADER = """
+import sys
+from holdall import load_artifact
+for _ in range(int(sys.argv[1])):
+    assert (load_artifact("tree") / "a.txt").read_text() == "a" * 1000
+"""
+
+
+def test_a_reader_of_a_loaded_copy_never_loses_it_to_other_loads(
+    tmp_path: Path, config_dir: Path
+) -> None:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a" * 1000)
+    save_artifact(folder, "tree")
+    held = load_artifact("tree") / "a.txt"
+    loaders = [
+        subprocess.Popen([sys.executable, "-c", LOADER, "60"], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    reads = 0
+    while any(loader.poll() is None for loader in loaders):
+        assert held.read_text() == "a" * 1000  # FileNotFoundError if a load took it away
+        reads += 1
+    for loader in loaders:
+        assert loader.wait() == 0, loader.stderr.read() if loader.stderr else ""
+    assert reads > 0
 
 
 def test_a_path_load_that_fails_leaves_nothing(tmp_path: Path, config_dir: Path) -> None:
