@@ -34,8 +34,12 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
+# Test processes: more than the 2 cores CI has, for most tests wait rather than compute.
+# Tests that share one expensive environment (ZenML's) stay in one process (xdist_group).
+PYTEST_WORKERS ?= 3
+
 pytest: $(VENV)/.test-installed $(AZURITE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix $(dir $@) azurite@$(AZURITE_VERSION)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,23 @@ from holdall.client import Client
 from holdall.registry import get_registry
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _own_temp_dir() -> None:
+    """Under pytest-xdist, a temp dir for each test process and what it starts: tests look
+    at what is left in the temp dir (spooled copies), which another process's tests would
+    otherwise fill."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    own = tempfile.mkdtemp(prefix=f"holdall-tests-{worker}-")
+    os.chmod(own, 0o755)  # PostgreSQL's server, run as its own user, keeps its data inside
+    atexit.register(shutil.rmtree, own, ignore_errors=True)
+    os.environ["TMPDIR"] = own
+    tempfile.tempdir = None  # asked again: TMPDIR
+
+
+_own_temp_dir()
 
 pytest_plugins = [
     "tests.fixtures.moto",
@@ -31,6 +51,12 @@ class Result:
     code: int
     out: str
     err: str
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: spread over test processes, the long ones start at once and the
+    short ones fill in around them, rather than one long test holding up the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from holdall import Client
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ownership import MARKER, StoreOwnedError
 
 
@@ -29,6 +30,10 @@ def _owned_by_another(store: BaseArtifactStore) -> None:
 def test_a_store_inside_another_databases_store_is_refused(
     store: BaseArtifactStore, flavor: str
 ) -> None:
+    if not isinstance(store, FilesystemArtifactStore):
+        # A store over another client (a database file, say) has no folders around it.
+        assert list(store.read_above(MARKER)) == []
+        return
     client = Client()
     later = client.register_artifact_store(
         "later", flavor, path=f"{store.path}/model/2", config=_settings(store)

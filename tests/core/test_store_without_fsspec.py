@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "sqlite_store"
 NO_FSSPEC = """
@@ -27,6 +29,7 @@ print(client.load_artifact("model"), "fsspec never imported")
 """
 
 
+@pytest.mark.slow
 def test_a_store_without_fsspec_installs_and_passes_the_conformance_suite(tmp_path: Path) -> None:
     site, source = tmp_path / "site", tmp_path / "sqlite_store"
     shutil.copytree(EXAMPLE, source)  # the build writes beside the sources

@@ -142,3 +142,25 @@ def test_a_missing_bucket_and_an_unreachable_endpoint_are_named(gcs_server: GCSS
         StoreUnavailableError, match="cannot reach bucket 'some-bucket' of artifact"
     ):
         far.save_artifact(1, "x")
+
+
+def test_gcsfs_never_prints_its_own_tracebacks_beside_holdalls_error(tmp_path: Any) -> None:
+    """gcsfs logs each failed request with its traceback; with no handler of the program's,
+    Python would print them on stderr above holdall's one or two lines."""
+    from tests.conftest import holdall_process
+
+    registered = holdall_process(
+        "artifact-store", "register", "far", "--flavor=gcs", "--path=gs://far-bucket/x",
+        "--endpoint_url=http://127.0.0.1:1", "--retries=1", "--token=anon",
+    )  # fmt: skip
+    assert registered.code == 0 and registered.err.count("\n") == 1, registered.err
+    assert "warning: could not see who owns gs://far-bucket/x" in registered.err
+    local = holdall_process("artifact-store", "register", "here", "-f", "local",
+                            f"--path={tmp_path}/here")  # fmt: skip
+    assert local.code == 0, local.err
+    Client().activate_stack(Client().register_stack("here", "here").name)
+    Client().save_artifact({"a": 1}, "n")
+    moved = holdall_process("artifact-store", "migrate", "here", "far")
+    assert moved.code == 1 and "Traceback" not in moved.err and "gcsfs" not in moved.err
+    assert moved.err.startswith("error: cannot reach bucket 'far-bucket' of artifact store")
+    assert len(moved.err.strip().splitlines()) <= 2, moved.err

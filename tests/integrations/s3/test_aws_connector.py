@@ -229,6 +229,7 @@ def test_two_stores_on_one_bucket_through_two_connectors(s3_server: S3Server) ->
         assert any(e["purpose"] == "issued" for e in audit)
 
 
+@pytest.mark.slow
 def test_the_secrets_are_found_nowhere(s3_server: S3Server, config_dir: Path) -> None:
     secret = f"holdall-secret-{uuid.uuid4().hex}"
     bucket = s3_server.new_bucket()

@@ -21,6 +21,9 @@ PIECES = (SECRET, SECRET[:8], SECRET[-6:], "7b1e0c9d")
 KEY = f"--aws_secret_access_key={SECRET}"
 REGISTER = ("artifact-store", "register")
 GOOD = ("--flavor=s3", "--path=s3://good-bucket/p", "--aws_access_key_id=AKIATEST")
+# Where a store that registers is looked at: nothing listens there, and it is said at once
+# (AWS's own endpoint, unreachable here, would cost seconds of retries in every test).
+NOWHERE = ("--endpoint_url=http://127.0.0.1:9", "--retries=0")
 
 BAD_INPUTS = {
     "secret without its key id": (*REGISTER, "a", "--flavor=s3", "--path=s3://bb1", KEY),
@@ -119,7 +122,9 @@ def _files_holding_the_secret(folder: Path) -> list[str]:
 
 @pytest.fixture
 def existing_store() -> None:
-    registered = holdall_process(*REGISTER, "existing", *GOOD, "--aws_secret_access_key=first")
+    registered = holdall_process(
+        *REGISTER, "existing", *GOOD, *NOWHERE, "--aws_secret_access_key=first"
+    )
     assert registered.code == 0, registered.err
 
 
@@ -136,7 +141,7 @@ def test_a_secret_in_bad_input_is_never_shown(
 
 
 def test_a_stored_secret_is_in_no_clear_file_and_no_output(config_dir: Path) -> None:
-    registered = holdall_process(*REGISTER, "ok", *GOOD, KEY)
+    registered = holdall_process(*REGISTER, "ok", *GOOD, *NOWHERE, KEY)
     assert registered.code == 0, registered.err
     outputs = [registered]
     for command in (

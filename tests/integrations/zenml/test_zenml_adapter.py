@@ -24,6 +24,8 @@ from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, rev
 from tests.fixtures.venvs import FreshVenv
 
 MiB = 1024 * 1024
+# One test process builds the ZenML environment (a minute) and runs every test that uses it.
+pytestmark = pytest.mark.xdist_group("zenml")
 
 PIPELINE = """
 from zenml import pipeline, step
@@ -182,7 +184,7 @@ class ZenMLWorld:
         return self.environment.run("python", str(script), env=self.env, cwd=self.work).stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: other modules' tests may run in between
 def zenml_environment(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
     """ZenML and holdall as a user installs them: `pip install zenml holdall`, then the
     integrations through holdall."""
@@ -206,6 +208,9 @@ def world(zenml_environment: FreshVenv, tmp_path: Path) -> Iterator[ZenMLWorld]:
         "ZENML_ANALYTICS_OPT_IN": "false",
         "ZENML_LOGGING_COLORS_DISABLED": "true",
         "AUTO_OPEN_DASHBOARD": "false",
+        # ZenML prints errors in boxes as wide as the terminal: one wide enough never to
+        # break a line (a longer temp path would otherwise split what a test looks for).
+        "COLUMNS": "2000",
     }
     found = ZenMLWorld(zenml_environment, work, env)
     found.run("zenml", "init")
