@@ -257,12 +257,9 @@ def test_a_second_migration_of_a_busy_store_is_refused(tmp_path: Path) -> None:
     client = two_stores(tmp_path)
     for i in range(60):
         client.save_artifact(i, f"n{i}")
-    first = slow_migration()
+    go = tmp_path / "go"
+    first = paused_migration(go)  # holds both stores until told to go on
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "new" / "_saved").exists():
-            assert first.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
         second = holdall_process("artifact-store", "migrate", "old", "new")
         assert second.code == 1 and "Traceback" not in second.err
         assert "artifact store 'old' is busy: the migration from 'old' to 'new' runs" in (
@@ -272,6 +269,7 @@ def test_a_second_migration_of_a_busy_store_is_refused(tmp_path: Path) -> None:
         reverse = holdall_process("artifact-store", "migrate", "new", "old")
         assert reverse.code == 1 and "is busy" in reverse.err
     finally:
+        go.touch()
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert "Moved 60 versions from 'old' to 'new'" in out.decode()
