@@ -152,7 +152,9 @@ class ArtifactStoreConfig(BaseModel):
         if {".", ".."} & set(rest.split("/")):
             raise ValueError(f"'{path}' has a '.' or '..' segment; give the path it leads to")
         # "b//x" is "b/x" to every SDK (the objects land there): recorded as it is reached.
-        return scheme + re.sub("/{2,}", "/", rest).strip("/")
+        # A leading "/" stays: after some schemes (sqlite:///abs/blobs.db) it makes the path
+        # absolute.
+        return scheme + re.sub("/{2,}", "/", rest).rstrip("/")
 
     @classmethod
     def setting_names(cls) -> list[str]:
