@@ -90,20 +90,31 @@ _STORE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def spool_prefix(store_id: str = "") -> str:
-    owner = f"{store_id.replace('-', '')}_" if store_id else ""
+    owner = f"{spooled_for(store_id)}_" if store_id else ""
     return SPOOL_PREFIX + "_".join(process_tag().split(":")[1:]) + "_" + owner
 
 
-def spool_store(name: str) -> str | None:
-    """The id (without dashes) of the store a spool file was for, if its name says."""
+def spooled_for(store_id: str) -> str:
+    """A store's id as spool file names carry it (no dashes: "_" separates the fields)."""
+    return store_id.replace("-", "")
+
+
+def _spool_fields(name: str) -> list[str] | None:
+    """pid, namespace, start, boot, then the store's id or the random rest."""
     parts = name.removeprefix(SPOOL_PREFIX).split("_")
-    if not name.startswith(SPOOL_PREFIX) or len(parts) < 6 or not _STORE_ID.fullmatch(parts[4]):
+    return parts if name.startswith(SPOOL_PREFIX) and len(parts) >= 5 else None
+
+
+def spool_store(name: str) -> str | None:
+    """The store a spool file was for (as `spooled_for` writes its id), if its name says."""
+    parts = _spool_fields(name)
+    if parts is None or len(parts) < 6 or not _STORE_ID.fullmatch(parts[4]):
         return None
     return parts[4]
 
 
 def spool_owner_alive(name: str) -> bool | None:
-    parts = name.removeprefix(SPOOL_PREFIX).split("_")
-    if not name.startswith(SPOOL_PREFIX) or len(parts) < 5:
+    parts = _spool_fields(name)
+    if parts is None:
         return None
     return process_alive(":".join([socket.gethostname(), *parts[:4]]))

@@ -23,7 +23,13 @@ from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
 from holdall.errors import HoldallError, error_text
 from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
 from holdall.pipelines.records import FAILED, RUNNING
-from holdall.processes import SPOOL_PREFIX, process_alive, spool_owner_alive, spool_store
+from holdall.processes import (
+    SPOOL_PREFIX,
+    process_alive,
+    spool_owner_alive,
+    spool_store,
+    spooled_for,
+)
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.registrations import ArtifactStores
@@ -223,7 +229,7 @@ def remove_dead_spools(
     cannot judge, or of stores not named, stay."""
     found = []
     pattern = SPOOL_PREFIX + "*"
-    ours = {store_id.replace("-", "") for store_id in stores}
+    ours = {spooled_for(store_id) for store_id in stores}
     candidates = [
         path
         for folder in folders
