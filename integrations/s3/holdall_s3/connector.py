@@ -165,7 +165,7 @@ class AWSConnectorType(ServiceConnectorType):
             config=Config(
                 connect_timeout=auth.connect_timeout,
                 read_timeout=auth.read_timeout,
-                retries={"max_attempts": auth.tries, "mode": "standard"},
+                retries={"total_max_attempts": auth.tries, "mode": "standard"},
             ),
             aws_access_key_id=keys.get("access_key"),
             aws_secret_access_key=keys.get("secret_key"),

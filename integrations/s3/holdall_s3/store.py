@@ -47,7 +47,9 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
         # Bounded waits: a stalled endpoint fails after its tries, never hangs.
         "connect_timeout": config.connect_timeout,
         "read_timeout": config.read_timeout,
-        "retries": {"max_attempts": config.retries + 1, "mode": "standard"},
+        # total_max_attempts counts every try; botocore reads `max_attempts` here as retries
+        # (one try more than the budget the messages state).
+        "retries": {"total_max_attempts": config.tries, "mode": "standard"},
         **config.config_kwargs,
     }
     if config.addressing_style:
