@@ -7,13 +7,13 @@ INTEGRATIONS := $(patsubst %/pyproject.toml,%,$(wildcard integrations/*/pyprojec
 # the test tools' own: its tests install ZenML into fresh environments of their own.
 WITHOUT_DEPS := integrations/zenml
 WITH_DEPS := $(filter-out $(WITHOUT_DEPS),$(INTEGRATIONS))
-LINTED := holdall integrations tests benchmarks examples
+LINTED := holdall integrations tests benchmarks examples tools
 # Azurite, Azure's own storage emulator, for the azure tests: from the npm registry into a
 # folder git ignores. Pinned: 3.37.0 runs on Node 20; later releases may ask for newer Node.
 AZURITE_VERSION := 3.37.0
 AZURITE := .emulators/azurite/.installed
 
-.PHONY: test lint typecheck pytest demo bench bench-install bench-zenml wheels clean
+.PHONY: test lint typecheck pytest demo bench bench-install bench-zenml wheels catalogue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ bench-install: $(VENV)/.test-installed
 # ZenML in a fresh environment, its own S3 store beside the holdall-backed one: minutes.
 bench-zenml: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.zenml_s3
+
+# flavors.yaml, from the integrations' project files and classes (a test fails when stale).
+catalogue: $(VENV)/.test-installed
+	$(BIN)/python tools/catalogue.py
 
 # One wheel per distribution: the core and each integration (for --find-links installs).
 wheels: $(BIN)/python

@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.core.test_install import tracked_copy
 from tests.fixtures.moto import CREDENTIALS, S3Server, running_moto
-from tests.fixtures.venvs import FreshVenv
+from tests.fixtures.venvs import FreshVenv, tracked_copy
 
 MiB = 1024 * 1024
 STACKS = ("zenml_s3", "holdall_s3")

@@ -1,8 +1,12 @@
-"""flavors.yaml: the catalogue of every integration holdall knows, installed or not."""
+"""flavors.yaml: the catalogue of every integration holdall knows, installed or not.
+
+It holds what the core must know before an integration is installed; `make catalogue`
+(tools/catalogue.py) writes it from the integrations themselves. Once installed, an
+integration's own metadata and classes are the truth about it.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -11,6 +15,7 @@ from typing import Any
 from holdall.errors import CatalogueError
 
 FLAVOR_TYPES = ("artifact_store",)
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -27,20 +32,26 @@ class ConnectorSpec:
     resource_types: tuple[str, ...]
 
 
-def canonical_name(distribution: str) -> str:
-    """A distribution's name as packaging compares them (PEP 503): any case, - _ . alike."""
-    return re.sub(r"[-_.]+", "-", distribution).lower()
-
-
 @dataclass(frozen=True)
 class CatalogueEntry:
     name: str
     distribution: str
-    source: str
+    source: str  # its folder in a checkout of the repository
     summary: str
     requirements: tuple[str, ...]
     flavors: tuple[FlavorSpec, ...]
     connectors: tuple[ConnectorSpec, ...] = ()
+    # PEP 440: the versions of the distribution this core works with ("" for the core's own)
+    versions: str = ""
+
+    @property
+    def in_core(self) -> bool:
+        return self.distribution == "holdall"
+
+    @property
+    def requirement(self) -> str:
+        """What to ask an installer for: the distribution, in the versions that fit."""
+        return f"{self.distribution}{self.versions}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ def _entry(name: str, data: Any) -> CatalogueEntry:
         name=name,
         distribution=_field(where, data, "distribution", str),
         source=_field(where, data, "source", str),
+        versions=_field(where, data, "versions", str) if "versions" in data else "",
         summary=_field(where, data, "summary", str),
         requirements=_strings(f"{where}.requirements", _field(where, data, "requirements", list)),
         flavors=tuple(_flavor(f"{where}.flavors[{i}]", f) for i, f in enumerate(flavors)),
@@ -119,16 +131,12 @@ def _entry(name: str, data: Any) -> CatalogueEntry:
 
 
 def parse_catalogue(document: Any) -> Catalogue:
-    """Build the catalogue from the parsed YAML document, checking its shape.
-
-    The full schema is holdall/flavors.schema.json (the test suite validates flavors.yaml
-    against it); this check keeps a broken file from surfacing as a KeyError at run time
-    without loading a JSON-schema validator on every command.
-    """
+    """Build the catalogue from the parsed YAML document, checking its shape, so that a
+    broken file is named rather than surfacing as a KeyError."""
     if not isinstance(document, dict):
         raise CatalogueError("flavors.yaml: the document must be a mapping")
-    if document.get("schema_version") != 1:
-        raise CatalogueError("flavors.yaml: schema_version must be 1")
+    if document.get("schema_version") != SCHEMA_VERSION:
+        raise CatalogueError(f"flavors.yaml: schema_version must be {SCHEMA_VERSION}")
     integrations = _field("the document", document, "integrations", dict)
     return Catalogue({name: _entry(name, data) for name, data in integrations.items()})
 
@@ -137,13 +145,32 @@ def read_catalogue_text() -> str:
     return resources.files("holdall").joinpath("flavors.yaml").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
-def load_catalogue() -> Catalogue:
+def parse_yaml(text: str) -> Any:
+    """The YAML document in `text`, refusing a key given twice in one mapping (which YAML
+    forbids, and PyYAML would settle silently by keeping the last)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeys(base):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise CatalogueError(
+                        f"flavors.yaml: '{key}' is given twice in one mapping "
+                        f"(line {key_node.start_mark.line + 1})"
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        document = yaml.load(read_catalogue_text(), Loader=loader)
+        return yaml.load(text, Loader=UniqueKeys)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"flavors.yaml is not valid YAML: {exc}") from exc
-    return parse_catalogue(document)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    return parse_catalogue(parse_yaml(read_catalogue_text()))

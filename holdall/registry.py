@@ -14,10 +14,12 @@ from functools import lru_cache
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from holdall import __version__
-from holdall.catalogue import Catalogue, CatalogueEntry, canonical_name, load_catalogue
+from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from holdall.errors import FlavorError, NotFoundError
-from holdall.integration import Integration, import_object
+from holdall.integration import Integration, core_fits, core_requirement, import_object
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
@@ -97,18 +99,44 @@ class FlavorInfo:
     error: str | None = None
 
 
-def _core_version_problem(declaration: Integration) -> str | None:
-    if not declaration.requires_core:
-        return None
+def _version_problem(dist: metadata.Distribution, entry: CatalogueEntry | None) -> str | None:
+    """Why this core and the installed distribution do not fit, in the words of either side:
+    the core's catalogue names the versions it works with, the distribution's metadata the
+    core versions it needs (what pip itself holds it to)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    try:
-        specifier = SpecifierSet(declaration.requires_core)
-    except InvalidSpecifier:
-        return f"requires_core {declaration.requires_core!r} is not a version specifier"
-    if __version__ in specifier:
-        return None
-    return f"it works with holdall {specifier}, but holdall {__version__} is installed"
+    if entry and entry.versions:
+        try:
+            fits = dist.version in SpecifierSet(entry.versions)
+        except InvalidSpecifier:
+            fits = True  # a broken range in the catalogue is the catalogue test's to catch
+        if not fits:
+            return (
+                f"{entry.distribution} {dist.version} is installed, but holdall {__version__} "
+                f"works with {entry.requirement}"
+            )
+    needs = core_requirement(dist.requires or [])
+    if needs and not core_fits(needs):
+        return f"it works with holdall{needs}, but holdall {__version__} is installed"
+    return None
+
+
+def _beyond_core(requires: list[str]) -> tuple[str, ...]:
+    """A distribution's requirements but holdall, and but those of its extras."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    kept = []
+    for line in requires:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            kept.append(line)  # shown as written: what pip makes of it is pip's to say
+            continue
+        if canonicalize_name(requirement.name) != "holdall" and "extra" not in str(
+            requirement.marker or ""
+        ):
+            kept.append(line)
+    return tuple(kept)
 
 
 def _declaration_problem(name: str, declaration: object) -> str | None:
@@ -123,7 +151,7 @@ def _declaration_problem(name: str, declaration: object) -> str | None:
     for what, dotted in declared.items():
         if ":" not in dotted:
             return f"{what} points at {dotted!r}, not 'package.module:Class'"
-    return _core_version_problem(declaration)
+    return None
 
 
 @dataclass
@@ -205,6 +233,14 @@ class Registry:
             version=dist.version if dist else None,
             entry_point=f"{entry_point.name} = {entry_point.value}",
         )
+        if dist and canonicalize_name(distribution) != "holdall":
+            # Installed, its own metadata says what it is and needs (the catalogue may be
+            # of another release).
+            info = replace(
+                info,
+                summary=dist.metadata["Summary"] or info.summary,
+                requirements=_beyond_core(dist.requires or []),
+            )
         try:
             declaration = entry_point.load()
         except Exception as exc:  # any failure of third-party code is that plugin's problem
@@ -213,10 +249,15 @@ class Registry:
         if invalid or not isinstance(declaration, Integration):
             return replace(info, error=invalid)
         catalogued = self.catalogue.entries.get(entry_point.name)
-        if catalogued and canonical_name(catalogued.distribution) != canonical_name(distribution):
+        if catalogued and canonicalize_name(catalogued.distribution) != canonicalize_name(
+            distribution
+        ):
             return replace(
                 info, error=f"the catalogue says it comes from {catalogued.distribution}"
             )
+        misfit = _version_problem(dist, catalogued) if dist else None
+        if misfit:
+            return replace(info, error=misfit, fix=f"holdall integration install {info.name}")
         return replace(
             info,
             declaration=declaration,
@@ -333,7 +374,8 @@ class Registry:
             )
         return store_class(config, integration=integration, credentials=credentials, **identity)
 
-    def _flavor_problem(self, name: str, flavor: object) -> str | None:
+    @staticmethod
+    def _flavor_problem(name: str, flavor: object) -> str | None:
         from holdall.artifact_stores.config import ArtifactStoreConfig
         from holdall.artifact_stores.flavor import ArtifactStoreFlavor
 
@@ -344,19 +386,13 @@ class Registry:
         config = getattr(flavor, "config_class", None)
         if not (isinstance(config, type) and issubclass(config, ArtifactStoreConfig)):
             return "its config_class is not an ArtifactStoreConfig subclass"
-        spec = self.catalogue.flavor("artifact_store", name)
-        if spec and set(spec[1].schemes) != set(flavor.schemes()):
-            return (
-                f"it supports {sorted(flavor.schemes())} but flavors.yaml says "
-                f"{sorted(spec[1].schemes)}"
-            )
         return None
 
 
 # -- connector types ----------------------------------------------------------------------
 
 
-def _connector_problem(registry: Registry, name: str, connector_type: object) -> str | None:
+def _connector_problem(name: str, connector_type: object) -> str | None:
     from holdall.connectors.base import AuthMethodConfig, ServiceConnectorType
 
     if not (isinstance(connector_type, type) and issubclass(connector_type, ServiceConnectorType)):
@@ -368,16 +404,6 @@ def _connector_problem(registry: Registry, name: str, connector_type: object) ->
         isinstance(m, type) and issubclass(m, AuthMethodConfig) for m in methods.values()
     ):
         return "its auth_methods are not AuthMethodConfig subclasses"
-    spec = registry.catalogue.connector(name)
-    if spec and (
-        tuple(methods) != spec[1].auth_methods
-        or tuple(connector_type.resource_types) != spec[1].resource_types
-    ):
-        return (
-            f"it has auth methods {list(methods)} and resource types "
-            f"{list(connector_type.resource_types)}, but flavors.yaml says "
-            f"{list(spec[1].auth_methods)} and {list(spec[1].resource_types)}"
-        )
     return None
 
 
@@ -388,7 +414,7 @@ def connector_type(registry: Registry, name: str) -> ServiceConnectorType:
         assert integration.declaration is not None
         dotted = integration.declaration.service_connectors[name]
         loaded = _import_from(integration, f"connector type '{name}'", dotted)
-        problem = _connector_problem(registry, name, loaded)
+        problem = _connector_problem(name, loaded)
         if problem:
             raise FlavorError(
                 f"integration '{integration.name}': connector type '{name}' ({dotted}) is "

@@ -152,7 +152,7 @@ def masked(values: dict[str, Any]) -> dict[str, Any]:
 
 
 # user:password@ in a URL (an endpoint, a proxy): a secret, whichever setting holds it.
-_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/@\s:]*):[^/@\s]+@", re.IGNORECASE)
 
 
 def holds_url_password(value: Any) -> bool:
@@ -164,6 +164,11 @@ def holds_url_password(value: Any) -> bool:
     if isinstance(value, list):
         return any(holds_url_password(v) for v in value)
     return False
+
+
+def without_url_passwords(text: str) -> str:
+    """`text` with the password of every URL in it masked (user:****@), as pip shows them."""
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
 
 
 def url_password_refusal(setting: str, where: str) -> str:

@@ -43,6 +43,7 @@ pytest_plugins = [
     "tests.fixtures.azurite",
     "tests.fixtures.postgres",
     "tests.fixtures.stores",
+    "tests.fixtures.package_index",
 ]
 
 

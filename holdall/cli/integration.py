@@ -55,10 +55,10 @@ def _entry(name: str) -> Any:
     return entries[name]
 
 
-def _installer(use_uv: bool, find_links: str | None, index_url: str | None) -> Any:
-    from holdall.installer import Installer
+def _installer(use_uv: bool, sources: Any = None) -> Any:
+    from holdall.installer import Installer, Sources
 
-    return Installer(use_uv=use_uv, find_links=find_links, index_url=index_url)
+    return Installer(use_uv=use_uv, sources=sources or Sources())
 
 
 @integration.command("install")
@@ -66,8 +66,16 @@ def _installer(use_uv: bool, find_links: str | None, index_url: str | None) -> A
 @click.option("--dry-run", is_flag=True, help="Print the command and what it would install.")
 @click.option("--uv", "use_uv", is_flag=True, help="Install with uv instead of pip.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--find-links", metavar="DIR", help="A folder of wheels (see `make wheels`).")
-@click.option("--index-url", metavar="URL", help="A package index to install from.")
+@click.option(
+    "--index-url", metavar="URL", help="The package index to install from (pip's own by default)."
+)
+@click.option(
+    "--extra-index-url", "extra_index_urls", metavar="URL", multiple=True, help="Another index."
+)
+@click.option(
+    "--find-links", metavar="DIR", multiple=True, help="A folder of wheels (`make wheels`)."
+)
+@click.option("--no-index", is_flag=True, help="Look in no index: only --find-links.")
 @click.option(
     "--allow-upgrades",
     is_flag=True,
@@ -78,29 +86,29 @@ def install(
     dry_run: bool,
     use_uv: bool,
     yes: bool,
-    find_links: str | None,
     index_url: str | None,
+    extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
+    no_index: bool,
     allow_upgrades: bool,
 ) -> None:
-    """Install an integration and what it requires, nothing else, into this environment;
-    what is installed already stays as it is."""
-    import contextlib
-
-    from holdall.installer import InstallerFailed, InstallError, keeping_installed
+    """Install an integration and what it requires, nothing else, into this environment,
+    from the package index pip is configured with; what is installed already stays as it
+    is."""
+    from holdall.installer import InstallerFailed, InstallError, Sources, keeping_installed
 
     entry = _entry(name)
-    if entry.distribution == "holdall":
+    if entry.in_core:
         click.echo(f"'{name}' ships with the core: nothing to install")
         return
-    installer = _installer(use_uv, find_links, index_url)
-    keeping = (
-        contextlib.nullcontext(installer) if allow_upgrades else keeping_installed(installer, entry)
-    )
-    with keeping as installer:
+    sources = Sources(index_url, extra_index_urls, find_links, no_index)
+    installer = _installer(use_uv, sources)
+    target = installer.target(entry)
+    with keeping_installed(installer, entry, everything=not allow_upgrades) as installer:
         try:
-            _install(installer, entry, dry_run, yes)
+            _install(installer, entry, target, dry_run, yes)
         except InstallerFailed as exc:
-            if not installer.constraints:
+            if allow_upgrades:
                 raise
             raise InstallError(
                 f"{exc.message} (keeping every version installed here as it is)",
@@ -108,26 +116,26 @@ def install(
                 f"install {name} --allow-upgrades, then `pip check` says what that changed",
             ) from None
     if not dry_run:
-        click.echo(f"Installed integration '{name}' ({entry.distribution})")
+        click.echo(f"Installed integration '{name}' ({target.what})")
 
 
-def _install(installer: Any, entry: Any, dry_run: bool, yes: bool) -> None:
+def _install(installer: Any, entry: Any, target: Any, dry_run: bool, yes: bool) -> None:
     import sys
 
-    from holdall.installer import run
+    from holdall.installer import run, shown_command
 
-    command = installer.install_command(entry)
+    command = installer.install_command(target)
     if dry_run:
-        click.echo(" ".join(command))
-        if installer.constraints:
-            click.echo("  (--constraint: the versions installed here, which the install keeps)")
-        for requirement in installer.would_install(entry):
+        click.echo(f"would install {target.what}")
+        click.echo(shown_command(command))
+        click.echo("  (--constraint: the versions installed here that the install keeps)")
+        for requirement in installer.would_install(target):
             click.echo(f"  would install {requirement}")
         return
     requirements = ", ".join(entry.requirements)
     if not yes:
-        confirm(f"Install {entry.distribution} ({requirements}) into {sys.prefix}?")
-    run(command)
+        confirm(f"Install {target.what} ({requirements}) into {sys.prefix}?")
+    run(installer, command)
 
 
 @integration.command("uninstall")
@@ -139,8 +147,14 @@ def uninstall(name: str, use_uv: bool, yes: bool) -> None:
     from holdall.installer import run
 
     entry = _entry(name)
-    if entry.distribution == "holdall":
-        raise click.UsageError(f"'{name}' ships with the core and cannot be uninstalled")
+    if entry.in_core:
+        from holdall.errors import InUseError
+
+        raise InUseError(
+            f"'{name}' ships with the core and cannot be uninstalled on its own",
+            fix="nothing to do: it adds no dependency; `pip uninstall holdall` removes holdall "
+            "whole",
+        )
     users = _registered_users(entry)
     if users:
         click.echo(
@@ -150,7 +164,8 @@ def uninstall(name: str, use_uv: bool, yes: bool) -> None:
         )
     if not yes:
         confirm(f"Uninstall {entry.distribution}{' anyway' if users else ''}?")
-    run(_installer(use_uv, None, None).uninstall_command(entry))
+    uninstaller = _installer(use_uv)
+    run(uninstaller, uninstaller.uninstall_command(entry))
     click.echo(f"Uninstalled integration '{name}' ({entry.distribution})")
 
 

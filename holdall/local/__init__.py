@@ -1,10 +1,8 @@
 """The local-folder integration: part of the core, found through the same entry point group."""
 
-from holdall import __version__
 from holdall.integration import Integration
 
 INTEGRATION = Integration(
     name="local",
     artifact_stores={"local": "holdall.local.flavor:LocalFlavor"},
-    requires_core=f"=={__version__}",
 )

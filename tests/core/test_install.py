@@ -4,35 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
-from tests.fixtures.venvs import FreshVenv
-
-
-def tracked_copy(destination: Path) -> Path:
-    """The checkout as git has it, so the build sees what a fresh clone holds."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for name in files:
-        source = REPO / name
-        if not source.exists() and not source.is_symlink():
-            continue
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(source.readlink())
-        else:
-            shutil.copy2(source, target)
-    return destination
+from tests.fixtures.venvs import FreshVenv, tracked_copy
 
 
 @pytest.mark.slow

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from holdall.catalogue import load_catalogue, parse_catalogue
+from holdall import __version__
+from holdall.catalogue import load_catalogue, parse_catalogue, read_catalogue_text
 from holdall.errors import FlavorError
 from holdall.registry import Registry
 from tests.conftest import holdall_process
@@ -40,7 +42,10 @@ def test_broken_plugins_are_named_and_the_rest_keep_working(plugin_env: dict[str
     assert listed["memory"]["distribution"] == "holdall-memory"
     assert "RuntimeError: boom at import" in listed["explodes"]["error"]
     assert "not a holdall Integration" in listed["wrongtype"]["error"]
-    assert "works with holdall <0.1, but holdall 0.1.0 is installed" in listed["oldcore"]["error"]
+    assert (
+        f"works with holdall<0.1, but holdall {__version__} is installed"
+        in (listed["oldcore"]["error"])
+    )
     for name in ("explodes", "wrongtype", "oldcore"):
         assert f"warning: integration '{name}'" in result.err
     assert "Traceback" not in result.err
@@ -81,7 +86,7 @@ def _catalogue_with_oss() -> Registry:
     """The real entry points, and a catalogue that also knows an integration not installed
     (Alibaba's OSS: no such integration exists)."""
     document = {
-        "schema_version": 1,
+        "schema_version": 2,
         "integrations": {
             "local": {
                 "distribution": "holdall",
@@ -92,6 +97,7 @@ def _catalogue_with_oss() -> Registry:
             },
             "oss": {
                 "distribution": "holdall-oss",
+                "versions": ">=0.2,<0.3",
                 "source": "integrations/oss",
                 "summary": "Alibaba Cloud OSS",
                 "requirements": ["ossfs"],
@@ -111,6 +117,38 @@ def test_a_catalogued_integration_that_is_not_installed_names_its_install_comman
         registry.flavor("oss")
     assert "comes with the 'oss' integration, which is not installed" in caught.value.message
     assert caught.value.fix == "holdall integration install oss"
+
+
+def test_an_installed_integration_of_a_version_the_core_does_not_know_is_named(
+    tmp_path: Path,
+) -> None:
+    """A holdall-memory 1.0 where the catalogue says the core works with 0.2.x (as an install
+    with --no-deps could leave it): named, with the install that brings one that fits."""
+    site = install_test_plugins(tmp_path / "site")
+    document = yaml.safe_load(read_catalogue_text())
+    document["integrations"]["memory"] = {
+        "distribution": "holdall-memory",
+        "versions": ">=0.2,<0.3",
+        "source": "integrations/memory",
+        "summary": "In memory",
+        "requirements": [],
+        "flavors": [{"type": "artifact_store", "name": "memory", "schemes": ["memory://"]}],
+    }
+    sys.path.insert(0, str(site))
+    try:
+        found = [e for e in Registry.discover().entry_points if e.name == "memory"]
+        registry = Registry(parse_catalogue(document), found)
+        memory = registry.integration("memory")
+        with pytest.raises(FlavorError) as caught:
+            registry.flavor("memory")
+    finally:
+        sys.path.remove(str(site))
+    assert memory.installed and memory.version == "1.0"
+    assert memory.error == (
+        f"holdall-memory 1.0 is installed, but holdall {__version__} works with "
+        "holdall-memory>=0.2,<0.3"
+    )
+    assert caught.value.fix == "holdall integration install memory"
 
 
 def test_an_unknown_flavor_lists_the_known_ones() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,22 +15,40 @@ from holdall.client import Client
 from holdall.metadata.database import Database
 from holdall.metadata.models import Base
 from holdall.metadata.schema import BASELINE, HEAD, known_revisions
-from tests.conftest import holdall_process
+from tests.conftest import REPO, holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.core.test_metadata import race
-from tests.fixtures.legacy import SAVED, SECRETS_KEY, LegacyDatabase, lay_out
+from tests.fixtures.legacy import RELEASES, SAVED, SECRETS_KEY, LegacyDatabase, lay_out
 
 UPGRADED = f"from schema revision {BASELINE} to {HEAD}"
 
 
+@pytest.fixture(params=RELEASES)
+def release(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
 def legacy(
-    database_url: str, tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    tmp_path: Path,
+    config_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    release: str,
 ) -> Iterator[LegacyDatabase]:
-    """The database and store that holdall 0.1.0 left, with artifacts and runs in them."""
+    """The database and store that a release left, with artifacts and runs in them."""
     monkeypatch.setenv("HOLDALL_SECRETS_KEY", SECRETS_KEY)
     kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-    yield lay_out("v0.1.0", kind, tmp_path / "legacy", config_dir, database_url)
+    yield lay_out(release, kind, tmp_path / "legacy", config_dir, database_url)
+
+
+def _revision_of(release: str) -> str:
+    """The schema revision a release expects, as its CHANGELOG entry states it."""
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    entry = changelog.split(f"## {release.removeprefix('v')}\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"\*\*Schema revision: (\d{4})\.\*\*", entry)
+    assert match, f"CHANGELOG.md names no schema revision for {release}"
+    return match.group(1)
 
 
 def _differences(url: str) -> list[object]:
@@ -80,13 +99,19 @@ def test_a_new_database_gets_exactly_the_schema_of_the_models(database_url: str)
         assert _journal_mode(database_url) == "wal"
 
 
-def test_a_database_of_0_1_0_upgrades_in_place_with_its_data(legacy: LegacyDatabase) -> None:
+def test_a_database_of_each_release_upgrades_in_place_with_its_data(
+    legacy: LegacyDatabase, release: str
+) -> None:
+    made_by = _revision(legacy.url) if release != "v0.1.0" else None  # 0.1.0 recorded none
+    if made_by is not None:
+        assert made_by == _revision_of(release)
     first = holdall_process("artifact", "list", "-o", "json")
     assert first.code == 0, first.err
-    assert UPGRADED in first.err
+    if made_by != HEAD:
+        assert f"from schema revision {made_by or BASELINE} to {HEAD}" in first.err
     listed = {a["name"]: a["versions"] for a in json.loads(first.out)}
     expected = {"config": 2, "blob": 1, "matrix": 1, "tree": 1, "numbers": 1, "sum": 1}
-    if legacy.url.startswith("sqlite"):
+    if legacy.url.startswith("sqlite") and release == "v0.1.0":
         expected["orphan"] = 1
     assert listed == expected
     assert _revision(legacy.url) == HEAD
@@ -97,7 +122,7 @@ def test_a_database_of_0_1_0_upgrades_in_place_with_its_data(legacy: LegacyDatab
     again = holdall_process("artifact", "list")
     assert again.code == 0 and "upgraded" not in again.err
 
-    # Every old version still loads, verified against the checksums 0.1.0 recorded.
+    # Every old version still loads, verified against the checksums the release recorded.
     client = Client()
     for (name, version), value in SAVED.items():
         assert client.load_artifact(name, version) == value
@@ -122,6 +147,7 @@ def test_a_database_of_0_1_0_upgrades_in_place_with_its_data(legacy: LegacyDatab
 
 # PostgreSQL refused the deletion that orphaned them, so only SQLite has such versions.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("release", ["v0.1.0"])  # a database to upgrade
 def test_versions_orphaned_by_0_1_0_get_their_store_back(legacy: LegacyDatabase) -> None:
     client = Client()
     assert client.load_artifact("orphan") == "left behind"
@@ -132,6 +158,7 @@ def test_versions_orphaned_by_0_1_0_get_their_store_back(legacy: LegacyDatabase)
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+@pytest.mark.parametrize("release", ["v0.1.0"])  # a database to upgrade
 def test_processes_opening_an_old_database_together_upgrade_it_once(
     legacy: LegacyDatabase,
 ) -> None:
@@ -188,6 +215,7 @@ def test_a_database_from_a_newer_holdall_is_refused_and_left_alone(database_url:
         assert _journal_mode(database_url) == "wal"  # as it was made; nothing switched it
 
 
+@pytest.mark.parametrize("release", ["v0.1.0"])  # a database to upgrade
 def test_the_automatic_upgrade_can_be_turned_off(legacy: LegacyDatabase) -> None:
     off = {"HOLDALL_DB_AUTO_UPGRADE": "0"}
     err = error_of(holdall_process("artifact", "list", env=off))
@@ -207,6 +235,7 @@ def test_the_automatic_upgrade_can_be_turned_off(legacy: LegacyDatabase) -> None
     assert status["state"] == "up to date" and status["last upgraded by"].startswith("holdall ")
 
 
+@pytest.mark.parametrize("release", ["v0.1.0"])  # a database to upgrade
 def test_a_switch_that_is_neither_on_nor_off_is_named(legacy: LegacyDatabase) -> None:
     err = error_of(holdall_process("artifact", "list", env={"HOLDALL_DB_AUTO_UPGRADE": "maybe"}))
     assert "HOLDALL_DB_AUTO_UPGRADE='maybe' is neither on nor off" in err

@@ -5,5 +5,4 @@ from holdall.integration import Integration
 INTEGRATION = Integration(
     name="sqlite",
     artifact_stores={"sqlite": "holdall_sqlite.flavor:SQLiteFlavor"},
-    requires_core=">=0.1,<0.2",
 )

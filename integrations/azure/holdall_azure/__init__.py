@@ -2,11 +2,10 @@
 
 from holdall.integration import Integration
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 INTEGRATION = Integration(
     name="azure",
     artifact_stores={"azure": "holdall_azure.flavor:AzureFlavor"},
     service_connectors={"azure": "holdall_azure.connector:AzureConnectorType"},
-    requires_core=">=0.1,<0.2",
 )

@@ -2,11 +2,10 @@
 
 from holdall.integration import Integration
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 INTEGRATION = Integration(
     name="gcp",
     artifact_stores={"gcs": "holdall_gcp.flavor:GCSFlavor"},
     service_connectors={"gcp": "holdall_gcp.connector:GCPConnectorType"},
-    requires_core=">=0.1,<0.2",
 )

@@ -3,6 +3,6 @@
 
 from holdall.integration import Integration
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-INTEGRATION = Integration(name="zenml", requires_core=">=0.1,<0.2")
+INTEGRATION = Integration(name="zenml")

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import holdall_process
-from tests.core.test_install import tracked_copy
 from tests.fixtures.azurite import Azurite
 from tests.fixtures.gcs import GCSServer
 from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
+from tests.fixtures.package_index import PackageIndex
 from tests.fixtures.venvs import FreshVenv
 
 MiB = 1024 * 1024
@@ -185,14 +185,15 @@ class ZenMLWorld:
 
 
 @pytest.fixture(scope="session")  # not module: other modules' tests may run in between
-def zenml_environment(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
-    """ZenML and holdall as a user installs them: `pip install zenml holdall`, then the
-    integrations through holdall."""
+def zenml_environment(
+    tmp_path_factory: pytest.TempPathFactory, package_index: PackageIndex
+) -> FreshVenv:
+    """ZenML and holdall as a user installs them: `pip install zenml holdall` from the index
+    pip is configured with, then the integrations through holdall."""
     where = tmp_path_factory.mktemp("zenml")
-    checkout = tracked_copy(where / "checkout")
-    environment = FreshVenv.create(where)
+    environment = FreshVenv.create(where, settings=package_index.pip_env())
     # ZenML's local database needs its `local` extra.
-    environment.pip_install("zenml[local]", str(checkout))
+    environment.pip_install("zenml[local]", "holdall")
     for integration in ("s3", "zenml"):
         environment.run("holdall", "integration", "install", integration, "-y")
     return environment
