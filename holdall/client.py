@@ -90,9 +90,6 @@ class Client(ArtifactsAPI):
     def get_artifact_store(self, name: str) -> ArtifactStoreModel:
         return self.stores.get(name)
 
-    def get_artifact_store_by_id(self, store_id: str) -> ArtifactStoreModel:
-        return self.stores.get_by_id(store_id)
-
     def list_artifact_stores(self) -> list[ArtifactStoreModel]:
         return self.stores.all()
 

@@ -37,10 +37,6 @@ class FlavorError(HoldallError):
     """A flavor that is unknown, not installed, or broken."""
 
 
-class IntegrationError(HoldallError):
-    """An integration's entry point that failed to load or declares something invalid."""
-
-
 class CatalogueError(HoldallError):
     """flavors.yaml does not match its schema."""
 

@@ -159,9 +159,7 @@ class Registry:
     catalogue: Catalogue
     entry_points: list[metadata.EntryPoint]
     _integrations: dict[str, IntegrationInfo] | None = field(default=None, init=False)
-    _flavors: dict[tuple[str, str], type[ArtifactStoreFlavor]] = field(
-        default_factory=dict, init=False
-    )
+    _flavors: dict[str, type[ArtifactStoreFlavor]] = field(default_factory=dict, init=False)
     _connector_types: dict[str, ServiceConnectorType] = field(default_factory=dict, init=False)
 
     @classmethod
@@ -267,14 +265,10 @@ class Registry:
 
     # -- flavors -------------------------------------------------------------------------
 
-    def flavor_names(self) -> list[str]:
-        return sorted({f for i in self.integrations() for f in i.flavors})
-
     def flavor(self, name: str) -> type[ArtifactStoreFlavor]:
-        key = ("artifact_store", name)
-        if key not in self._flavors:
-            self._flavors[key] = self._load_flavor(name)
-        return self._flavors[key]
+        if name not in self._flavors:
+            self._flavors[name] = self._load_flavor(name)
+        return self._flavors[name]
 
     def flavors(self) -> list[FlavorInfo]:
         infos = []
@@ -374,6 +368,47 @@ class Registry:
             )
         return store_class(config, integration=integration, credentials=credentials, **identity)
 
+    # -- connector types -----------------------------------------------------------------
+
+    def connector_type(self, name: str) -> ServiceConnectorType:
+        """The connector type `name`, imported (not its SDK) and checked on first use."""
+        if name not in self._connector_types:
+            integration = self._owner(name, kind="connector type")
+            assert integration.declaration is not None  # _owner refuses broken integrations
+            dotted = integration.declaration.service_connectors[name]
+            loaded = _import_from(integration, f"connector type '{name}'", dotted)
+            problem = _connector_problem(name, loaded)
+            if problem:
+                raise FlavorError(
+                    f"integration '{integration.name}': connector type '{name}' ({dotted}) is "
+                    f"invalid: {problem}"
+                )
+            self._connector_types[name] = loaded()
+        return self._connector_types[name]
+
+    def connector_types(self) -> list[ConnectorTypeInfo]:
+        """Every connector type, installed or only catalogued."""
+        infos = []
+        for integration in self.integrations():
+            for name in integration.connector_types:
+                spec = self.catalogue.connector(name)
+                methods = spec[1].auth_methods if spec else ()
+                resources = spec[1].resource_types if spec else ()
+                error = integration.error
+                if integration.installed and not error:
+                    try:
+                        loaded = self.connector_type(name)
+                        methods = tuple(loaded.auth_methods)
+                        resources = tuple(loaded.resource_types)
+                    except FlavorError as exc:
+                        error = exc.message
+                infos.append(
+                    ConnectorTypeInfo(
+                        name, integration.name, integration.installed, methods, resources, error
+                    )
+                )
+        return sorted(infos, key=lambda info: info.name)
+
     @staticmethod
     def _flavor_problem(name: str, flavor: object) -> str | None:
         from holdall.artifact_stores.config import ArtifactStoreConfig
@@ -389,9 +424,6 @@ class Registry:
         return None
 
 
-# -- connector types ----------------------------------------------------------------------
-
-
 def _connector_problem(name: str, connector_type: object) -> str | None:
     from holdall.connectors.base import AuthMethodConfig, ServiceConnectorType
 
@@ -405,46 +437,6 @@ def _connector_problem(name: str, connector_type: object) -> str | None:
     ):
         return "its auth_methods are not AuthMethodConfig subclasses"
     return None
-
-
-def connector_type(registry: Registry, name: str) -> ServiceConnectorType:
-    """The connector type `name`, imported (not its SDK) and checked on first use."""
-    if name not in registry._connector_types:
-        integration = registry._owner(name, kind="connector type")
-        assert integration.declaration is not None
-        dotted = integration.declaration.service_connectors[name]
-        loaded = _import_from(integration, f"connector type '{name}'", dotted)
-        problem = _connector_problem(name, loaded)
-        if problem:
-            raise FlavorError(
-                f"integration '{integration.name}': connector type '{name}' ({dotted}) is "
-                f"invalid: {problem}"
-            )
-        registry._connector_types[name] = loaded()
-    return registry._connector_types[name]
-
-
-def connector_types(registry: Registry) -> list[ConnectorTypeInfo]:
-    """Every connector type, installed or only catalogued."""
-    infos = []
-    for integration in registry.integrations():
-        for name in integration.connector_types:
-            spec = registry.catalogue.connector(name)
-            methods = spec[1].auth_methods if spec else ()
-            resources = spec[1].resource_types if spec else ()
-            error = integration.error
-            if integration.installed and not error:
-                try:
-                    loaded = connector_type(registry, name)
-                    methods, resources = tuple(loaded.auth_methods), tuple(loaded.resource_types)
-                except FlavorError as exc:
-                    error = exc.message
-            infos.append(
-                ConnectorTypeInfo(
-                    name, integration.name, integration.installed, methods, resources, error
-                )
-            )
-    return sorted(infos, key=lambda info: info.name)
 
 
 @lru_cache(maxsize=1)

@@ -85,6 +85,11 @@ class ArtifactStoreConfig(BaseModel):
 
     path: str
 
+    @classmethod
+    def usual_scheme(cls) -> str:
+        """The scheme paths are shown with: the shortest (az://, gs://, s3://)."""
+        return min(cls.SUPPORTED_SCHEMES, key=lambda s: (len(s), s), default="")
+
     @model_validator(mode="before")
     @classmethod
     def _json_for_containers(cls, data: Any) -> Any:

@@ -32,5 +32,5 @@ class ArtifactStoreFlavor:
 
     @classmethod
     def example_path(cls) -> str:
-        scheme = min(cls.schemes(), default="")
-        return f"{scheme}my-bucket/artifacts"
+        container = getattr(cls.config_class, "CONTAINER", "bucket")
+        return f"{cls.config_class.usual_scheme()}my-{container}/artifacts"

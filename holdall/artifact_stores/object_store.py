@@ -374,9 +374,7 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         return getattr(self.config, "endpoint_url", None)
 
     def _example_path(self) -> str:
-        # The shortest is each cloud's usual one: az://, gs://, s3://.
-        scheme = min(self.config.SUPPORTED_SCHEMES, key=lambda s: (len(s), s))
-        return f"{scheme}{self.config.CONTAINER.upper()}/PREFIX"
+        return f"{self.config.usual_scheme()}{self.config.CONTAINER.upper()}/PREFIX"
 
 
 class _Translating:

@@ -45,7 +45,7 @@ def service_connector() -> None:
 @OUTPUT_OPTION
 def list_types(output: str) -> None:
     """List every connector type, installed or not."""
-    from holdall.registry import connector_types, get_registry, warn_problems
+    from holdall.registry import get_registry, warn_problems
 
     registry = get_registry()
     warn_problems(registry)
@@ -58,7 +58,7 @@ def list_types(output: str) -> None:
             "resource_types": list(info.resource_types),
             "error": info.error,
         }
-        for info in connector_types(registry)
+        for info in registry.connector_types()
     ]
     print_rows(rows, ["type", "integration", "installed", "auth_methods", "resource_types"], output)
 

@@ -89,9 +89,7 @@ class ServiceConnectors:
         self._registry = registry
 
     def connector_type(self, name: str) -> ServiceConnectorType:
-        from holdall.registry import connector_type
-
-        return connector_type(self._registry(), name)
+        return self._registry().connector_type(name)
 
     # -- records --------------------------------------------------------------------------
 

@@ -230,3 +230,15 @@ def test_a_store_whose_sdk_is_missing_names_its_integration(
     assert fix == "  fix: holdall integration install nosdk"
     # Not chained onto the ImportError: the traceback is holdall's error alone.
     assert "ModuleNotFoundError" not in completed.stderr.replace(error, "")
+
+
+def test_every_flavor_shows_an_example_path_its_own_config_takes() -> None:
+    """One rule for example paths (the shortest scheme: gs://, not gcs://), and each is a
+    path its flavor accepts, for fixes that a user can paste."""
+    registry = Registry.discover()
+    for info in registry.flavors():
+        flavor = registry.flavor(info.name)
+        example = flavor.example_path()
+        assert flavor.config_class(path=example).path == example
+        if flavor.schemes() - {"file://"}:
+            assert example.startswith(min(flavor.schemes(), key=lambda s: (len(s), s)))

@@ -31,7 +31,6 @@ from holdall_azure.flavor import (
     parse_connection_string,
 )
 
-STORAGE_SCOPE = "https://storage.azure.com/.default"
 # Microsoft's own sign-in hosts (public and sovereign clouds), where instance discovery works.
 AZURE_AUTHORITIES = frozenset(
     {

@@ -182,7 +182,3 @@ class AzureFlavor(ArtifactStoreFlavor):
     implementation = "holdall_azure.store:AzureArtifactStore"
     connector_type = "azure"
     connector_resource_type = "blob-container"
-
-    @classmethod
-    def example_path(cls) -> str:
-        return "az://my-container/artifacts"

@@ -115,7 +115,3 @@ class GCSFlavor(ArtifactStoreFlavor):
     implementation = "holdall_gcp.store:GCSArtifactStore"
     connector_type = "gcp"
     connector_resource_type = "gcs-bucket"
-
-    @classmethod
-    def example_path(cls) -> str:
-        return "gs://my-bucket/artifacts"

@@ -98,7 +98,3 @@ class S3Flavor(ArtifactStoreFlavor):
     implementation = "holdall_s3.store:S3ArtifactStore"
     connector_type = "aws"
     connector_resource_type = "s3-bucket"
-
-    @classmethod
-    def example_path(cls) -> str:
-        return "s3://my-bucket/artifacts"
