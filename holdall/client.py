@@ -70,7 +70,7 @@ class Client(ArtifactsAPI):
     def database(self) -> Database:
         """The metadata database, with the default stack in it."""
         if not self._ready:
-            ensure_default_stack(self._metadata)
+            ensure_default_stack(self._metadata, lambda: self.registry.flavor("local"))
             self._ready = True
         return self._metadata
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,9 @@ from holdall.metadata.models import ComponentRow, StackRow
 from holdall.models import Stack, StackModel
 from holdall.names import check_name
 
+if TYPE_CHECKING:
+    from holdall.artifact_stores.flavor import ArtifactStoreFlavor
+
 DEFAULT = "default"
 
 
@@ -36,10 +40,11 @@ def stack_model(row: StackRow) -> StackModel:
     )
 
 
-def ensure_default_stack(database: Database) -> None:
-    """On first use, the `default` stack with a local store under the config dir."""
-    from holdall.local.flavor import LocalConfig, LocalFlavor
-
+def ensure_default_stack(
+    database: Database, local_flavor: Callable[[], type[ArtifactStoreFlavor]]
+) -> None:
+    """On first use, the `default` stack with a store of the local flavor (found through the
+    registry, as any flavor is) under the config dir."""
     try:
         with database.session(read_only=True) as session:
             if session.scalar(select(StackRow.id).where(StackRow.name == DEFAULT)):
@@ -50,12 +55,13 @@ def ensure_default_stack(database: Database) -> None:
             store = ArtifactStores.find(session, DEFAULT)
             if store is None:
                 store_id = str(uuid.uuid4())
-                config = LocalConfig(path=LocalFlavor.default_path(store_id))
+                flavor = local_flavor()
+                config = flavor.config_class(path=flavor.default_path(store_id))
                 store = ComponentRow(
                     id=store_id,
                     type=ARTIFACT_STORE,
                     name=DEFAULT,
-                    flavor=LocalFlavor.name,
+                    flavor=flavor.name,
                     config=config_json(config),
                 )
                 session.add(store)

@@ -170,28 +170,11 @@ def describe_validation_error(
     flavor: str, config_class: type[ArtifactStoreConfig], exc: ValidationError
 ) -> ConfigError:
     """Turn pydantic's report into one line that names the key and what to do."""
+    from holdall.validation import describe_invalid
+
     return describe_invalid(
         f"flavor '{flavor}'",
         config_class.setting_names(),
         f"holdall artifact-store flavor describe {flavor}",
         exc,
     )
-
-
-def describe_invalid(
-    subject: str, fields: list[str], describe: str, exc: ValidationError
-) -> ConfigError:
-    """One line for the first thing pydantic refused in the settings of `subject` (a flavor,
-    an auth method): the key, and what to do. Never a value: it may be a secret."""
-    error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"])
-    valid = ", ".join(f"--{k}" for k in fields)
-    if error["type"] == "extra_forbidden":
-        return ConfigError(
-            f"unknown config key '{key}' for {subject}; valid keys: {valid}", fix=describe
-        )
-    if error["type"] == "missing":
-        return ConfigError(f"{subject} needs --{key}", fix=describe)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    what = f"--{key}" if key else "settings"
-    return ConfigError(f"invalid {what} for {subject}: {message}")

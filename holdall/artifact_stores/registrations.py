@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.locks import refuse_if_held
-from holdall.artifacts.versions import COMMITTED, RESERVED
 from holdall.errors import AlreadyExistsError, ConfigError, HoldallError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow
+from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow, VersionStatus
 from holdall.models import ArtifactStoreModel
 from holdall.names import check_name
 from holdall.secrets import sealed_json, secret_fields, unseal
@@ -327,19 +326,23 @@ class ArtifactStores:
             select(ArtifactVersionRow.status, func.count(ArtifactVersionRow.id))
             .where(
                 ArtifactVersionRow.artifact_store_id == row.id,
-                ArtifactVersionRow.status.in_([COMMITTED, RESERVED]),
+                ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, VersionStatus.RESERVED]),
             )
             .group_by(ArtifactVersionRow.status)
         ).all()
         counts = {status: count for status, count in live}
-        if counts.get(COMMITTED):
+        committed, reserved = (
+            counts.get(VersionStatus.COMMITTED),
+            counts.get(VersionStatus.RESERVED),
+        )
+        if committed:
             raise InUseError(
-                f"artifact store '{row.name}' holds {counts[COMMITTED]} artifact version(s); {why}",
+                f"artifact store '{row.name}' holds {committed} artifact version(s); {why}",
                 fix=fix,
             )
-        if counts.get(RESERVED):
+        if reserved:
             raise InUseError(
-                f"artifact store '{row.name}' has {counts[RESERVED]} save(s) in progress; {why}",
+                f"artifact store '{row.name}' has {reserved} save(s) in progress; {why}",
                 fix="wait for them to finish (or, if they were killed: holdall artifact gc)",
             )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from holdall.artifacts.versions import COMMITTED, Producer, load_current, save_value
+from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
 from holdall.errors import ConfigError, NotFoundError
 from holdall.metadata.models import (
@@ -19,6 +19,7 @@ from holdall.metadata.models import (
     PipelineRunRow,
     StepInputRow,
     StepRunRow,
+    VersionStatus,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _committed(name: str) -> Any:
     return (
         select(ArtifactVersionRow)
         .join(ArtifactRow)
-        .where(ArtifactRow.name == name, ArtifactVersionRow.status == COMMITTED)
+        .where(ArtifactRow.name == name, ArtifactVersionRow.status == VersionStatus.COMMITTED)
     )
 
 
@@ -138,7 +139,7 @@ class ArtifactsAPI:
     def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
         with self._reading() as session:
             row = session.get(ArtifactVersionRow, version_id)
-            if row is None or row.status != COMMITTED:
+            if row is None or row.status != VersionStatus.COMMITTED:
                 raise NotFoundError(
                     f"no artifact version with id {version_id}", fix="holdall artifact list"
                 )
@@ -196,7 +197,7 @@ class ArtifactsAPI:
                     func.count(ArtifactVersionRow.id),
                 )
                 .join(ArtifactVersionRow)
-                .where(ArtifactVersionRow.status == COMMITTED)
+                .where(ArtifactVersionRow.status == VersionStatus.COMMITTED)
                 .group_by(ArtifactRow.name)
                 .order_by(ArtifactRow.name)
             ).all()
@@ -257,7 +258,7 @@ class ArtifactsAPI:
             rows = session.scalars(
                 select(ArtifactVersionRow).where(
                     ArtifactVersionRow.producer_step_run_id == step_run_id,
-                    ArtifactVersionRow.status == COMMITTED,
+                    ArtifactVersionRow.status == VersionStatus.COMMITTED,
                 )
             )
             return {row.artifact.name: ArtifactVersion.of(row, self) for row in rows}

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdall.artifact_stores.locks import dead_holds
-from holdall.artifacts.versions import ABANDONED, RESERVED, mark_abandoned
+from holdall.artifacts.versions import mark_abandoned
 from holdall.errors import HoldallError, error_text
-from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow, VersionStatus
 from holdall.pipelines.records import FAILED, RUNNING
 from holdall.processes import (
     SPOOL_PREFIX,
@@ -61,7 +61,7 @@ def _why_stale(process: str, since: datetime, grace: timedelta) -> str | None:
 
 
 def _why_collect(row: ArtifactVersionRow, grace: timedelta) -> str | None:
-    if row.status == ABANDONED:
+    if row.status == VersionStatus.ABANDONED:
         return "abandoned"
     return _why_stale(row.reserved_by, row.created, grace)
 
@@ -125,7 +125,9 @@ def collecting(
     is added to `problems` and skipped: the others are still collected."""
     with database.session(read_only=True) as session:
         rows = session.scalars(
-            select(ArtifactVersionRow).where(ArtifactVersionRow.status.in_([RESERVED, ABANDONED]))
+            select(ArtifactVersionRow).where(
+                ArtifactVersionRow.status.in_([VersionStatus.RESERVED, VersionStatus.ABANDONED])
+            )
         ).all()
     for row in rows:
         label = f"{row.artifact.name}:{row.version}"
@@ -153,13 +155,13 @@ def _collect_one(
     label = f"{row.artifact.name}:{row.version}"
     store = stores.by_id(row.artifact_store_id)
     data_found = store.exists(row.uri)
-    if row.status == ABANDONED and not data_found:
+    if row.status == VersionStatus.ABANDONED and not data_found:
         return None  # nothing left to do
     if dry_run:
         return Collected(label, row.uri, reason, data_found)
     # Marked abandoned first, and only if still reserved: a save that commits meanwhile
     # keeps its data, and one that tries after this finds its version gone.
-    if row.status == RESERVED and not mark_abandoned(database, row.id):
+    if row.status == VersionStatus.RESERVED and not mark_abandoned(database, row.id):
         return None
     # An upload the killed process left half done is no data yet, but it is stored (and paid
     # for) until it is aborted.

@@ -28,10 +28,9 @@ from holdall.artifact_stores.locks import locked
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
 from holdall.artifacts.integrity import decode_files, hash_file
-from holdall.artifacts.versions import COMMITTED
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, ComponentRow
+from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, ComponentRow, VersionStatus
 from holdall.processes import spool_owner_alive
 
 
@@ -127,7 +126,7 @@ def plan(
         query = (
             select(ArtifactVersionRow, ArtifactRow.name)
             .join(ArtifactRow)
-            .where(ArtifactVersionRow.status == COMMITTED)
+            .where(ArtifactVersionRow.status == VersionStatus.COMMITTED)
             .where(ArtifactVersionRow.artifact_store_id.in_([source.id, target.id]))
             .order_by(ArtifactRow.name, ArtifactVersionRow.version)
         )
@@ -185,7 +184,7 @@ def _check_selectors(
         query = (
             select(ArtifactVersionRow.version, ArtifactVersionRow.artifact_store_id)
             .join(ArtifactRow)
-            .where(ArtifactRow.name == name, ArtifactVersionRow.status == COMMITTED)
+            .where(ArtifactRow.name == name, ArtifactVersionRow.status == VersionStatus.COMMITTED)
         )
         found = [(version, store) for version, store in session.execute(query).all()]
         if not found:
@@ -284,7 +283,7 @@ def _move_record(
                 ArtifactVersionRow.id == move.version_id,
                 ArtifactVersionRow.artifact_store_id == source.id,
                 ArtifactVersionRow.uri == move.source_uri,
-                ArtifactVersionRow.status == COMMITTED,
+                ArtifactVersionRow.status == VersionStatus.COMMITTED,
             )
             .values(uri=move.target_uri, artifact_store_id=target.id)
         )

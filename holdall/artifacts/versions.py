@@ -35,13 +35,10 @@ from holdall.errors import AlreadyExistsError, HoldallError
 from holdall.materializers.base import BaseMaterializer, UnresolvedType
 from holdall.materializers.registry import by_name, checked, choose, dotted
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactRow, ArtifactVersionRow
+from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, VersionStatus
 from holdall.names import check_name
 from holdall.processes import process_tag
 
-RESERVED, COMMITTED, ABANDONED = "reserved", "committed", "abandoned"
-# A version whose folder held data this database did not write: that data is never touched.
-COLLIDED = "collided"
 RESERVE_TIMEOUT_S = 60
 
 
@@ -109,7 +106,7 @@ def reserve(
                 row = ArtifactVersionRow(
                     artifact_id=artifact.id,
                     version=number,
-                    status=RESERVED,
+                    status=VersionStatus.RESERVED,
                     uri=f"{store.path}/{producer.directory(name, number)}",
                     artifact_store_id=store.id,
                     producer_step_run_id=producer.step_run_id,
@@ -161,7 +158,7 @@ def save_value(
     if store.exists(row.uri):
         # Not ours: another metadata database using this store, or one that was reset.
         # Nothing there is overwritten, and nothing removed, by this save or by gc later.
-        mark_abandoned(database, row.id, status=COLLIDED)
+        mark_abandoned(database, row.id, status=VersionStatus.COLLIDED)
         raise HoldallError(
             f"cannot save {name}:{row.version}: {row.uri} already holds data this database "
             "did not write (another metadata database uses this store, or this one was reset)",
@@ -207,9 +204,11 @@ def _commit(
         # Only if still reserved: gc may have judged this save dead and taken its data.
         won = session.execute(
             update(ArtifactVersionRow)
-            .where(ArtifactVersionRow.id == row.id, ArtifactVersionRow.status == RESERVED)
+            .where(
+                ArtifactVersionRow.id == row.id, ArtifactVersionRow.status == VersionStatus.RESERVED
+            )
             .values(
-                status=COMMITTED,
+                status=VersionStatus.COMMITTED,
                 materializer=dotted(materializer),
                 data_type=dotted(data_type),
                 files=encode_files(files),
@@ -223,12 +222,17 @@ def _commit(
         return session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
 
 
-def mark_abandoned(database: Database, version_id: str, status: str = ABANDONED) -> bool:
+def mark_abandoned(
+    database: Database, version_id: str, status: VersionStatus = VersionStatus.ABANDONED
+) -> bool:
     """Reserved -> abandoned (or collided), only if still reserved: whether this call did it."""
     with database.session() as session:
         done = session.execute(
             update(ArtifactVersionRow)
-            .where(ArtifactVersionRow.id == version_id, ArtifactVersionRow.status == RESERVED)
+            .where(
+                ArtifactVersionRow.id == version_id,
+                ArtifactVersionRow.status == VersionStatus.RESERVED,
+            )
             .values(status=status)
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
@@ -250,7 +254,9 @@ def abandon(database: Database, store: BaseArtifactStore | None, version_id: str
             uri, status = row.uri, row.status
     except HoldallError:
         return marked  # whether it committed is unknown: its data stays, for gc to judge
-    if store is not None and status != COMMITTED:  # a committed version keeps its data
+    if (
+        store is not None and status != VersionStatus.COMMITTED
+    ):  # a committed version keeps its data
         try:
             if store.exists(uri):
                 store.rmtree(uri)

@@ -61,7 +61,7 @@ def validate_auth(
 ) -> AuthMethodConfig:
     from pydantic import ValidationError
 
-    from holdall.artifact_stores.config import describe_invalid
+    from holdall.validation import describe_invalid
 
     methods = connector_type.auth_methods
     if method not in methods:

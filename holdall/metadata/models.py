@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from enum import Enum
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -170,6 +171,16 @@ class StepRunRow(Base):
     end: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class VersionStatus(str, Enum):
+    """Where a version is in its life, stored as its value (a str, as SQL compares it)."""
+
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    ABANDONED = "abandoned"
+    # Its folder held data this database did not write: that data is never touched.
+    COLLIDED = "collided"
+
+
 class ArtifactVersionRow(Base):
     """One stored value. Readers see only `committed` ones: a version is reserved first, its
     data written and checksummed, and only then committed."""
@@ -180,7 +191,7 @@ class ArtifactVersionRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"), index=True)
     version: Mapped[int] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), index=True)  # reserved, committed, abandoned
+    status: Mapped[str] = mapped_column(String(16), index=True)  # a VersionStatus value
     uri: Mapped[str] = mapped_column(Text)
     artifact_store_id: Mapped[str] = mapped_column(ForeignKey("stack_components.id"))
     materializer: Mapped[str] = mapped_column(String(255), default="")
