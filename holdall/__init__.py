@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
-    from holdall.artifacts.shortcuts import load_artifact, save_artifact
+    from holdall.shortcuts import load_artifact, save_artifact
     from holdall.client import Client
     from holdall.pipelines import pipeline, step
 
@@ -18,8 +18,8 @@ _LAZY = {
     "Client": "holdall.client",
     "pipeline": "holdall.pipelines",
     "step": "holdall.pipelines",
-    "save_artifact": "holdall.artifacts.shortcuts",
-    "load_artifact": "holdall.artifacts.shortcuts",
+    "save_artifact": "holdall.shortcuts",
+    "load_artifact": "holdall.shortcuts",
 }
 
 

@@ -21,8 +21,13 @@ from sqlalchemy import select
 from holdall.artifact_stores.locks import dead_holds
 from holdall.artifacts.versions import mark_abandoned
 from holdall.errors import HoldallError, error_text
-from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow, VersionStatus
-from holdall.pipelines.records import FAILED, RUNNING
+from holdall.metadata.models import (
+    ArtifactVersionRow,
+    PipelineRunRow,
+    RunStatus,
+    StepRunRow,
+    VersionStatus,
+)
 from holdall.processes import (
     SPOOL_PREFIX,
     process_alive,
@@ -69,7 +74,9 @@ def _why_collect(row: ArtifactVersionRow, grace: timedelta) -> str | None:
 def fail_interrupted_runs(database: Database, grace: timedelta, dry_run: bool) -> list[Collected]:
     """Runs whose process ended mid-run still say `running`: say `failed` instead."""
     with database.session(read_only=True) as session:
-        runs = session.scalars(select(PipelineRunRow).where(PipelineRunRow.status == RUNNING)).all()
+        runs = session.scalars(
+            select(PipelineRunRow).where(PipelineRunRow.status == RunStatus.RUNNING)
+        ).all()
     found = []
     for run in runs:
         reason = _why_stale(run.process, run.start, grace)
@@ -85,14 +92,14 @@ def _fail_run(database: Database, run_id: str) -> None:
     now = datetime.now(timezone.utc)
     with database.session() as session:
         run = session.get_one(PipelineRunRow, run_id)
-        run.status, run.end = FAILED, now
+        run.status, run.end = RunStatus.FAILED, now
         steps = session.scalars(
             select(StepRunRow).where(
-                StepRunRow.pipeline_run_id == run_id, StepRunRow.status == RUNNING
+                StepRunRow.pipeline_run_id == run_id, StepRunRow.status == RunStatus.RUNNING
             )
         )
         for step in steps:
-            step.status, step.end = FAILED, now
+            step.status, step.end = RunStatus.FAILED, now
             step.error = "the process running it ended before the step finished (found by gc)"
 
 

@@ -150,7 +150,7 @@ class PipelineRunRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
     pipeline: Mapped[str] = mapped_column(String(128), index=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
+    status: Mapped[str] = mapped_column(String(16))  # a RunStatus value
     stack_id: Mapped[str | None] = mapped_column(String(36))
     process: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     start: Mapped[datetime] = mapped_column(default=_now)
@@ -164,14 +164,33 @@ class StepRunRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
     pipeline_run_id: Mapped[str] = mapped_column(ForeignKey("pipeline_runs.id"), index=True)
     name: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
+    status: Mapped[str] = mapped_column(String(16))  # a RunStatus value
     parameters: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     error: Mapped[str | None] = mapped_column(Text, default=None)
     start: Mapped[datetime] = mapped_column(default=_now)
     end: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class VersionStatus(str, Enum):
+class _Status(str, Enum):
+    """A status as SQL stores it and as it reads: its value (also in an f-string, which an
+    Enum would otherwise spell `RunStatus.FAILED`)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class RunStatus(_Status):
+    """Where a pipeline run or a step run is, stored as its value."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class VersionStatus(_Status):
     """Where a version is in its life, stored as its value (a str, as SQL compares it)."""
 
     RESERVED = "reserved"

@@ -8,10 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from holdall.metadata.database import Database
-from holdall.metadata.models import PipelineRunRow, StepInputRow, StepRunRow
+from holdall.metadata.models import PipelineRunRow, RunStatus, StepInputRow, StepRunRow
 from holdall.processes import process_tag
-
-RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 
 
 def _now() -> datetime:
@@ -30,7 +28,7 @@ def start_run(database: Database, pipeline: str, stack_id: str) -> PipelineRunRo
     row = PipelineRunRow(
         pipeline=pipeline,
         name=f"{pipeline}-{stamp}-{uuid.uuid4().hex[:6]}",
-        status=RUNNING,
+        status=RunStatus.RUNNING,
         stack_id=stack_id,
         process=process_tag(),
     )
@@ -43,7 +41,10 @@ def start_step(
     database: Database, run_id: str, name: str, parameters: dict[str, Any]
 ) -> StepRunRow:
     row = StepRunRow(
-        pipeline_run_id=run_id, name=name, status=RUNNING, parameters=_json_or_repr(parameters)
+        pipeline_run_id=run_id,
+        name=name,
+        status=RunStatus.RUNNING,
+        parameters=_json_or_repr(parameters),
     )
     with database.session() as session:
         session.add(row)
@@ -58,7 +59,11 @@ def record_input(database: Database, step_run_id: str, name: str, version_id: st
 
 
 def finish(
-    database: Database, row_type: type[Any], row_id: str, status: str, error: str | None = None
+    database: Database,
+    row_type: type[Any],
+    row_id: str,
+    status: RunStatus,
+    error: str | None = None,
 ) -> None:
     with database.session() as session:
         row = session.get_one(row_type, row_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.errors import HoldallError
-from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, RunStatus, StepRunRow
 from holdall.pipelines import records
 from holdall.pipelines.graph import Graph, Invocation, OutputRef
 
@@ -55,7 +55,7 @@ class Runner:
             try:
                 self._run_step(run.id, invocation)
             except Exception as exc:
-                records.finish(self.database, PipelineRunRow, run.id, records.FAILED)
+                records.finish(self.database, PipelineRunRow, run.id, RunStatus.FAILED)
                 raise StepFailedError(
                     f"step '{invocation.name}' of run '{run.name}' failed: "
                     f"{type(exc).__name__}: {exc}",
@@ -64,9 +64,9 @@ class Runner:
                     run=self.client.get_pipeline_run_by_id(run.id),
                 ) from exc
             except BaseException:
-                records.finish(self.database, PipelineRunRow, run.id, records.FAILED)
+                records.finish(self.database, PipelineRunRow, run.id, RunStatus.FAILED)
                 raise
-        records.finish(self.database, PipelineRunRow, run.id, records.COMPLETED)
+        records.finish(self.database, PipelineRunRow, run.id, RunStatus.COMPLETED)
         return self.client.get_pipeline_run_by_id(run.id)
 
     def _run_step(self, run_id: str, invocation: Invocation) -> None:
@@ -88,9 +88,9 @@ class Runner:
                 self.produced[(id(invocation), output)] = version.id
         except BaseException as exc:
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            records.finish(self.database, StepRunRow, step_row.id, records.FAILED, error)
+            records.finish(self.database, StepRunRow, step_row.id, RunStatus.FAILED, error)
             raise
-        records.finish(self.database, StepRunRow, step_row.id, records.COMPLETED)
+        records.finish(self.database, StepRunRow, step_row.id, RunStatus.COMPLETED)
 
     def _load_input(self, step_run_id: str, parameter: str, ref: OutputRef) -> Any:
         version_id = self.produced[(id(ref.invocation), ref.output)]
