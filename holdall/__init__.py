@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
-    from holdall.shortcuts import load_artifact, save_artifact
     from holdall.client import Client
     from holdall.pipelines import pipeline, step
+    from holdall.shortcuts import load_artifact, save_artifact
 
 __all__ = ["Client", "__version__", "load_artifact", "pipeline", "save_artifact", "step"]
 

@@ -13,7 +13,7 @@ from holdall.artifacts import migration
 from holdall.artifacts.api import ArtifactsAPI
 from holdall.connectors.registrations import ServiceConnectors
 from holdall.metadata.database import Database
-from holdall.models import ArtifactStoreModel, Stack, StackModel
+from holdall.models import ArtifactStoreModel, ServiceConnectorModel, Stack, StackModel
 from holdall.registry import Registry, get_registry
 from holdall.settings import database_url
 from holdall.stacks import DEFAULT, Stacks, ensure_default_stack
@@ -147,6 +147,67 @@ class Client(ArtifactsAPI):
     ) -> tuple[BaseArtifactStore, BaseArtifactStore]:
         usable = self.stores.usable
         return usable(self.stores.get(source)), usable(self.stores.get(destination))
+
+    # -- service connectors (ZenML's names) ----------------------------------------------
+
+    def create_service_connector(
+        self,
+        name: str,
+        connector_type: str,
+        auth_method: str | None = None,
+        configuration: Mapping[str, Any] | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        expiration_seconds: int | None = None,
+        auto_configure: bool = False,
+        verify: bool = True,
+    ) -> ServiceConnectorModel:
+        model, _ = self.connectors.register(
+            name,
+            connector_type,
+            auth_method,
+            configuration,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            expiration_seconds=expiration_seconds,
+            auto_configure=auto_configure,
+            verify=verify,
+        )
+        return model
+
+    def get_service_connector(self, name: str) -> ServiceConnectorModel:
+        return self.connectors.get(name)
+
+    def list_service_connectors(self) -> list[ServiceConnectorModel]:
+        return self.connectors.all()
+
+    def update_service_connector(
+        self,
+        name: str,
+        configuration: Mapping[str, Any] | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        expiration_seconds: int | None = None,
+        verify: bool = True,
+    ) -> ServiceConnectorModel:
+        model, _ = self.connectors.update(
+            name,
+            configuration,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            expiration_seconds=expiration_seconds,
+            verify=verify,
+        )
+        return model
+
+    def delete_service_connector(self, name: str) -> None:
+        self.connectors.delete(name)
+
+    def verify_service_connector(
+        self, name: str, resource_type: str | None = None, resource_id: str | None = None
+    ) -> list[str]:
+        """The resources the connector reaches (raises when it reaches none)."""
+        return self.connectors.verify(name, resource_type, resource_id)
 
     # -- stacks ---------------------------------------------------------------------------
 

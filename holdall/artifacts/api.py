@@ -209,7 +209,21 @@ class ArtifactsAPI:
         with self._reading() as session:
             return PipelineRun.of(session.get_one(PipelineRunRow, run_id), self)
 
-    def get_pipeline_run(self, pipeline_name: str | None, run_name: str) -> PipelineRun:
+    def get_pipeline_run(self, name_or_id: str | None, run_name: str | None = None) -> PipelineRun:
+        """A run by ZenML's one argument (its name or its id), or by a pipeline's name (or
+        None) and the run's name."""
+        if run_name is not None:
+            return self._run_named(name_or_id, run_name)
+        if name_or_id is None:
+            raise ConfigError("get_pipeline_run needs a run's name or id")
+        if _is_uuid(name_or_id):
+            with self._reading() as session:
+                row = session.get(PipelineRunRow, name_or_id)
+                if row is not None:
+                    return PipelineRun.of(row, self)
+        return self._run_named(None, name_or_id)
+
+    def _run_named(self, pipeline_name: str | None, run_name: str) -> PipelineRun:
         with self._reading() as session:
             query = select(PipelineRunRow).where(PipelineRunRow.name == run_name)
             if pipeline_name is not None:

@@ -38,6 +38,9 @@ def test_the_example_from_the_readme(config_dir: Path) -> None:
     assert artifact.producer_step.run.name == run.name
     found = client.get_pipeline_run("my_pipeline", run.name)
     assert found.status == "completed" and found.end is not None
+    # ZenML's one argument: the run's name, or its id.
+    assert client.get_pipeline_run(run.name).id == found.id
+    assert client.get_pipeline_run(found.id).name == run.name
     step_run = found.steps["training_step"]
     assert step_run.outputs["my_model"].id == artifact.id
     assert step_run.inputs["data"].name == "output"

@@ -548,3 +548,22 @@ def test_a_store_unlinked_from_its_connector_frees_the_connector(cli, s3_server:
     client.activate_stack(client.register_stack("st", "s").name)
     client.save_artifact(b"own keys", "after")  # the store's own credentials now
     assert client.load_artifact("after") == b"own keys"
+
+
+def test_connectors_through_the_client_by_zenml_s_names(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    client = Client()
+    settings = {**CREDENTIALS, "endpoint_url": s3_server.endpoint, "region": "us-east-1"}
+    created = client.create_service_connector(
+        "aws_connector", "aws", "secret-key", settings, resource_type="s3-bucket",
+        resource_id=bucket,
+    )  # fmt: skip
+    assert created.name == "aws_connector" and created.type == "aws"
+    assert client.get_service_connector("aws_connector").id == created.id
+    assert [c.name for c in client.list_service_connectors()] == ["aws_connector"]
+    assert client.verify_service_connector("aws_connector") == [f"s3://{bucket}"]
+    other = s3_server.new_bucket()
+    updated = client.update_service_connector("aws_connector", resource_id=other)
+    assert client.verify_service_connector(updated.name) == [f"s3://{other}"]
+    client.delete_service_connector("aws_connector")
+    assert client.list_service_connectors() == []
