@@ -36,6 +36,24 @@ class Install:
     seconds: float
     mib: float
     packages: int
+    sizes: dict[str, float]  # MiB of each installed distribution
+
+
+# Run inside an environment: the bytes of each installed distribution's files.
+SIZES = """
+import json
+from importlib import metadata
+sizes = {}
+for d in metadata.distributions():
+    total = 0
+    for f in d.files or []:
+        try:
+            total += d.locate_file(f).stat().st_size
+        except OSError:
+            pass
+    sizes[d.metadata["Name"].lower().replace("_", "-")] = total / 2**20
+print(json.dumps(sizes))
+"""
 
 
 def _environment(where: Path) -> Path:
@@ -57,14 +75,16 @@ def _run(environment: Path, env: dict[str, str], program: str, *args: str) -> fl
 
 
 def _measure(environment: Path, seconds: float) -> Install:
-    listed = subprocess.run(
-        [str(environment / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    sizes = json.loads(
+        subprocess.run(
+            [str(environment / "bin" / "python"), "-c", SIZES],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     size = sum(p.stat().st_size for p in environment.rglob("*") if p.is_file())
-    return Install(seconds, size / 2**20, len(json.loads(listed)))
+    return Install(seconds, size / 2**20, len(sizes), sizes)
 
 
 def holdall_round(folder: Path, cloud: str, index: dict[str, str]) -> Install:
@@ -88,6 +108,7 @@ def _median(installs: list[Install]) -> Install:
         statistics.median(i.seconds for i in installs),
         statistics.median(i.mib for i in installs),
         round(statistics.median(i.packages for i in installs)),
+        installs[-1].sizes,
     )
 
 
@@ -125,6 +146,16 @@ def _compare(cloud: str, rounds: int, index: dict[str, str]) -> None:
             f"  {cloud} {name}: {result.packages} packages, {result.mib:.0f} MiB, "
             f"{result.seconds:.1f} s"
         )
+    # What both environments hold (the cloud's SDK, pip) weighs the same in each: beside it,
+    # what each tool brings of its own.
+    shared = set(holdall.sizes) & set(zenml.sizes)
+    both = sum(min(holdall.sizes[d], zenml.sizes[d]) for d in shared)
+    biggest = sorted(shared, key=lambda d: -holdall.sizes[d])[:3]
+    print(
+        f"  {cloud} both hold {len(shared)} distributions, {both:.0f} MiB (biggest: "
+        + ", ".join(f"{d} {holdall.sizes[d]:.0f}" for d in biggest)
+        + f"); beyond them holdall {holdall.mib - both:.0f} MiB, zenml {zenml.mib - both:.0f}"
+    )
     verdict = "ok" if max(time_ratio, size_ratio) <= TARGET else "OVER TARGET"
     print(
         f"  {cloud}: time {time_ratio:.2f}, size {size_ratio:.2f} of zenml's | {verdict} "

@@ -366,6 +366,15 @@ class Registry:
                 f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
                 "is not a BaseArtifactStore subclass"
             )
+        missing = sorted(getattr(store_class, "__abstractmethods__", ()))
+        if missing:
+            raise FlavorError(
+                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
+                f"does not implement {', '.join(missing)}",
+                fix="implement every method of holdall.artifact_stores.BaseArtifactStore "
+                "(ZenML's file API), or subclass FilesystemArtifactStore over an fsspec "
+                "filesystem",
+            )
         return store_class(config, integration=integration, credentials=credentials, **identity)
 
     # -- connector types -----------------------------------------------------------------

@@ -242,3 +242,18 @@ def test_every_flavor_shows_an_example_path_its_own_config_takes() -> None:
         assert flavor.config_class(path=example).path == example
         if flavor.schemes() - {"file://"}:
             assert example.startswith(min(flavor.schemes(), key=lambda s: (len(s), s)))
+
+
+def test_a_store_that_lacks_part_of_the_file_api_is_named_at_registration(
+    plugin_env: dict[str, str],
+) -> None:
+    """Written as the seed writes a ZenML store (its imports, a custom_param), with only
+    open and exists: one line names what is missing, not a TypeError."""
+    result = holdall_process(
+        "artifact-store", "register", "h", "--flavor=half", "--path=half://bucket/x",
+        "--custom_param=y", env=plugin_env,
+    )  # fmt: skip
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "the store of flavor 'half' (holdall_half.flavor:HalfStore) does not implement " \
+        "copyfile, glob, isdir" in result.err  # fmt: skip
+    assert "fix: implement every method of holdall.artifact_stores.BaseArtifactStore" in result.err
