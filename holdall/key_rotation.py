@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from holdall.errors import ConfigError, StateError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ComponentRow, ServiceConnectorRow
+from holdall.metadata.tables import ComponentRow, ServiceConnectorRow
 from holdall.secrets import KEY_ENV, MARKER, is_sealed, keyring, read_keys, write_keys
 
 

@@ -21,7 +21,7 @@ from holdall.artifact_stores.registrations import (
 from holdall.client_config import read_client_config, write_client_config
 from holdall.errors import AlreadyExistsError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ComponentRow, StackRow
+from holdall.metadata.tables import ComponentRow, StackRow
 from holdall.models import Stack, StackModel
 from holdall.names import check_name
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.errors import InUseError
 from holdall.metadata.database import Database
-from holdall.metadata.models import StoreLockRow
+from holdall.metadata.tables import StoreLockRow
 from holdall.processes import process_alive, process_tag
 
 

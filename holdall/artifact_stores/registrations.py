@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from holdall.artifact_stores.locks import refuse_if_held
 from holdall.errors import AlreadyExistsError, ConfigError, HoldallError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactVersionRow, ComponentRow, StackRow, VersionStatus
+from holdall.metadata.tables import ArtifactVersionRow, ComponentRow, StackRow, VersionStatus
 from holdall.models import ArtifactStoreModel
 from holdall.names import check_name
 from holdall.secrets import sealed_json, secret_fields, unseal

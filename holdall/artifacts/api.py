@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
 from holdall.errors import ConfigError, NotFoundError
-from holdall.metadata.models import (
+from holdall.metadata.tables import (
     ArtifactRow,
     ArtifactVersionRow,
     PipelineRunRow,

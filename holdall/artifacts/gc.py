@@ -21,7 +21,7 @@ from sqlalchemy import select
 from holdall.artifact_stores.locks import dead_holds
 from holdall.artifacts.versions import mark_abandoned
 from holdall.errors import HoldallError, error_text
-from holdall.metadata.models import (
+from holdall.metadata.tables import (
     ArtifactVersionRow,
     PipelineRunRow,
     RunStatus,

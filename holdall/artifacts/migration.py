@@ -30,7 +30,7 @@ from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
 from holdall.artifacts.integrity import decode_files, hash_file
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, ComponentRow, VersionStatus
+from holdall.metadata.tables import ArtifactRow, ArtifactVersionRow, ComponentRow, VersionStatus
 from holdall.processes import spool_owner_alive
 
 

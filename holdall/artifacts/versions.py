@@ -35,7 +35,7 @@ from holdall.errors import AlreadyExistsError, HoldallError
 from holdall.materializers.base import BaseMaterializer, UnresolvedType
 from holdall.materializers.registry import by_name, checked, choose, dotted
 from holdall.metadata.database import Database
-from holdall.metadata.models import ArtifactRow, ArtifactVersionRow, VersionStatus
+from holdall.metadata.tables import ArtifactRow, ArtifactVersionRow, VersionStatus
 from holdall.names import check_name
 from holdall.processes import process_tag
 

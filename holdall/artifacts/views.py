@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from holdall.artifacts.checksum import FileDigests
 from holdall.artifacts.integrity import decode_files
-from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, StepRunRow
+from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
     from holdall.artifacts.api import ArtifactsAPI

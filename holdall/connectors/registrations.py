@@ -23,7 +23,7 @@ from holdall.connectors.base import (
 )
 from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.models import ComponentRow, ConnectorAuditRow, ServiceConnectorRow
+from holdall.metadata.tables import ComponentRow, ConnectorAuditRow, ServiceConnectorRow
 from holdall.models import AuditEntry, ServiceConnectorModel
 from holdall.names import check_name
 from holdall.processes import process_tag

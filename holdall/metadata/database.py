@@ -246,7 +246,7 @@ class Database:
         """This database's id (revision 0004 made it), which the stores it owns record."""
         from sqlalchemy import select
 
-        from holdall.metadata.models import DatabaseIdentityRow
+        from holdall.metadata.tables import DatabaseIdentityRow
 
         with self.session(read_only=True) as session:
             return str(session.scalars(select(DatabaseIdentityRow.id)).one())

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
 from holdall import __version__
 from holdall.errors import StateError
-from holdall.metadata.models import SchemaUpgradeRow
+from holdall.metadata.tables import SchemaUpgradeRow
 from holdall.settings import AUTO_UPGRADE_ENV, flag
 
 if TYPE_CHECKING:

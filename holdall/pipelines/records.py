@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from holdall.metadata.database import Database
-from holdall.metadata.models import PipelineRunRow, RunStatus, StepInputRow, StepRunRow
+from holdall.metadata.tables import PipelineRunRow, RunStatus, StepInputRow, StepRunRow
 from holdall.processes import process_tag
 
 

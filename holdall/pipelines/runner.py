@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.errors import HoldallError
-from holdall.metadata.models import ArtifactVersionRow, PipelineRunRow, RunStatus, StepRunRow
+from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, RunStatus, StepRunRow
 from holdall.pipelines import records
 from holdall.pipelines.graph import Graph, Invocation, OutputRef
 

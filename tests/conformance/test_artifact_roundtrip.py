@@ -177,7 +177,7 @@ def test_a_save_that_gc_took_meanwhile_reports_it(client: Client) -> None:
 
     from holdall.artifacts.gc import collect
     from holdall.errors import HoldallError
-    from holdall.metadata.models import ArtifactVersionRow
+    from holdall.metadata.tables import ArtifactVersionRow
 
     class Overtaken(BaseMaterializer):
         """Mid-save, its process is made to look dead and gc sweeps."""

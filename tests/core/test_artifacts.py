@@ -21,7 +21,7 @@ from holdall.errors import ConfigError, NotFoundError
 from holdall.materializers import registry
 from holdall.materializers.base import BaseMaterializer
 from holdall.materializers.registry import UnsupportedTypeError
-from holdall.metadata.models import ArtifactVersionRow
+from holdall.metadata.tables import ArtifactVersionRow
 from holdall.processes import SPOOL_PREFIX
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of

@@ -22,7 +22,7 @@ import os, signal
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from holdall.client import Client
-from holdall.metadata.models import ArtifactVersionRow
+from holdall.metadata.tables import ArtifactVersionRow
 
 @event.listens_for(Session, "after_flush")
 def stop_inside_the_reservation(session, _context):

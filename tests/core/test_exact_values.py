@@ -24,7 +24,7 @@ from holdall.artifacts.integrity import CorruptArtifactError
 from holdall.errors import HoldallError, NotFoundError
 from holdall.materializers import registry
 from holdall.materializers.registry import UnsupportedTypeError
-from holdall.metadata.models import ArtifactVersionRow
+from holdall.metadata.tables import ArtifactVersionRow
 
 
 @pytest.fixture(autouse=True)

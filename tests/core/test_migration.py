@@ -192,7 +192,7 @@ def _moved(tmp_path: Path) -> int:
     """How many versions' records say they are in the store at tmp_path/new."""
     from sqlalchemy import func, select
 
-    from holdall.metadata.models import ArtifactVersionRow
+    from holdall.metadata.tables import ArtifactVersionRow
 
     with Client().database.session(read_only=True) as session:
         query = select(func.count()).where(ArtifactVersionRow.uri.startswith(f"{tmp_path}/new/"))
@@ -448,7 +448,7 @@ def test_a_record_changed_under_a_migration_stops_it_and_strands_nothing(
 ) -> None:
     """An update that checked the lock before the migration took it may still commit: the
     migration reads its stores' records again before each move."""
-    from holdall.metadata.models import ComponentRow
+    from holdall.metadata.tables import ComponentRow
 
     client = two_stores(tmp_path)
     for i in range(5):

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 
 from holdall.client import Client
 from holdall.metadata.database import Database
-from holdall.metadata.models import Base
 from holdall.metadata.schema import BASELINE, HEAD, known_revisions
+from holdall.metadata.tables import Base
 from tests.conftest import REPO, holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.core.test_metadata import race
@@ -52,7 +52,7 @@ def _revision_of(release: str) -> str:
 
 
 def _differences(url: str) -> list[object]:
-    """What the upgraded schema lacks, or has beyond, what models.py declares."""
+    """What the upgraded schema lacks, or has beyond, what tables.py declares."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -251,7 +251,7 @@ def test_db_status_on_a_new_machine_creates_nothing(config_dir: Path) -> None:
 def test_sqlite_enforces_foreign_keys(config_dir: Path) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from holdall.metadata.models import StackRow
+    from holdall.metadata.tables import StackRow
 
     database = Database(f"sqlite:///{config_dir / 'holdall.db'}")
     with pytest.raises(IntegrityError, match="FOREIGN KEY"), database.session() as session:

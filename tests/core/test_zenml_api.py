@@ -16,7 +16,7 @@ from holdall import Client, load_artifact, save_artifact
 from holdall.errors import AlreadyExistsError, ConfigError
 from holdall.materializers import BaseMaterializer, registry
 from holdall.materializers.registry import UnsupportedTypeError
-from holdall.metadata.models import ArtifactVersionRow
+from holdall.metadata.tables import ArtifactVersionRow
 from holdall.registry import Registry
 
 # ZenML's documented custom materializer, carried over as is: only the imports change

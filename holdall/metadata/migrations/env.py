@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from holdall.metadata.models import Base
+from holdall.metadata.tables import Base
 
 connection = context.config.attributes["connection"]
 # render_as_batch: SQLite can change a column only by copying its table.

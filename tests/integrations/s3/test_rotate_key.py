@@ -138,7 +138,7 @@ def test_a_failed_rotation_keeps_the_key_file_and_a_lost_secret_can_be_given_ane
 ) -> None:
     from cryptography.fernet import Fernet
 
-    from holdall.metadata.models import ServiceConnectorRow
+    from holdall.metadata.tables import ServiceConnectorRow
 
     connectors = Client().connectors
     for name in ("c1", "c2", "c3"):

@@ -263,7 +263,7 @@ def test_an_s3_store_holding_versions_keeps_its_endpoint_and_bucket(
 
 def test_gc_skips_a_store_it_cannot_reach_and_cleans_the_rest(s3_server: S3Server) -> None:
     from holdall.artifacts.versions import Producer, reserve
-    from holdall.metadata.models import ArtifactVersionRow
+    from holdall.metadata.tables import ArtifactVersionRow
     from tests.conftest import holdall_process
 
     bucket = s3_server.new_bucket()

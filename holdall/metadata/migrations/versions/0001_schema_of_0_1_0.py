@@ -1,7 +1,7 @@
 """The schema of holdall 0.1.0, which made its tables without revisions.
 
 A database made by 0.1.0 is stamped with this revision before it is upgraded; an empty one
-starts here. Written out in full, never imported from models.py, which moves on.
+starts here. Written out in full, never imported from tables.py, which moves on.
 
 Revision ID: 0001
 Revises:
