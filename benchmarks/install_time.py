@@ -156,6 +156,13 @@ def _compare(cloud: str, rounds: int, index: dict[str, str]) -> None:
         + ", ".join(f"{d} {holdall.sizes[d]:.0f}" for d in biggest)
         + f"); beyond them holdall {holdall.mib - both:.0f} MiB, zenml {zenml.mib - both:.0f}"
     )
+    for name, result, other in (("holdall", holdall, zenml), ("zenml", zenml, holdall)):
+        own = sorted(set(result.sizes) - set(other.sizes), key=lambda d: -result.sizes[d])
+        print(
+            f"  {cloud} only {name} holds {len(own)}, "
+            f"{sum(result.sizes[d] for d in own):.0f} MiB: "
+            + ", ".join(f"{d} {result.sizes[d]:.1f}" for d in own[:6])
+        )
     verdict = "ok" if max(time_ratio, size_ratio) <= TARGET else "OVER TARGET"
     print(
         f"  {cloud}: time {time_ratio:.2f}, size {size_ratio:.2f} of zenml's | {verdict} "
