@@ -37,37 +37,23 @@ def _is_container(annotation: Any) -> bool:
 
 # Keys that hold credentials in the free-form JSON settings handed to an SDK. Those settings
 # are stored in the clear, so a credential belongs in the flavor's secret settings instead.
-CREDENTIAL_KEYS = frozenset(
-    {
-        "access_token",
-        "account_key",
-        "api_key",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "client_secret",
-        "connection_string",
-        "credential",
-        "credentials",
-        "key",
-        "passwd",
-        "password",
-        "private_key",
-        "refresh_token",
-        "sas_token",
-        "secret",
-        "secret_access_key",
-        "security_token",
-        "session_token",
-        "token",
-    }
-)
+# A key of a free-form setting (client_kwargs, s3_additional_kwargs ...) holds a credential
+# when its name carries one of these words, unless it is one of the names below, which only
+# point at a key or say how one is used. Words rather than a list of names: a list missed
+# S3's SSECustomerKey, which then went to disk in the clear.
+_CREDENTIAL_WORDS = ("key", "secret", "token", "passw", "credential", "authorization")
+NOT_CREDENTIALS = frozenset({"ssekmskeyid", "bucketkeyenabled"})
+
+
+def is_credential_name(name: object) -> bool:
+    squashed = re.sub(r"[-_ ]", "", str(name)).lower()
+    return squashed not in NOT_CREDENTIALS and any(w in squashed for w in _CREDENTIAL_WORDS)
 
 
 def _credential_keys(value: Any) -> list[str]:
     """The credential keys anywhere inside a JSON value."""
     if isinstance(value, dict):
-        found = [k for k in value if str(k).lower().replace("-", "_") in CREDENTIAL_KEYS]
+        found = [k for k in value if is_credential_name(k)]
         return found + [k for v in value.values() for k in _credential_keys(v)]
     if isinstance(value, list):
         return [k for v in value for k in _credential_keys(v)]

@@ -224,3 +224,25 @@ def test_a_setting_is_typed_at_a_hidden_prompt_on_a_terminal(tmp_path: Path) -> 
     assert typed.strip() == b"--path:", screen  # what was typed was never echoed
     assert b"Registered artifact store 'typed'" in after
     assert Client().get_artifact_store("typed").config["path"] == folder
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [
+        ("SSECustomerKey", True),
+        ("aws_secret_access_key", True),
+        ("Password", True),
+        ("x-api-token", True),
+        ("Authorization", True),
+        ("SSEKMSKeyId", False),  # names a key; the key itself stays in KMS
+        ("BucketKeyEnabled", False),
+        ("region_name", False),
+        ("max_pool_connections", False),
+    ],
+)
+def test_free_form_settings_refuse_names_that_carry_a_credential(
+    name: str, credential: bool
+) -> None:
+    from holdall.artifact_stores.config import is_credential_name
+
+    assert is_credential_name(name) is credential

@@ -64,6 +64,13 @@ BAD_INPUTS = {
         *GOOD,
         f'--s3_additional_kwargs={{"Password": "{SECRET}"}}',
     ),
+    "an SSE-C key in s3_additional_kwargs": (
+        *REGISTER,
+        "a",
+        *GOOD,
+        f'--s3_additional_kwargs={{"SSECustomerAlgorithm": "AES256", "SSECustomerKey": '
+        f'"{SECRET}"}}',
+    ),
     # Passwords in URLs are secrets wherever they appear.
     "a password in the endpoint": (
         *REGISTER,
