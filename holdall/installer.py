@@ -279,22 +279,15 @@ class Installer:
             requirement,
         ]
         completed = self._lookup(command)
-        if completed is None:
-            return None
-        # uv says its plan on stderr, a " + name==version" line for each install.
-        for line in completed.stderr.splitlines():
-            if line.startswith(" + ") and "==" in line:
-                return Release(line.partition("==")[2].strip(), None)
-        return None
+        planned = _uv_plan(completed.stderr) if completed else []
+        return Release(planned[0].partition("==")[2], None) if planned else None
 
     def _lookup(self, command: list[str]) -> subprocess.CompletedProcess[str] | None:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode == 0:
-            return completed
-        failure = self.failure(command, completed.stdout + completed.stderr, completed.returncode)
-        if isinstance(failure, NotInSources):
+        """`ask`, but None when the sources have nothing that satisfies the request."""
+        try:
+            return ask(self, command)
+        except NotInSources:
             return None
-        raise failure
 
     def failure(self, command: list[str], output: str, code: int) -> InstallError:
         """What went wrong, from what the installer printed: an index it could not reach, a
@@ -339,9 +332,7 @@ class Installer:
         """name==version of everything the install would bring, asking the installer."""
         command = self.install_command(target)
         if self.use_uv:
-            # uv says its plan on stderr, a " + name==version" line for each install.
-            plan = ask(self, [*command, "--dry-run"]).stderr
-            return [line[3:].strip() for line in plan.splitlines() if line.startswith(" + ")]
+            return _uv_plan(ask(self, [*command, "--dry-run"]).stderr)
         report = ask(self, [*command, "--dry-run", "--quiet", "--report", "-"]).stdout
         installs = json.loads(report).get("install", [])
         return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
@@ -373,6 +364,11 @@ def keeping_installed(
 
 def shown_command(command: list[str]) -> str:
     return " ".join(shown_url(part) if "://" in part else part for part in command)
+
+
+def _uv_plan(stderr: str) -> list[str]:
+    """name==version of each install uv plans: it says so on stderr, " + name==version"."""
+    return [line[3:].strip() for line in stderr.splitlines() if line.startswith(" + ")]
 
 
 def _looked_in(output: str) -> str | None:

@@ -31,20 +31,31 @@ def import_object(dotted: str) -> Any:
     return getattr(import_module(module_name), attribute)
 
 
-def core_requirement(requires: Iterable[str]) -> str | None:
-    """The versions of holdall a distribution requires, from its metadata's Requires-Dist
-    ("" for any version; None when it does not require holdall)."""
+def split_requires(requires: Iterable[str]) -> tuple[str | None, tuple[str, ...]]:
+    """A distribution's Requires-Dist, read once: the versions of holdall it requires ("" for
+    any, None when it does not require holdall), and the rest but those of its extras (one
+    that does not parse is kept as written: what pip makes of it is pip's to say)."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    core: str | None = None
+    others = []
     for line in requires:
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
+            others.append(line)
             continue
-        if canonicalize_name(requirement.name) == "holdall" and not requirement.marker:
-            return str(requirement.specifier)
-    return None
+        if canonicalize_name(requirement.name) == "holdall":
+            if core is None and not requirement.marker:
+                core = str(requirement.specifier)
+        elif "extra" not in str(requirement.marker or ""):
+            others.append(line)
+    return core, tuple(others)
+
+
+def core_requirement(requires: Iterable[str]) -> str | None:
+    return split_requires(requires)[0]
 
 
 def core_fits(specifier: str) -> bool:

@@ -19,7 +19,13 @@ from packaging.utils import canonicalize_name
 from holdall import __version__
 from holdall.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from holdall.errors import FlavorError, NotFoundError
-from holdall.integration import Integration, core_fits, core_requirement, import_object
+from holdall.integration import (
+    Integration,
+    core_fits,
+    core_requirement,
+    import_object,
+    split_requires,
+)
 
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
@@ -121,24 +127,6 @@ def _version_problem(dist: metadata.Distribution, entry: CatalogueEntry | None) 
     return None
 
 
-def _beyond_core(requires: list[str]) -> tuple[str, ...]:
-    """A distribution's requirements but holdall, and but those of its extras."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    kept = []
-    for line in requires:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            kept.append(line)  # shown as written: what pip makes of it is pip's to say
-            continue
-        if canonicalize_name(requirement.name) != "holdall" and "extra" not in str(
-            requirement.marker or ""
-        ):
-            kept.append(line)
-    return tuple(kept)
-
-
 def _declaration_problem(name: str, declaration: object) -> str | None:
     if not isinstance(declaration, Integration):
         return f"the entry point names a {type(declaration).__name__}, not a holdall Integration"
@@ -237,7 +225,7 @@ class Registry:
             info = replace(
                 info,
                 summary=dist.metadata["Summary"] or info.summary,
-                requirements=_beyond_core(dist.requires or []),
+                requirements=split_requires(dist.requires or [])[1],
             )
         try:
             declaration = entry_point.load()
