@@ -383,6 +383,19 @@ class Registry:
             self._connector_types[name] = loaded()
         return self._connector_types[name]
 
+    def connector_flavor(self, name: str) -> type[ArtifactStoreFlavor]:
+        """The flavor, declared beside connector type `name`, whose stores it hands
+        credentials to: its checks run through one of them."""
+        integration = self._owner(name, kind="connector type")
+        for flavor in integration.flavors:
+            if self.flavor(flavor).connector_type == name:
+                return self.flavor(flavor)
+        raise FlavorError(
+            f"integration '{integration.name}': connector type '{name}' has no flavor beside "
+            f"it whose connector_type is '{name}'; its credentials cannot be checked",
+            fix=integration.repair_command,
+        )
+
     def connector_types(self) -> list[ConnectorTypeInfo]:
         """Every connector type, installed or only catalogued."""
         infos = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import types
 import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,10 +184,20 @@ def url_password_refusal(setting: str, where: str) -> str:
 
 def secret_fields(model_class: type[BaseModel]) -> list[str]:
     """The fields of a settings model that are secrets (SecretStr): stored encrypted."""
+    return sorted(
+        name for name, field in model_class.model_fields.items() if _is_secret(field.annotation)
+    )
+
+
+def _is_secret(annotation: Any) -> bool:
+    """SecretStr, however it is wrapped: `SecretStr | None`, `Annotated[SecretStr, ...]`."""
     from pydantic import SecretStr
 
-    return sorted(
-        name
-        for name, field in model_class.model_fields.items()
-        if SecretStr in {field.annotation, *typing.get_args(field.annotation)}
-    )
+    if annotation is SecretStr:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_secret(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_secret(arg) for arg in typing.get_args(annotation))
+    return False

@@ -18,11 +18,11 @@ errors mean.
 from __future__ import annotations
 
 import contextlib
-import enum
 import functools
 import io
 import os
 import posixpath
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -31,6 +31,12 @@ from typing import IO, Any, ClassVar
 from pydantic import Field, field_validator
 
 from holdall.artifact_stores.config import ArtifactStoreConfig, split_scheme
+from holdall.artifact_stores.failures import (
+    Failure,
+    Owner,
+    StoreUnavailableError,
+    exception_chain,
+)
 from holdall.artifact_stores.filesystem import FilesystemArtifactStore
 from holdall.artifact_stores.ownership import MARKER
 from holdall.artifact_stores.ranged import RangedReader
@@ -39,6 +45,12 @@ from holdall.errors import HoldallError, first_line
 from holdall.waits import Waits, no_backoff
 
 KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
+IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
+
+
+def is_ip_address(name: str) -> bool:
+    """Whether a bucket name is shaped like an IPv4 address, which S3 and GCS refuse."""
+    return IP_ADDRESS.fullmatch(name) is not None
 
 
 class ObjectStoreConfig(ArtifactStoreConfig, Waits):
@@ -65,6 +77,16 @@ class ObjectStoreConfig(ArtifactStoreConfig, Waits):
             )
         return size
 
+    @field_validator("path")
+    @classmethod
+    def _check_container_name(cls, path: str) -> str:
+        cls.check_container_name(split_scheme(path)[1].split("/", 1)[0])
+        return path
+
+    @classmethod
+    def check_container_name(cls, name: str) -> None:
+        """Refuse a bucket name the service would refuse: ValueError, saying its rules."""
+
     @field_validator("spool_dir")
     @classmethod
     def _check_spool_dir(cls, folder: str | None) -> str | None:
@@ -82,35 +104,6 @@ class ObjectStoreConfig(ArtifactStoreConfig, Waits):
         return split_scheme(self.path)[1].partition("/")[2]
 
 
-class Failure(enum.Enum):
-    MISSING_CONTAINER = "missing container"
-    REFUSED = "refused credentials"
-    NO_CREDENTIALS = "no credentials"
-    EXPIRED = "expired credentials"
-    UNREACHABLE = "unreachable endpoint"
-    TIMED_OUT = "no answer"
-    CUT = "connection cut"
-    ARCHIVED = "archived"  # in a class or tier read only after a restore
-
-
-class StoreUnavailableError(HoldallError):
-    def __init__(
-        self, message: str, fix: str | None = None, failure: Failure | None = None
-    ) -> None:
-        super().__init__(message, fix)
-        self.failure = failure
-
-
-def exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and what caused it, outermost first (SDKs wrap their transport's errors)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 DEFAULT_PART_SIZE = 8 * MiB
 # Connections per transfer. Each holds a part in memory (and the SDK a copy or two of it):
 # 4 parts of 8 MiB bound an upload or a load to about 100 MiB.
@@ -120,6 +113,9 @@ DEFAULT_CONCURRENCY = 4
 class ObjectArtifactStore(FilesystemArtifactStore):
     config: ObjectStoreConfig
     SERVICE: ClassVar[str] = "the object store"  # its name in messages: "S3", "GCS"
+    # A service connector whose verify runs through this store: its failures are the
+    # connector's (failures.connector_owner).
+    speaking_for: Owner | None = None
 
     # -- what each cloud supplies -----------------------------------------------------------
 
@@ -133,6 +129,11 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         """The cheapest call that proves the store's folder can be listed with these
         credentials (credentials limited to that folder included); raises the SDK's error."""
         raise NotImplementedError
+
+    def list_containers(self, filesystem: Any) -> list[str]:
+        """The names of the buckets (containers) these credentials can list; raises the
+        SDK's error. fsspec lists them at its root."""
+        return sorted(name.strip("/") for name in filesystem.ls("", detail=False))
 
     def classify(self, exc: BaseException) -> Failure | None:
         """What one exception of the SDK means, or None for an error of its own kind (a
@@ -278,77 +279,108 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     def translate(self, exc: BaseException) -> HoldallError | None:
         if isinstance(exc, HoldallError):
             return None
-        # Innermost first: the SDK's own error says more than the wrapper around it.
-        for link in reversed(list(exception_chain(exc))):
-            failure = self.classify(link)
-            if failure is not None:
-                return self.describe(failure, first_line(link))
-        return None
+        # Innermost first: the SDK's own error says more than the wrapper around it; but a
+        # transport's error inside a sign-in is the sign-in's (its token endpoint, not the
+        # store's, was out of reach).
+        links = reversed(list(exception_chain(exc)))
+        found = [(failure, link) for link in links if (failure := self.classify(link))]
+        if not found:
+            return None
+        failure, link = found[0]
+        if any(kind is Failure.SIGN_IN_UNREACHABLE for kind, _ in found):
+            failure = Failure.SIGN_IN_UNREACHABLE
+        return self.describe(failure, first_line(link))
 
     def describe(self, failure: Failure, reason: str) -> StoreUnavailableError:
         message, fix = self._words(failure, reason)
         return StoreUnavailableError(message, fix=fix, failure=failure)
 
     def _words(self, failure: Failure, reason: str) -> tuple[str, str]:
-        config, name = self.config, self.name or "NAME"
-        container = f"{config.CONTAINER} '{config.container}'"
-        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
+        config, owner = self.config, self.owner
+        target = owner.reaching or f"{config.CONTAINER} '{config.container}'"
         where = f" at {self.endpoint}" if self.endpoint else ""
         if failure is Failure.MISSING_CONTAINER:
-            return (
-                f"{container} of {label} does not exist{where}",
-                f"create the {config.CONTAINER}, or point the store at another: holdall "
-                f"artifact-store update {name} --path={self._example_path()}",
-            )
+            return (f"{target} of {owner.label} does not exist{where}", owner.container_fix)
         if failure is Failure.REFUSED:
             return (
-                f"{self.SERVICE}{where} refused the credentials of {label}{self._via()} for "
-                f"{container} ({reason})",
-                self._credentials_fix(),
+                f"{self.SERVICE}{where} refused the credentials of {owner.credentials_label} "
+                f"for {target} ({reason})",
+                owner.credentials_fix,
             )
         if failure is Failure.NO_CREDENTIALS:
             return (
-                f"found no credentials for {label}{self._via()} ({reason})",
-                self._credentials_fix(),
+                f"found no credentials for {owner.credentials_label} ({reason})",
+                owner.credentials_fix,
             )
         if failure is Failure.EXPIRED:
             return (
-                f"the credentials of {label}{self._via()} expired ({reason})",
-                self._credentials_fix()
-                if self.connector
-                else f"renew them ({self.credential_fix()}), or use a service connector, "
-                "which renews them itself",
+                f"the credentials of {owner.credentials_label} expired ({reason})",
+                owner.expired_fix,
+            )
+        if failure is Failure.SIGN_IN_UNREACHABLE:
+            return (
+                f"cannot reach the endpoint that issues tokens for "
+                f"{owner.credentials_label}: {reason}",
+                "check the network between this machine and that endpoint",
             )
         if failure is Failure.TIMED_OUT:
             return (
-                f"{self.SERVICE}{where} did not answer {label} "
+                f"{self.SERVICE}{where} did not answer {owner.label} "
                 f"{config.describe_budget(self.backoff)}: {reason}",
-                f"{self.reach_fix()}; where answers are slow: holdall artifact-store update "
-                f"{name} --read_timeout=120",
+                f"{self.reach_fix()}; where answers are slow: {owner.update} --read_timeout=120",
             )
         if failure is Failure.CUT:
             return (
                 f"the connection to {self.SERVICE}{where} was cut on each of {config.tries} "
-                f"tries, for {container} of {label}: {reason}",
-                f"{self.reach_fix()}; on a network that drops connections: holdall "
-                f"artifact-store update {name} --retries=5",
+                f"tries, for {target} of {owner.label}: {reason}",
+                f"{self.reach_fix()}; on a network that drops connections: {owner.update} "
+                "--retries=5",
             )
         if failure is Failure.ARCHIVED:
             return (
-                f"an object of {label} is in {self.archive()}: {self.SERVICE} reads it only "
-                f"once it is restored ({reason})",
+                f"an object of {owner.label} is in {self.archive()}: {self.SERVICE} reads it "
+                f"only once it is restored ({reason})",
                 self.restore_fix("OBJECT"),
             )
-        return (f"cannot reach {container} of {label}{where}: {reason}", self.reach_fix())
+        return (f"cannot reach {target} of {owner.label}{where}: {reason}", self.reach_fix())
+
+    @property
+    def owner(self) -> Owner:
+        """Whose access fails: the store's own, unless a connector speaks through it."""
+        if self.speaking_for is not None:
+            return self.speaking_for
+        name = self.name or "NAME"
+        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
+        if self.connector:
+            credentials_fix = (
+                f"holdall service-connector update {self.connector} with credentials that "
+                f"work (holdall service-connector verify {self.connector} checks them)"
+            )
+            expired_fix = credentials_fix
+        else:
+            credentials_fix = self.credential_fix()
+            expired_fix = (
+                f"renew them ({credentials_fix}), or use a service connector, which renews "
+                "them itself"
+            )
+        via = f" from service connector '{self.connector}'" if self.connector else ""
+        return Owner(
+            label=label,
+            credentials_label=label + via,
+            update=f"holdall artifact-store update {name}",
+            credentials_fix=credentials_fix,
+            expired_fix=expired_fix,
+            container_fix=f"create the {self.config.CONTAINER}, or point the store at "
+            f"another: holdall artifact-store update {name} --path={self._example_path()}",
+        )
 
     def _with_path(self, exc: StoreUnavailableError, path: str) -> StoreUnavailableError:
         """An archived object's error, naming the object and its restore."""
         if exc.failure is not Failure.ARCHIVED:
             return exc
-        label = f"artifact store '{self.name}'" if self.name else "the artifact store"
         return StoreUnavailableError(
-            f"{path} of {label} is in {self.archive()}: {self.SERVICE} reads it only once it "
-            "is restored (which takes hours)",
+            f"{path} of {self.owner.label} is in {self.archive()}: {self.SERVICE} reads it "
+            "only once it is restored (which takes hours)",
             fix=self.restore_fix(path),
             failure=Failure.ARCHIVED,
         )
@@ -356,18 +388,6 @@ class ObjectArtifactStore(FilesystemArtifactStore):
     def reach_fix(self) -> str:
         """What to check when the service cannot be reached: the settings that say where."""
         return "check --endpoint_url and the network" if self.endpoint else "check the network"
-
-    def _via(self) -> str:
-        return f" from service connector '{self.connector}'" if self.connector else ""
-
-    def _credentials_fix(self) -> str:
-        """Where the store's credentials are mended: its connector's, when it has one."""
-        if self.connector:
-            return (
-                f"holdall service-connector update {self.connector} with credentials that "
-                f"work (holdall service-connector verify {self.connector} checks them)"
-            )
-        return self.credential_fix()
 
     @property
     def endpoint(self) -> str | None:

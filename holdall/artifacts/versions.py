@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.artifact_stores.failures import StoreUnavailableError
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.integrity import (

@@ -269,6 +269,8 @@ def setting_type(annotation: Any) -> str:
     from pydantic import SecretStr
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:  # a type with its validators: the type is what reads
+        return setting_type(args[0])
     if origin is typing.Literal:
         return " | ".join(f'"{arg}"' for arg in args)
     if origin in (typing.Union, types.UnionType):

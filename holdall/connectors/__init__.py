@@ -1,5 +1,5 @@
 """Service connectors: a cloud's credentials held once, handed to the stores that use them."""
 
-from holdall.connectors.base import AuthMethodConfig, Handout, ServiceConnectorType
+from holdall.connectors.base import AuthMethodConfig, Handout, Issued, ServiceConnectorType
 
-__all__ = ["AuthMethodConfig", "Handout", "ServiceConnectorType"]
+__all__ = ["AuthMethodConfig", "Handout", "Issued", "ServiceConnectorType"]

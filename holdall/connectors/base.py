@@ -1,21 +1,27 @@
 """What a connector type is. An integration supplies one per cloud (holdall_s3.connector for
 `aws`): its auth methods as pydantic models (light: no SDK at module level), its resource
-types, how it verifies what its credentials reach, and how it hands a store credentials as
-the SDK's own refreshable object, so that the SDK renews them during a long transfer.
+types, and how it hands a store credentials as the SDK's own refreshable object, so that the
+SDK renews them during a long transfer. What its credentials reach is checked through a store
+of its cloud's flavor made with them (holdall.connectors.verification): one way to each cloud.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
-from holdall.errors import HoldallError
+from holdall.errors import HoldallError, first_line
 from holdall.secrets import holds_url_password, secret_fields, url_password_refusal
-from holdall.waits import Backoff, Waits
+from holdall.waits import Waits
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.object_store import ObjectArtifactStore
 
 
 class AuthMethodConfig(Waits):
@@ -39,6 +45,23 @@ class AuthMethodConfig(Waits):
         return value
 
 
+class ExpiringToken(AuthMethodConfig):
+    """An auth method given a token with its expiry (`--expires_at`): used until then, and
+    refused after it before the cloud is asked."""
+
+    TOKEN: ClassVar[str] = "token"  # what it is, in words ("STS token")
+    TOKEN_FIELD: ClassVar[str] = "token"
+    expires_at: datetime | None = None
+
+    def check_unexpired(self) -> None:
+        if self.expires_at and self.expires_at <= datetime.now(timezone.utc):
+            raise ConnectorError(
+                f"the connector's {self.TOKEN} expired at {self.expires_at.isoformat()}",
+                fix=f"give a new one: holdall service-connector update NAME "
+                f"--{self.TOKEN_FIELD}=@FILE --expires_at=...",
+            )
+
+
 @dataclass(frozen=True)
 class Handout:
     """What the core gives a connector when a store asks it for credentials: how long they
@@ -51,27 +74,31 @@ class Handout:
     renewal_margin: float
     record: Callable[[str, str, str], None]  # (purpose, outcome, detail)
 
+    @contextmanager
+    def renewal(self) -> Iterator[None]:
+        """Around an SDK's renewal of the credentials: a failure is recorded, then raised."""
+        try:
+            yield
+        except Exception as exc:
+            self.record("renewed", "failed", first_line(exc)[:200])
+            raise
+
+    def renewed(self, expires: object) -> None:
+        self.record("renewed", "ok", f"expires {expires}")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a connector hands a store: the SDK's own credentials (None: the SDK's chain on
+    this machine), and where the cloud is, as the flavor's settings (endpoint_url, region,
+    project) for a store that does not set them itself."""
+
+    credentials: Any
+    settings: Mapping[str, Any]
+
 
 class ConnectorError(HoldallError):
     pass
-
-
-def unanswered(
-    service: str,
-    endpoint: str | None,
-    waits: Waits,
-    backoff: Backoff,
-    reason: str,
-    where_settings: str = "--endpoint_url",
-) -> ConnectorError:
-    """A cloud that did not answer the connector's check, and the bound that was kept;
-    `where_settings` are the settings that say where the cloud is."""
-    where = f" at {endpoint}" if endpoint else ""
-    return ConnectorError(
-        f"{service}{where} did not answer the connector {waits.describe_budget(backoff)}: {reason}",
-        fix=f"check {where_settings} and the network; where answers are slow: holdall "
-        "service-connector update NAME --read_timeout=120",
-    )
 
 
 class ServiceConnectorType(ABC):
@@ -92,12 +119,20 @@ class ServiceConnectorType(ABC):
             resource_id = resource_id.removeprefix(scheme)
         return resource_id.split("/", 1)[0]
 
-    @abstractmethod
-    def verify(
+    def store_settings(self, auth: AuthMethodConfig) -> dict[str, Any]:
+        """Where the cloud is, as its flavor's settings (endpoint_url, region, account_name;
+        None: not set): what a store made with this connector's credentials needs besides."""
+        return {}
+
+    def check_resource(  # noqa: B027 - most types take every resource they have
         self, auth: AuthMethodConfig, resource_type: str, resource_id: str | None
-    ) -> list[str]:
-        """The resources of `resource_type` these credentials reach: the one given, checked,
-        or all they can list. Raises ConnectorError with the cloud's reason when refused."""
+    ) -> None:
+        """Refuse, before the cloud is asked, a check these credentials cannot make."""
+
+    @abstractmethod
+    def account(self, auth: AuthMethodConfig, store: ObjectArtifactStore) -> str:
+        """What the generic resource type is (the account, the project), in words, checked
+        through `store` (made with the connector's credentials), or the SDK's error."""
 
     @abstractmethod
     def credentials(self, auth: AuthMethodConfig, handout: Handout) -> Any:

@@ -21,7 +21,15 @@ from holdall.connectors.base import (
     Handout,
     ServiceConnectorType,
 )
-from holdall.errors import AlreadyExistsError, ConfigError, InUseError, NotFoundError
+from holdall.connectors.verification import reached
+from holdall.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    HoldallError,
+    InUseError,
+    NotFoundError,
+    first_line,
+)
 from holdall.metadata.database import Database
 from holdall.metadata.tables import ComponentRow, ConnectorAuditRow, ServiceConnectorRow
 from holdall.models import AuditEntry, ServiceConnectorModel
@@ -146,8 +154,9 @@ class ServiceConnectors:
         auth = validate_auth(kind, auth_method, values or {})
         kind.check_expiration(auth_method, expiration_seconds)
         resource_type, resource_id = self._resource(kind, resource_type, resource_id)
+        resource = (resource_type, resource_id)
         reached = (
-            _verified(kind, auth, resource_type, resource_id, name, registering=True)
+            self._reached(kind, auth, resource, name, expiration_seconds, registering=True)
             if verify
             else []
         )
@@ -225,7 +234,9 @@ class ServiceConnectors:
             resource_type, resource_id = self._resource(
                 kind, resource_type or row.resource_type, resource_id or row.resource_id
             )
-            reached = _verified(kind, auth, resource_type, resource_id, name) if verify else []
+            resource = (resource_type, resource_id)
+            lifetime = expiration_seconds or row.expiration_seconds
+            reached = self._reached(kind, auth, resource, name, lifetime) if verify else []
             row.config = sealed_json(auth)
             row.resource_type, row.resource_id = resource_type, resource_id
             if expiration_seconds is not None:
@@ -263,9 +274,10 @@ class ServiceConnectors:
         resource_type, resource_id = self._resource(
             kind, resource_type or row.resource_type, resource_id or row.resource_id
         )
+        resource = (resource_type, resource_id)
         try:
-            reached = _verified(kind, auth, resource_type, resource_id, name)
-        except ConnectorError as exc:
+            reached = self._reached(kind, auth, resource, name, row.expiration_seconds)
+        except HoldallError as exc:
             self._record(row, resource_id or resource_type, "verified", "failed", exc.message)
             raise
         self._record(row, resource_id or resource_type, "verified", "ok", f"{len(reached)} found")
@@ -280,8 +292,33 @@ class ServiceConnectors:
         for resource_type in kind.resource_types:
             # The one resource the connector is for, where it names one; else all it lists.
             resource_id = row.resource_id if row.resource_type == resource_type else None
-            found[resource_type] = _verified(kind, auth, resource_type, resource_id, name)
+            resource = (resource_type, resource_id)
+            found[resource_type] = self._reached(kind, auth, resource, name, row.expiration_seconds)
         return found
+
+    def _reached(
+        self,
+        kind: ServiceConnectorType,
+        auth: AuthMethodConfig,
+        resource: tuple[str, str | None],
+        name: str,
+        lifetime: int | None,
+        registering: bool = False,
+    ) -> list[str]:
+        """What the credentials reach of `resource`, checked through a store of the
+        connector's cloud (verification.py). Issued for the check, they are not audited: the
+        check is, by its caller."""
+        handout = Handout(
+            resource_type=resource[0],
+            resource_id=resource[1],
+            expiration_seconds=lifetime,
+            renewal_margin=renewal_margin(),
+            record=lambda purpose, outcome, detail: None,
+        )
+        try:
+            return reached(self._registry(), kind, auth, resource, handout, name, registering)
+        except ConnectorError as exc:
+            raise _named(exc, name, registering) from None
 
     # -- credentials for a store ----------------------------------------------------------
 
@@ -310,6 +347,9 @@ class ServiceConnectors:
         except ConnectorError as exc:
             record("issued", "failed", exc.message)
             raise _named(exc, row.name) from None
+        except Exception as exc:  # the SDK's: the store that asked puts it in words
+            record("issued", "failed", first_line(exc)[:200])
+            raise
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -353,20 +393,6 @@ class ServiceConnectors:
                 )
                 for e in entries
             ]
-
-
-def _verified(
-    kind: ServiceConnectorType,
-    auth: AuthMethodConfig,
-    resource_type: str,
-    resource_id: str | None,
-    name: str,
-    registering: bool = False,
-) -> list[str]:
-    try:
-        return kind.verify(auth, resource_type, resource_id)
-    except ConnectorError as exc:
-        raise _named(exc, name, registering) from None
 
 
 def _named(exc: ConnectorError, name: str, registering: bool = False) -> ConnectorError:

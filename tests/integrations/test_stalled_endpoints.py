@@ -183,7 +183,7 @@ def test_a_connector_on_a_stalled_endpoint_fails_within_the_stated_budget(
                 elapsed, error = bounded(lambda: client.connectors.list_resources("stalled"))
     assert isinstance(error, HoldallError), repr(error)
     message = str(error)
-    assert "did not answer the connector" in message, message
+    assert "did not answer service connector 'stalled'" in message, message
     assert elapsed <= stated_budget(message) + SLACK_S, (elapsed, message)
     # Exactly the tries the message states (2), whatever the machine's load: one more was
     # what once made the real wait longer than the stated one.

@@ -1,34 +1,29 @@
 """The `azure` service connector: a storage account's credentials held once, handed to
 Azure stores as an `AzureAccess` (a key, a SAS, a connection string, or azure-identity's own
 credential, whose tokens azure-core renews during a transfer). The auth methods are plain
-pydantic models; the SDK is imported only inside the methods that use it."""
+pydantic models; the SDK is imported only inside the methods that use it. What the credentials
+reach is checked through an Azure store (the core's verification)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, model_validator
 
 from holdall.connectors.base import (
     AuthMethodConfig,
     ConnectorError,
     Handout,
     ServiceConnectorType,
-    unanswered,
 )
-from holdall.errors import HoldallError
-from holdall.waits import Waits
-from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
+from holdall_azure.access import AzureAccess
 from holdall_azure.flavor import (
-    check_account,
-    check_account_key,
+    ValidAccountKey,
+    ValidAccountName,
+    ValidConnectionString,
+    ValidSasToken,
     check_container,
-    check_sas_token,
-    parse_connection_string,
 )
 
 # Microsoft's own sign-in hosts (public and sovereign clouds), where instance discovery works.
@@ -40,21 +35,16 @@ AZURE_AUTHORITIES = frozenset(
         "login.partner.microsoftonline.cn",
     }
 )
-T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.object_store import ObjectArtifactStore
 
 
 class AzureAuth(AuthMethodConfig):
-    account_name: str | None = None
+    account_name: ValidAccountName | None = None
     # Another host for the account's blobs (https://ACCOUNT_HOST): an emulator, a private
     # endpoint, a sovereign cloud.
     account_host: str | None = None
-
-    @field_validator("account_name")
-    @classmethod
-    def _check_account(cls, account: str | None) -> str | None:
-        if account is not None:
-            check_account(account)
-        return account
 
 
 class Implicit(AzureAuth):
@@ -66,36 +56,19 @@ class Implicit(AzureAuth):
 
 class ConnectionString(AuthMethodConfig):
     DESCRIPTION: ClassVar[str] = "a storage account's connection string (--connection_string=@FILE)"
-    connection_string: SecretStr
-
-    @field_validator("connection_string")
-    @classmethod
-    def _check(cls, value: SecretStr) -> SecretStr:
-        parse_connection_string(value.get_secret_value())
-        return value
+    connection_string: ValidConnectionString
 
 
 class AccountKey(AzureAuth):
     DESCRIPTION: ClassVar[str] = "a storage account's name and key"
-    account_name: str
-    account_key: SecretStr
-
-    @field_validator("account_key")
-    @classmethod
-    def _check_key(cls, key: SecretStr) -> SecretStr:
-        check_account_key("account_key", key.get_secret_value())
-        return key
+    account_name: ValidAccountName
+    account_key: ValidAccountKey
 
 
 class SasToken(AzureAuth):
     DESCRIPTION: ClassVar[str] = "a shared access signature, for an account or one container"
-    account_name: str
-    sas_token: SecretStr
-
-    @field_validator("sas_token")
-    @classmethod
-    def _check_sas(cls, token: SecretStr) -> SecretStr:
-        return SecretStr(check_sas_token("sas_token", token.get_secret_value()))
+    account_name: ValidAccountName
+    sas_token: ValidSasToken
 
     @property
     def for_one_container(self) -> bool:
@@ -117,18 +90,6 @@ class ServicePrincipal(AzureAuth):
         if self.authority is not None and not self.authority.startswith("https://"):
             raise ValueError("authority must be an https:// URL, as Microsoft Entra ID asks")
         return self
-
-
-def _refused(reason: str) -> ConnectorError:
-    return ConnectorError(
-        f"Azure refused the connector's credentials ({reason})",
-        fix="check them, and give new ones: holdall service-connector update NAME ...",
-    )
-
-
-def _reason(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return str(message).strip().splitlines()[0][:300]
 
 
 class AzureConnectorType(ServiceConnectorType):
@@ -183,30 +144,30 @@ class AzureConnectorType(ServiceConnectorType):
             credential = _Audited(credential, audit)
         return AzureAccess(**where, token_credential=credential)
 
-    def verify(
+    def check_resource(
         self, auth: AuthMethodConfig, resource_type: str, resource_id: str | None
-    ) -> list[str]:
+    ) -> None:
         if isinstance(auth, SasToken) and auth.for_one_container and not resource_id:
             raise ConnectorError(
                 "this SAS is for one container, and cannot list the account's containers",
                 fix="name its container: --resource-id az://CONTAINER",
             )
-        access = self.access(auth)
-        try:
-            account_url = access.account_url
-        except HoldallError as exc:
+        if isinstance(auth, AzureAuth) and not (auth.account_name or auth.account_host):
             raise ConnectorError(
-                f"{exc.message} for this {type(auth).__name__} connector",
-                fix="give the storage account: --account_name=ACCOUNT",
-            ) from None
-        if resource_type == "blob-container" and resource_id:
-            _run(_first_blob(access, resource_id, auth), access, auth)
-            return [f"az://{resource_id}"]
-        just_one = resource_type == "azure-generic"
-        containers = _run(_containers(access, just_one, auth), access, auth)
-        if resource_type == "azure-generic":
-            return [f"storage account {account_url}"]
-        return [f"az://{name}" for name in containers]
+                f"no Azure storage account is named for this {type(auth).__name__} connector",
+                fix="give the storage account: holdall service-connector update NAME "
+                "--account_name=ACCOUNT",
+            )
+
+    def store_settings(self, auth: AuthMethodConfig) -> dict[str, Any]:
+        if not isinstance(auth, AzureAuth):
+            return {}  # a connection string says where the account is
+        return {"account_name": auth.account_name, "account_host": auth.account_host}
+
+    def account(self, auth: AuthMethodConfig, store: ObjectArtifactStore) -> str:
+        # The account's containers listed: what the credentials may do in it.
+        store.list_containers(store.make_filesystem())
+        return f"storage account {store.endpoint}"
 
     def auto_configure(self) -> tuple[str, dict[str, Any]]:
         """What the Azure SDKs themselves read from the environment, the most specific
@@ -260,84 +221,6 @@ def _token_credential(auth: AzureAuth) -> Any:
     return DefaultAzureCredential()
 
 
-def _refused_or_expired(access: AzureAccess, reason: str) -> ConnectorError:
-    expired = access.sas_expired()
-    if expired is None:
-        return _refused(reason)
-    return ConnectorError(
-        f"the connector's credentials expired ({expired})",
-        fix="give a new SAS: holdall service-connector update NAME --sas_token=@FILE (or "
-        "--connection_string=@FILE)",
-    )
-
-
-def _run(work: Awaitable[T], access: AzureAccess, waits: Waits) -> T:
-    """Run one check against the account, its failures as ConnectorErrors, within the
-    budget its waits state (signing in included)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ServiceRequestError,
-        ServiceResponseError,
-    )
-
-    async def bounded() -> T:
-        return await asyncio.wait_for(work, timeout=waits.budget(retry_backoff))
-
-    account_url = access.account_url
-    try:
-        return asyncio.run(bounded())
-    except ClientAuthenticationError as exc:
-        raise _refused(_reason(exc)) from None
-    except HttpResponseError as exc:
-        if getattr(exc, "error_code", None) == "ContainerNotFound":
-            raise ConnectorError(f"that container does not exist at {account_url}") from None
-        if exc.status_code in (401, 403):
-            raise _refused_or_expired(access, _reason(exc)) from None
-        raise ConnectorError(f"Azure answered {exc.status_code}: {_reason(exc)}") from None
-    except (asyncio.TimeoutError, ServiceResponseError) as exc:
-        reason = _reason(exc) if str(exc) else "no answer"
-        raise unanswered(
-            "Azure Blob Storage", account_url, waits, retry_backoff, reason, ACCOUNT_SETTINGS
-        ) from None
-    except ServiceRequestError as exc:
-        raise ConnectorError(
-            f"cannot reach {account_url}: {_reason(exc)}",
-            fix="check --account_name, --account_host and the network",
-        ) from None
-
-
-@asynccontextmanager
-async def _service(access: AzureAccess, waits: Waits) -> AsyncIterator[Any]:
-    """The account's client for one check, its token credential (an HTTP session) closed
-    with it."""
-    try:
-        async with blob_service(access, waits) as service:
-            yield service
-    finally:
-        if access.token_credential is not None:
-            await access.token_credential.close()
-
-
-async def _first_blob(access: AzureAccess, container: str, waits: Waits) -> None:
-    async with _service(access, waits) as service:
-        pages = service.get_container_client(container).list_blobs(results_per_page=1).by_page()
-        async for page in pages:
-            async for _ in page:
-                break
-            break
-
-
-async def _containers(access: AzureAccess, just_one: bool, waits: Waits) -> list[str]:
-    async with _service(access, waits) as service:
-        names = []
-        async for container in service.list_containers(results_per_page=1 if just_one else None):
-            names.append(str(container.name))
-            if just_one:
-                break
-        return sorted(names)
-
-
 class _Audited:
     """An async token credential whose every new token is recorded in the audit (never the
     token itself)."""
@@ -348,15 +231,16 @@ class _Audited:
         self.expires_on: int | None = None
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        try:
+        with self.handout.renewal():
             token = await self.inner.get_token(*scopes, **kwargs)
-        except Exception as exc:
-            self.handout.record("renewed", "failed", _reason(exc)[:200])
-            raise
         if token.expires_on != self.expires_on:
-            purpose = "issued" if self.expires_on is None else "renewed"
+            first = self.expires_on is None
             self.expires_on = token.expires_on
-            self.handout.record(purpose, "ok", f"token expires at {token.expires_on} (epoch s)")
+            expires = f"at {token.expires_on} (epoch s)"
+            if first:
+                self.handout.record("issued", "ok", f"token expires {expires}")
+            else:
+                self.handout.renewed(expires)
         return token
 
     async def close(self) -> None:

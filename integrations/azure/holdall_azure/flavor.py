@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, SecretStr, ValidationInfo, field_validator, model_validator
 
 from holdall.artifact_stores.config import split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
@@ -89,6 +89,32 @@ def check_sas_token(field: str, token: str) -> str:
     return token
 
 
+def _account(account: str) -> str:
+    check_account(account)
+    return account
+
+
+def _account_key(key: SecretStr, info: ValidationInfo) -> SecretStr:
+    check_account_key(info.field_name or "account_key", key.get_secret_value())
+    return key
+
+
+def _sas_token(token: SecretStr, info: ValidationInfo) -> SecretStr:
+    return SecretStr(check_sas_token(info.field_name or "sas_token", token.get_secret_value()))
+
+
+def _connection_string(value: SecretStr) -> SecretStr:
+    parse_connection_string(value.get_secret_value())
+    return value
+
+
+# Azure's settings with its rules, for the flavor's config and the connector's auth methods.
+ValidAccountName = Annotated[str, AfterValidator(_account)]
+ValidAccountKey = Annotated[SecretStr, AfterValidator(_account_key)]
+ValidSasToken = Annotated[SecretStr, AfterValidator(_sas_token)]
+ValidConnectionString = Annotated[SecretStr, AfterValidator(_connection_string)]
+
+
 class AzureConfig(ObjectStoreConfig):
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"az://", "abfs://"})
     LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "account_name", "account_host"})
@@ -98,30 +124,21 @@ class AzureConfig(ObjectStoreConfig):
     MIN_PART_SIZE: ClassVar[int] = 64 * KiB
     MAX_PART_SIZE: ClassVar[int] = 4000 * MiB
 
-    account_name: str | None = None
+    account_name: ValidAccountName | None = None
     # Another host for the account's blobs (https://ACCOUNT_HOST): an emulator, a private
     # endpoint, a sovereign cloud. host[:port][/path], no scheme.
     account_host: str | None = None
     access_tier: Literal["Hot", "Cool", "Cold", "Archive"] | None = None
-    account_key: SecretStr | None = None
-    connection_string: SecretStr | None = None
-    sas_token: SecretStr | None = None
+    account_key: ValidAccountKey | None = None
+    connection_string: ValidConnectionString | None = None
+    sas_token: ValidSasToken | None = None
 
-    @field_validator("path")
     @classmethod
-    def _check_names(cls, path: str) -> str:
-        container, account, _ = split_location(split_scheme(path)[1])
+    def check_container_name(cls, name: str) -> None:
+        container, account, _ = split_location(name)
         check_container(container)
         if account is not None:
             check_account(account)
-        return path
-
-    @field_validator("account_name")
-    @classmethod
-    def _check_account(cls, account: str | None) -> str | None:
-        if account is not None:
-            check_account(account)
-        return account
 
     @field_validator("account_host")
     @classmethod
@@ -131,27 +148,6 @@ class AzureConfig(ObjectStoreConfig):
                 f"account_host is a host, no scheme: '{host.split('://')[-1]}', not '{host}'"
             )
         return host
-
-    @field_validator("account_key")
-    @classmethod
-    def _check_key(cls, key: SecretStr | None) -> SecretStr | None:
-        if key is not None:
-            check_account_key("account_key", key.get_secret_value())
-        return key
-
-    @field_validator("connection_string")
-    @classmethod
-    def _check_connection_string(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parse_connection_string(value.get_secret_value())
-        return value
-
-    @field_validator("sas_token")
-    @classmethod
-    def _check_sas(cls, token: SecretStr | None) -> SecretStr | None:
-        if token is None:
-            return None
-        return SecretStr(check_sas_token("sas_token", token.get_secret_value()))
 
     @model_validator(mode="after")
     def _one_account(self) -> AzureConfig:

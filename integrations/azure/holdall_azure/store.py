@@ -12,12 +12,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from holdall.artifact_stores.object_store import (
-    Failure,
-    ObjectArtifactStore,
-    StoreUnavailableError,
-    exception_chain,
-)
+from holdall.artifact_stores.failures import Failure, StoreUnavailableError, exception_chain
+from holdall.artifact_stores.object_store import ObjectArtifactStore
 from holdall.errors import HoldallError
 from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import AzureConfig, split_location
@@ -81,8 +77,11 @@ class AzureArtifactStore(ObjectArtifactStore):
 
     @property
     def endpoint(self) -> str | None:
+        # A connector's credentials are asked for at first use, never for a message.
+        if self.credentials is not None and "access" not in vars(self):
+            return None
         try:
-            return self.access.account_url if self.credentials is None else None
+            return self.access.account_url
         except HoldallError:
             return None
 
@@ -172,6 +171,15 @@ class AzureArtifactStore(ObjectArtifactStore):
                 break
 
         sync(filesystem.loop, first_blob)
+
+    def list_containers(self, filesystem: Any) -> list[str]:
+        # Asked of the SDK: adlfs reads its listing back from its cache, which is off here.
+        from fsspec.asyn import sync
+
+        async def names() -> list[str]:
+            return [str(c.name) async for c in filesystem.service_client.list_containers()]
+
+        return sorted(sync(filesystem.loop, names))
 
     def archive(self) -> str:
         return "the Archive tier"

@@ -1,30 +1,30 @@
 """The `gcp` service connector: Google credentials held once, handed to GCS stores as
 google-auth's own credentials, which gcsfs renews itself during a transfer. The auth methods
-are plain pydantic models; google-auth is imported only inside the methods that use it."""
+are plain pydantic models; google-auth is imported only inside the methods that use it. What
+the credentials reach is checked through a GCS store (the core's verification)."""
 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, ClassVar
-from urllib.parse import quote
+from datetime import timezone
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr, field_validator
 
 from holdall.connectors.base import (
     AuthMethodConfig,
     ConnectorError,
+    ExpiringToken,
     Handout,
+    Issued,
     ServiceConnectorType,
-    unanswered,
 )
-from holdall.errors import first_line
 from holdall_gcp.flavor import check_service_account_key
 
+if TYPE_CHECKING:
+    from holdall.artifact_stores.object_store import ObjectArtifactStore
+
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
-GCS_ENDPOINT = "https://storage.googleapis.com"
 DEFAULT_LIFETIME_S = 3600
 
 
@@ -54,10 +54,10 @@ class ServiceAccount(GCPAuth):
         return dict(json.loads(self.service_account_json.get_secret_value()))
 
 
-class OAuth2Token(GCPAuth):
+class OAuth2Token(GCPAuth, ExpiringToken):
     DESCRIPTION: ClassVar[str] = "an OAuth 2.0 access token, used until it expires"
+    TOKEN: ClassVar[str] = "OAuth 2.0 token"
     token: SecretStr
-    expires_at: datetime | None = None
 
 
 class Impersonation(ServiceAccount):
@@ -75,23 +75,6 @@ class Impersonation(ServiceAccount):
             return None
         base = self.iam_endpoint_url.rstrip("/")
         return f"{base}/v1/projects/-/serviceAccounts/{self.target_principal}:generateAccessToken"
-
-
-@dataclass(frozen=True)
-class GCPCredentials:
-    """What a GCS store gets: google-auth credentials, the project, and where GCS is."""
-
-    credentials: Any
-    project: str | None
-    endpoint_url: str | None
-
-
-def _refused(exc: Exception) -> ConnectorError:
-    return ConnectorError(
-        f"Google refused the connector's credentials ({str(exc).splitlines()[0]})",
-        fix="check them, and give new ones: holdall service-connector update NAME "
-        "--service_account_json=@key.json",
-    )
 
 
 class GCPConnectorType(ServiceConnectorType):
@@ -136,52 +119,30 @@ class GCPConnectorType(ServiceConnectorType):
         if isinstance(auth, OAuth2Token):
             import google.oauth2.credentials
 
-            if auth.expires_at and auth.expires_at <= datetime.now(timezone.utc):
-                raise ConnectorError(
-                    f"the connector's OAuth 2.0 token expired at {auth.expires_at.isoformat()}",
-                    fix="give a new one: holdall service-connector update NAME --token=@FILE "
-                    "--expires_at=...",
-                )
+            auth.check_unexpired()
             expiry = (
                 auth.expires_at.astimezone(timezone.utc).replace(tzinfo=None)
-                if (auth.expires_at)
+                if auth.expires_at
                 else None
             )
             token = google.oauth2.credentials.Credentials(
                 token=auth.token.get_secret_value(), expiry=expiry
             )
             return token, auth.project
-        found, project = _application_default()
+        from holdall_gcp.store import application_default
+
+        found, project = application_default()  # google-auth's error when there are none
         return found, auth.project or project
 
-    def verify(
-        self, auth: AuthMethodConfig, resource_type: str, resource_id: str | None
-    ) -> list[str]:
+    def store_settings(self, auth: AuthMethodConfig) -> dict[str, Any]:
         assert isinstance(auth, GCPAuth)
-        from google.auth.transport.requests import AuthorizedSession
+        return {"project": auth.project, "endpoint_url": auth.endpoint_url}
 
-        credentials, project = self._google(auth, None)
-        session = AuthorizedSession(credentials)
-        base = f"{(auth.endpoint_url or GCS_ENDPOINT).rstrip('/')}/storage/v1"
-        if resource_type == "gcp-generic":
-            url, params = f"{base}/b", {"project": project or "", "maxResults": "1"}
-            found = [f"project {project}"]
-        elif resource_id:
-            url, params = f"{base}/b/{quote(resource_id)}/o", {"maxResults": "1"}
-            found = [f"gs://{resource_id}"]
-        else:
-            url, params = f"{base}/b", {"project": project or ""}
-            found = []
-        answer = _get(session, url, params, auth)
-        if answer.status_code == 404:
-            raise ConnectorError(f"bucket '{resource_id}' does not exist")
-        if answer.status_code in (401, 403):
-            raise _refused(RuntimeError(f"{answer.status_code}: {answer.text[:200]}"))
-        if answer.status_code >= 400:
-            raise ConnectorError(f"GCS answered {answer.status_code}: {answer.text[:200]}")
-        if resource_type == "gcs-bucket" and not resource_id:
-            found = sorted(f"gs://{item['name']}" for item in answer.json().get("items", []))
-        return found
+    def account(self, auth: AuthMethodConfig, store: ObjectArtifactStore) -> str:
+        # The project's buckets listed: what the credentials may do in it.
+        filesystem = store.make_filesystem()
+        store.list_containers(filesystem)
+        return f"project {filesystem.project}"
 
     def auto_configure(self) -> tuple[str, dict[str, Any]]:
         """Application default credentials: the key file GOOGLE_APPLICATION_CREDENTIALS
@@ -199,56 +160,12 @@ class GCPConnectorType(ServiceConnectorType):
                 return "service-account", {**values, "service_account_json": key}
         return "implicit", values
 
-    def credentials(self, auth: AuthMethodConfig, handout: Handout) -> GCPCredentials:
-        assert isinstance(auth, GCPAuth)
+    def credentials(self, auth: AuthMethodConfig, handout: Handout) -> Issued:
+        """google-auth's credentials, which gcsfs renews itself."""
         credentials, project = self._google(auth, handout.expiration_seconds)
         handout.record("issued", "ok", f"{type(credentials).__name__}, renewed by google-auth")
-        return GCPCredentials(_audited(credentials, handout), project, auth.endpoint_url)
-
-
-def _get(session: Any, url: str, params: dict[str, str], auth: GCPAuth) -> Any:
-    """One GET, tried `auth.tries` times with its waits bounded (requests waits for ever
-    unless told; google-auth's own token requests count in each try's time)."""
-    import requests
-    from google.auth.exceptions import GoogleAuthError, TransportError
-
-    from holdall_gcp.store import GCSFS_BACKOFF
-
-    def get() -> Any:
-        try:
-            return session.get(
-                url,
-                params=params,
-                timeout=(auth.connect_timeout, auth.read_timeout),
-                max_allowed_time=auth.connect_timeout + auth.read_timeout,
-            )
-        except TransportError:  # signing in: Google's token endpoint did not answer
-            raise
-        except GoogleAuthError as exc:
-            raise _refused(exc) from None
-        except requests.Timeout:
-            raise
-        except OSError as exc:  # requests' connection errors
-            raise ConnectorError(
-                f"cannot reach GCS: {first_line(exc)}", fix="check --endpoint_url and the network"
-            ) from None
-
-    for tried in range(1, auth.tries):
-        try:
-            return get()
-        except (requests.Timeout, TransportError):
-            time.sleep(GCSFS_BACKOFF(tried + 1) - GCSFS_BACKOFF(tried))  # as gcsfs sleeps
-    try:
-        return get()
-    except TransportError as exc:
-        raise ConnectorError(
-            f"cannot reach Google's token endpoint to sign the connector in "
-            f"({auth.tries} tries): {first_line(exc)}",
-            fix="check the network between this machine and Google's token endpoint",
-        ) from None
-    except requests.Timeout as exc:
-        endpoint = auth.endpoint_url or GCS_ENDPOINT
-        raise unanswered("GCS", endpoint, auth, GCSFS_BACKOFF, first_line(exc)) from None
+        where = {**self.store_settings(auth), **({"project": project} if project else {})}
+        return Issued(_audited(credentials, handout), where)
 
 
 def _application_default() -> tuple[Any, str | None]:
@@ -279,13 +196,9 @@ def _audited(credentials: Any, handout: Handout) -> Any:
             self.token, self.expiry = credentials.token, credentials.expiry
 
         def refresh(self, request: Any) -> None:
-            try:
+            with handout.renewal():
                 self.inner.refresh(request)
-            except Exception as exc:
-                handout.record("renewed", "failed", str(exc).splitlines()[0][:200])
-                raise
             self.token, self.expiry = self.inner.token, self.inner.expiry
-            expires = self.expiry.isoformat() if self.expiry else "never"
-            handout.record("renewed", "ok", f"token expires {expires}")
+            handout.renewed(self.expiry.isoformat() if self.expiry else "never")
 
     return Audited()

@@ -8,14 +8,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from holdall.artifact_stores.config import split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
-from holdall.artifact_stores.object_store import GiB, KiB, ObjectStoreConfig
+from holdall.artifact_stores.object_store import GiB, KiB, ObjectStoreConfig, is_ip_address
 
 # GCS's rules for bucket names: lowercase letters, digits, '-', '_' and '.', starting and
 # ending with a letter or digit; 3-63 characters, or up to 222 in dot-separated parts of 63.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]*[a-z0-9]", re.ASCII)
-IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
 ANON = "anon"
 
 
@@ -25,7 +23,7 @@ def check_bucket(bucket: str) -> None:
         not BUCKET.fullmatch(bucket)
         or not 3 <= len(bucket) <= (222 if len(parts) > 1 else 63)
         or any(not part or len(part) > 63 for part in parts)
-        or IP_ADDRESS.fullmatch(bucket)
+        or is_ip_address(bucket)
         or bucket.startswith("goog")
         or "google" in bucket
     ):
@@ -79,11 +77,9 @@ class GCSConfig(ObjectStoreConfig):
             data["anonymous"] = True
         return data
 
-    @field_validator("path")
     @classmethod
-    def _check_bucket(cls, path: str) -> str:
-        check_bucket(split_scheme(path)[1].split("/", 1)[0])
-        return path
+    def check_container_name(cls, name: str) -> None:
+        check_bucket(name)
 
     @field_validator("part_size")
     @classmethod

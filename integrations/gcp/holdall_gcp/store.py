@@ -10,7 +10,8 @@ import os
 from typing import Any
 from urllib.parse import quote
 
-from holdall.artifact_stores.object_store import Failure, ObjectArtifactStore
+from holdall.artifact_stores.failures import Failure
+from holdall.artifact_stores.object_store import ObjectArtifactStore
 from holdall.waits import exponential_backoff
 from holdall_gcp.flavor import GCSConfig
 
@@ -111,8 +112,8 @@ class GCSArtifactStore(ObjectArtifactStore):
             token, project = own_credentials(self.config)
         else:
             issued = self.credentials()  # from the service connector; gcsfs renews them
-            token, project = issued.credentials, issued.project
-            endpoint_url = endpoint_url or issued.endpoint_url
+            token, project = issued.credentials, issued.settings.get("project")
+            endpoint_url = endpoint_url or issued.settings.get("endpoint_url")
         kwargs = filesystem_kwargs(self.config, token, project, endpoint_url)
         filesystem = filesystem_class()(**kwargs)
         filesystem.holdall_tries = self.config.retries + 1
@@ -223,7 +224,7 @@ class GCSArtifactStore(ObjectArtifactStore):
         if isinstance(exc, HttpError) and exc.code in (401, 403):
             return Failure.REFUSED
         if isinstance(exc, TransportError):  # signing in: the token endpoint, not reached
-            return Failure.UNREACHABLE
+            return Failure.SIGN_IN_UNREACHABLE
         if isinstance(exc, RefreshError):
             return Failure.EXPIRED if "expired" in str(exc).lower() else Failure.REFUSED
         if isinstance(exc, aiohttp.ClientConnectorError):

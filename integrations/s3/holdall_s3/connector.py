@@ -1,25 +1,30 @@
 """The `aws` service connector: AWS credentials held once, handed to S3 stores as
 aiobotocore's own refreshable credentials. The auth methods are plain pydantic models;
-botocore and aiobotocore are imported only inside the methods that call AWS."""
+botocore and aiobotocore are imported only inside the methods that call AWS. What the
+credentials reach is checked through an S3 store (the core's verification), whose words
+serve STS's failures too."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr, field_validator
 
 from holdall.connectors.base import (
     AuthMethodConfig,
     ConnectorError,
+    ExpiringToken,
     Handout,
+    Issued,
     ServiceConnectorType,
-    unanswered,
 )
+
+if TYPE_CHECKING:
+    from holdall.artifact_stores.object_store import ObjectArtifactStore
 
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
 # STS's bounds on the lifetime of what it issues (AssumeRole stops at 12 h, and at the role's
@@ -47,10 +52,11 @@ class SecretKey(AWSAuth):
     aws_secret_access_key: SecretStr
 
 
-class STSToken(SecretKey):
+class STSToken(SecretKey, ExpiringToken):
     DESCRIPTION: ClassVar[str] = "temporary credentials from STS, used until they expire"
+    TOKEN: ClassVar[str] = "STS token"
+    TOKEN_FIELD: ClassVar[str] = "aws_session_token"
     aws_session_token: SecretStr
-    expires_at: datetime | None = None
 
 
 class IAMRole(SecretKey):
@@ -76,47 +82,6 @@ class SessionToken(SecretKey):
     DESCRIPTION: ClassVar[str] = (
         "GetSessionToken from an access key: short-lived credentials for the same user, "
         "renewed before they expire"
-    )
-
-
-@dataclass(frozen=True)
-class AWSCredentials:
-    """What an S3 store gets: aiobotocore credentials (None: the SDK's chain on this
-    machine), and where AWS is."""
-
-    credentials: Any
-    region: str | None
-    endpoint_url: str | None
-
-
-def _connector_error(exc: Exception, auth: AWSAuth) -> ConnectorError:
-    """What a failure of AWS's means for the connector, in words."""
-    from botocore.exceptions import (
-        ClientError,
-        ConnectTimeoutError,
-        NoCredentialsError,
-        ReadTimeoutError,
-    )
-
-    from holdall_s3.store import BOTOCORE_BACKOFF
-
-    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
-        return unanswered("AWS", auth.endpoint_url, auth, BOTOCORE_BACKOFF, str(exc))
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        reason = f"{error.get('Code', 'refused')}: {error.get('Message', '')}".rstrip(": ")
-        return ConnectorError(
-            f"AWS refused the connector's credentials ({reason})",
-            fix="check them, and give new ones with holdall service-connector update NAME "
-            "--aws_access_key_id=KEY --aws_secret_access_key=@FILE",
-        )
-    if isinstance(exc, NoCredentialsError):
-        return ConnectorError(
-            "found no AWS credentials on this machine (auth method implicit)",
-            fix="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile or role",
-        )
-    return ConnectorError(
-        f"cannot reach AWS: {exc}", fix="check --endpoint_url, --region and the network"
     )
 
 
@@ -178,12 +143,7 @@ class AWSConnectorType(ServiceConnectorType):
         if isinstance(auth, IAMRole | SessionToken):
             return self._from_sts(auth, lifetime or DEFAULT_LIFETIME_S)
         if isinstance(auth, STSToken):
-            if auth.expires_at and auth.expires_at <= datetime.now(timezone.utc):
-                raise ConnectorError(
-                    f"the connector's STS token expired at {auth.expires_at.isoformat()}",
-                    fix="give a new one: holdall service-connector update NAME "
-                    "--aws_session_token=@FILE --expires_at=...",
-                )
+            auth.check_unexpired()
             return {
                 **_keys(auth),
                 "token": auth.aws_session_token.get_secret_value(),
@@ -194,20 +154,18 @@ class AWSConnectorType(ServiceConnectorType):
         return None
 
     def _from_sts(self, auth: IAMRole | SessionToken, lifetime: int) -> dict[str, str]:
+        """New credentials from STS; botocore's error when it fails (a store words it)."""
         sts = self._client(auth, "sts", {**_keys(auth)})
-        try:
-            if isinstance(auth, IAMRole):
-                extra = {"ExternalId": auth.external_id} if auth.external_id else {}
-                issued = sts.assume_role(
-                    RoleArn=auth.role_arn,
-                    RoleSessionName=auth.role_session_name,
-                    DurationSeconds=lifetime,
-                    **extra,
-                )["Credentials"]
-            else:
-                issued = sts.get_session_token(DurationSeconds=lifetime)["Credentials"]
-        except Exception as exc:
-            raise _connector_error(exc, auth) from None
+        if isinstance(auth, IAMRole):
+            extra = {"ExternalId": auth.external_id} if auth.external_id else {}
+            issued = sts.assume_role(
+                RoleArn=auth.role_arn,
+                RoleSessionName=auth.role_session_name,
+                DurationSeconds=lifetime,
+                **extra,
+            )["Credentials"]
+        else:
+            issued = sts.get_session_token(DurationSeconds=lifetime)["Credentials"]
         return {
             "access_key": issued["AccessKeyId"],
             "secret_key": issued["SecretAccessKey"],
@@ -215,34 +173,27 @@ class AWSConnectorType(ServiceConnectorType):
             "expiry_time": issued["Expiration"].isoformat(),
         }
 
-    def verify(
-        self, auth: AuthMethodConfig, resource_type: str, resource_id: str | None
-    ) -> list[str]:
+    def store_settings(self, auth: AuthMethodConfig) -> dict[str, Any]:
         assert isinstance(auth, AWSAuth)
-        frozen = self._issue(auth, DEFAULT_LIFETIME_S)
-        try:
-            if resource_type == "aws-generic":
-                identity = self._client(auth, "sts", frozen).get_caller_identity()
-                return [f"{identity['Arn']} (account {identity['Account']})"]
-            s3 = self._client(auth, "s3", frozen)
-            if resource_id:
-                # A listing, not head_bucket: credentials limited to a prefix may list it.
-                s3.list_objects_v2(Bucket=resource_id, MaxKeys=1)
-                return [f"s3://{resource_id}"]
-            return sorted(f"s3://{b['Name']}" for b in s3.list_buckets().get("Buckets", []))
-        except ConnectorError:
-            raise
-        except Exception as exc:
-            raise _connector_error(exc, auth) from None
+        return {"endpoint_url": auth.endpoint_url, "region": auth.region}
+
+    def account(self, auth: AuthMethodConfig, store: ObjectArtifactStore) -> str:
+        # What STS says the credentials are: the account is not a bucket's to tell.
+        assert isinstance(auth, AWSAuth)
+        sts = self._client(auth, "sts", self._issue(auth, DEFAULT_LIFETIME_S))
+        identity = sts.get_caller_identity()
+        return f"{identity['Arn']} (account {identity['Account']})"
 
     # -- credentials for a store ---------------------------------------------------------------
 
-    def credentials(self, auth: AuthMethodConfig, handout: Handout) -> AWSCredentials:
+    def credentials(self, auth: AuthMethodConfig, handout: Handout) -> Issued:
+        """aiobotocore's credentials: static, or renewed from STS by aiobotocore itself."""
         assert isinstance(auth, AWSAuth)
+        where = self.store_settings(auth)
         metadata = self._issue(auth, handout.expiration_seconds)
         if metadata is None:
             handout.record("issued", "ok", "the AWS SDK's own chain on this machine")
-            return AWSCredentials(None, auth.region, auth.endpoint_url)
+            return Issued(None, where)
         if not isinstance(auth, IAMRole | SessionToken):
             expiry = (
                 auth.expires_at.isoformat()
@@ -255,11 +206,9 @@ class AWSConnectorType(ServiceConnectorType):
             static = AioCredentials(
                 metadata["access_key"], metadata["secret_key"], metadata["token"] or None
             )
-            return AWSCredentials(static, auth.region, auth.endpoint_url)
+            return Issued(static, where)
         handout.record("issued", "ok", f"expires {metadata['expiry_time']}")
-        return AWSCredentials(
-            self._refreshable(auth, handout, metadata), auth.region, auth.endpoint_url
-        )
+        return Issued(self._refreshable(auth, handout, metadata), where)
 
     def _refreshable(
         self, auth: IAMRole | SessionToken, handout: Handout, metadata: dict[str, str]
@@ -271,12 +220,9 @@ class AWSConnectorType(ServiceConnectorType):
         async def renew() -> dict[str, str]:
             # aiobotocore asks for this inside an upload when the credentials come within the
             # renewal margin of their expiry; STS is called off the event loop.
-            try:
+            with handout.renewal():
                 renewed = await asyncio.to_thread(self._from_sts, auth, lifetime)
-            except ConnectorError as exc:
-                handout.record("renewed", "failed", exc.message)
-                raise
-            handout.record("renewed", "ok", f"expires {renewed['expiry_time']}")
+            handout.renewed(renewed["expiry_time"])
             return renewed
 
         margin = handout.renewal_margin
@@ -324,7 +270,7 @@ def _far() -> datetime:
     return datetime.now(timezone.utc) + timedelta(days=3650)
 
 
-def aio_session(issued: AWSCredentials) -> Any:
+def aio_session(issued: Issued) -> Any:
     """An aiobotocore session whose credentials are the connector's (renewed by aiobotocore
     itself when they are refreshable), for s3fs."""
     from aiobotocore.session import AioSession

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
-from holdall.artifact_stores.config import split_scheme
 from holdall.artifact_stores.flavor import ArtifactStoreFlavor
-from holdall.artifact_stores.object_store import ObjectStoreConfig
+from holdall.artifact_stores.object_store import ObjectStoreConfig, is_ip_address
 
 # S3's storage classes (the seed's storage tiers), as put_object takes them.
 StorageClass = Literal[
@@ -25,7 +24,6 @@ StorageClass = Literal[
 ]
 # S3's rules for bucket names (general purpose buckets), matched whole.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
 # What AWS keeps for its own kinds of name (access points, Express One Zone, S3 Tables,
 # Multi-Region Access Points, its documentation's examples).
 RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -33,7 +31,7 @@ RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
 def check_bucket(bucket: str) -> None:
-    if not BUCKET.fullmatch(bucket) or ".." in bucket or IP_ADDRESS.fullmatch(bucket):
+    if not BUCKET.fullmatch(bucket) or ".." in bucket or is_ip_address(bucket):
         raise ValueError(
             f"'{bucket}' is not a valid S3 bucket name (3-63 characters: lowercase letters, "
             "digits, '.' and '-', starting and ending with a letter or digit)"
@@ -73,11 +71,9 @@ class S3Config(ObjectStoreConfig):
             data["part_size"] = data.pop("multipart_chunksize")
         return data
 
-    @field_validator("path")
     @classmethod
-    def _check_bucket(cls, path: str) -> str:
-        check_bucket(split_scheme(path)[1].split("/", 1)[0])
-        return path
+    def check_container_name(cls, name: str) -> None:
+        check_bucket(name)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> S3Config:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from holdall.artifact_stores.failures import Failure
 from holdall.artifact_stores.object_store import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE,
-    Failure,
     ObjectArtifactStore,
 )
 from holdall.waits import exponential_backoff
@@ -31,6 +31,7 @@ REFUSED_CODES = frozenset(
         "AccessDenied",
         "AllAccessDisabled",
         "InvalidAccessKeyId",
+        "InvalidClientTokenId",  # STS's, for a key it does not know
         "InvalidToken",
         "SignatureDoesNotMatch",
         "403",
@@ -57,11 +58,10 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
             **config_kwargs.get("s3", {}),
             "addressing_style": config.addressing_style,
         }
-    additional = dict(config.s3_additional_kwargs)
-    if config.sse:
-        additional["ServerSideEncryption"] = config.sse
-    if config.sse_kms_key_id:
-        additional["SSEKMSKeyId"] = config.sse_kms_key_id
+    from s3fs.utils import SSEParams
+
+    encryption = SSEParams(server_side_encryption=config.sse, sse_kms_key_id=config.sse_kms_key_id)
+    additional = {**config.s3_additional_kwargs, **encryption.to_kwargs()}
     if config.storage_class:
         additional["StorageClass"] = config.storage_class
     kwargs: dict[str, Any] = {
@@ -96,9 +96,10 @@ class S3ArtifactStore(ObjectArtifactStore):
 
             issued = self.credentials()  # from the service connector, renewed by aiobotocore
             kwargs["session"] = aio_session(issued)
-            kwargs["endpoint_url"] = kwargs["endpoint_url"] or issued.endpoint_url
-            if issued.region and "region_name" not in kwargs["client_kwargs"]:
-                kwargs["client_kwargs"]["region_name"] = issued.region
+            kwargs["endpoint_url"] = kwargs["endpoint_url"] or issued.settings.get("endpoint_url")
+            region = issued.settings.get("region")
+            if region and "region_name" not in kwargs["client_kwargs"]:
+                kwargs["client_kwargs"]["region_name"] = region
         filesystem = s3fs.S3FileSystem(**kwargs)
         filesystem.retries = S3FS_TRIES  # a class setting of s3fs's, not an argument
         return filesystem
@@ -138,6 +139,11 @@ class S3ArtifactStore(ObjectArtifactStore):
             Prefix=prefix + "/" if prefix else "",
             MaxKeys=1,
         )
+
+    def list_containers(self, filesystem: Any) -> list[str]:
+        # Asked here: s3fs's own listing of buckets answers [] when AWS refuses it.
+        listed = filesystem.call_s3("list_buckets")
+        return sorted(str(bucket["Name"]) for bucket in listed.get("Buckets", []))
 
     def discard_incomplete_uploads(self, path: str) -> int:
         bucket, _, prefix = self.resolve(path).partition("/")

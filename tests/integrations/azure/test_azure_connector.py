@@ -213,7 +213,7 @@ def test_a_sas_for_one_container_is_refused_on_another(azurite_https: Azurite) -
             "--resource-id", f"az://{other}",
         )
     )  # fmt: skip
-    assert "Azure refused the connector's credentials" in refused
+    assert "refused the credentials of service connector" in refused
     assert sas not in refused
     no_container = _failed(
         _run(
@@ -261,7 +261,7 @@ def test_a_wrong_client_secret_gives_azure_identitys_reason(
             *_principal(azurite_https, authority, secret="not-the-secret"),
         )
     )  # fmt: skip
-    assert "Azure refused the connector's credentials" in refused
+    assert "refused the credentials of service connector" in refused
     assert "AADSTS7000215: Invalid client secret provided" in refused
     assert "not-the-secret" not in refused
     assert authority.refused >= 1 and authority.issued == 0
@@ -333,17 +333,19 @@ def test_bad_connector_input_is_refused_clearly(azurite_https: Azurite) -> None:
     wrong = register(
         "--auth-method=account-key", f"--account_key={wrong_key}", *_where(azurite_https)
     )
-    assert "Azure refused the connector's credentials" in wrong and wrong_key not in wrong
+    assert "refused the credentials of service connector 'bad'" in wrong
+    assert "--account_key=@FILE" in wrong and wrong_key not in wrong
     missing = register(
         "--auth-method=account-key", f"--account_key={ACCOUNT_KEY}", *_where(azurite_https),
         "--resource-id", "az://no-such-container",
     )  # fmt: skip
-    assert "that container does not exist" in missing
+    assert "container 'no-such-container' of service connector 'bad' does not exist" in missing
+    assert "--resource-id az://CONTAINER" in missing
     far = register(
         "--auth-method=account-key", f"--account_key={ACCOUNT_KEY}",
         f"--account_name={ACCOUNT}", f"--account_host=127.0.0.1:1/{ACCOUNT}",
     )  # fmt: skip
-    assert "cannot reach https://127.0.0.1:1/devstoreaccount1" in far
+    assert "cannot reach the containers of service connector 'bad' at https://127.0.0.1:1/" in far
     assert "is not a valid Azure container name" in register(
         "--auth-method=account-key", f"--account_key={ACCOUNT_KEY}", *_where(azurite_https),
         "--resource-id", "az://Bad_Name",
@@ -367,7 +369,7 @@ def test_an_expired_sas_is_called_expired_not_refused(azurite_https: Azurite) ->
         )
     )  # fmt: skip
     # Azurite, like Azure, refuses it in the words it uses for a wrong signature.
-    assert "the connector's credentials expired (its SAS expired at" in expired
+    assert "the credentials of service connector 'old' expired (its SAS expired at" in expired
     assert "--sas_token=@FILE" in expired and sas not in expired
     _ok(
         _run(

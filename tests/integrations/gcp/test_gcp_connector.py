@@ -80,7 +80,11 @@ def test_a_key_the_endpoint_does_not_know_is_refused_clearly(
     key_file.write_text(tokens.key_json(new_private_key()))  # signed by another key
     refused = _register("wrong", key_file, gcs_server)
     assert refused.code == 1 and "Traceback" not in refused.err
-    assert "Google refused the connector's credentials" in refused.err
+    assert "GCS at" in refused.err
+    assert "refused the credentials of service connector 'wrong'" in refused.err
+    assert (
+        "holdall service-connector register wrong ... --service_account_json=@FILE" in refused.err
+    )
     assert "Invalid JWT Signature" in refused.err
     assert tokens.refused >= 1 and tokens.issued == 0
     (tmp_path / "not-a-key.json").write_text('{"type": "authorized_user"}')
@@ -212,8 +216,11 @@ def test_an_unreachable_token_endpoint_is_named_as_such_not_as_refused(
     key_file.write_text(json.dumps(info))
     result = _register("unreachable", key_file, gcs_server, "--retries=0")
     assert result.code == 1 and "Traceback" not in result.err
-    assert "cannot reach Google's token endpoint to sign the connector in" in result.err
-    assert "refused the connector's credentials" not in result.err
+    assert (
+        "cannot reach the endpoint that issues tokens for service connector 'unreachable'"
+        in result.err
+    )
+    assert "refused the" not in result.err
     _ok(_register("later", key_file, gcs_server, "--no-verify"))
     bucket = gcs_server.new_bucket()
     stored = holdall_process(
@@ -226,4 +233,5 @@ def test_an_unreachable_token_endpoint_is_named_as_such_not_as_refused(
     with pytest.raises(HoldallError) as caught:
         client.save_artifact(b"x", "never")
     message = str(caught.value)
-    assert "cannot reach bucket" in message and "refused the credentials" not in message
+    assert "cannot reach the endpoint that issues tokens for artifact store 's'" in message
+    assert "refused the credentials" not in message

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from holdall import Client
-from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.artifact_stores.failures import StoreUnavailableError
 from holdall.errors import NotFoundError
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.gcs import GCSServer

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from holdall import Client, pipeline
-from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.artifact_stores.failures import StoreUnavailableError
 from holdall.errors import ConfigError
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.gcs import GCSServer

@@ -350,8 +350,12 @@ def test_bad_input(s3_server: S3Server, s3_server_checking_credentials: S3Server
         "--aws_access_key_id=AKIAWRONG",
         "--aws_secret_access_key=wrong",
     )
-    assert "AWS refused the connector's credentials (InvalidAccessKeyId" in refused
-    assert "holdall service-connector register c ... --aws_access_key_id=KEY" in refused
+    assert "refused the credentials of service connector 'c'" in refused
+    assert "InvalidAccessKeyId" in refused
+    assert (
+        "holdall service-connector register c ... --aws_access_key_id=... "
+        "--aws_secret_access_key=@FILE" in refused
+    )
     assert holdall_process("service-connector", "describe", "c").code == 1  # nothing kept
 
     bucket = s3_server.new_bucket()
@@ -494,7 +498,7 @@ def test_an_expired_sts_token_is_named_at_use_and_audited(s3_server: S3Server) -
 def test_a_revoked_key_is_named_as_the_connectors_at_use() -> None:
     """Credentials that worked at registration and were revoked since: the refusal names the
     connector and the command that mends it (not the store's own settings), and no secret."""
-    from holdall.artifact_stores.object_store import StoreUnavailableError
+    from holdall.artifact_stores.failures import StoreUnavailableError
 
     # The first four requests (bucket and user) go unchecked; every later one is checked.
     with running_moto({"INITIAL_NO_AUTH_ACTION_COUNT": "4"}) as server:

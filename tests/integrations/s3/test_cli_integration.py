@@ -10,9 +10,9 @@ from tests.core.test_cli_artifact_store import error_of
 def test_requirements_and_export(cli, tmp_path: Path) -> None:
     assert cli("integration", "requirements", "s3").out.split() == ["s3fs>=2024.6"]
     assert cli("integration", "export-requirements").out.split() == [
-        "adlfs>=2024.7",
+        "adlfs>=2024.7,<2027",
         "azure-identity>=1.15",
-        "gcsfs>=2024.6",
+        "gcsfs>=2024.6,<2027",
         "s3fs>=2024.6",
         "zenml>=0.80",
     ]

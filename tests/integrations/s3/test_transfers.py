@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from holdall import Client
-from holdall.artifact_stores.object_store import StoreUnavailableError
+from holdall.artifact_stores.failures import StoreUnavailableError
 from holdall.errors import HoldallError
 from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, S3Server, iam_user, running_moto
