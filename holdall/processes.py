@@ -1,9 +1,15 @@
 """Which process did a piece of work, so that a later process can tell if it is still alive.
 
-A tag is `host:pid:namespace:start:boot`. Containers sharing a hostname differ in their PID
-namespace, a reused PID in its start time, a rebooted machine in its boot id: a process is
-declared gone only when the tag's process certainly is. Tags of holdall 0.1.0 (`host:pid`)
-are judged by host and PID alone.
+A tag is `host:pid:namespace:start:boot`: psutil's start time of the process (`c` and epoch
+seconds) and boot time of the machine (`b` and epoch seconds), on every system psutil knows.
+Containers sharing a hostname differ in their PID namespace (Linux's; a system without them
+writes 0), a reused PID in its start time, a rebooted machine in its boot time: a process is
+declared gone only when the tag's process certainly is. Start and boot times are compared
+within a second or two, as a clock that moves shifts them: a PID reused that fast is taken
+for the process that had it, and gc waits; never the reverse.
+
+Tags of holdall 0.2 (`start` in clock ticks since boot, `boot` Linux's boot id) are judged as
+0.2 judged them; tags of 0.1 (`host:pid`) by host and PID alone.
 """
 
 from __future__ import annotations
@@ -11,21 +17,22 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 from functools import lru_cache
 from pathlib import Path
 
+import psutil
+
 UNKNOWN = "-"
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="ascii").strip()
-    except OSError:
-        return UNKNOWN
+# A machine's clock, moved (NTP), moves the boot time psutil reads and the start times it
+# derives from it on Linux; a reboot or a PID's reuse is more than this apart.
+SLACK_S = 2.0
 
 
 @lru_cache(maxsize=1)
 def _pid_namespace() -> str:
+    if not sys.platform.startswith("linux"):
+        return "0"  # no PID namespaces: every process on the host is in one
     try:
         link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
     except OSError:
@@ -33,33 +40,20 @@ def _pid_namespace() -> str:
     return link.partition("[")[2].rstrip("]") or UNKNOWN
 
 
-@lru_cache(maxsize=1)
-def _boot_id() -> str:
-    return _read("/proc/sys/kernel/random/boot_id")
-
-
-def _start_time(pid: int) -> str:
-    """Clock ticks from boot to the process's start (field 22 of /proc/PID/stat)."""
-    stat = _read(f"/proc/{pid}/stat")
-    if stat == UNKNOWN:
-        return UNKNOWN
-    fields = stat.rpartition(")")[2].split()  # the command name may hold spaces
-    return fields[19] if len(fields) > 19 else UNKNOWN
+def _created(pid: int) -> float | None:
+    """The process's start time; None when there is no such process (or only its zombie).
+    Raises psutil.AccessDenied when it is there but hidden from this user."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.NoSuchProcess:
+        return None
 
 
 def process_tag() -> str:
     pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_pid_namespace()}:{_start_time(pid)}:{_boot_id()}"
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    start = f"c{psutil.Process(pid).create_time():.2f}"
+    boot = f"b{psutil.boot_time():.0f}"
+    return f"{socket.gethostname()}:{pid}:{_pid_namespace()}:{start}:{boot}"
 
 
 def process_alive(tag: str) -> bool | None:
@@ -70,15 +64,44 @@ def process_alive(tag: str) -> bool | None:
         return None
     pid = int(parts[1])
     if len(parts) == 2:  # a tag of holdall 0.1.0
-        return _exists(pid)
+        return bool(psutil.pid_exists(pid))
     _, _, namespace, start, boot = parts
     if UNKNOWN in (namespace, _pid_namespace()) or namespace != _pid_namespace():
         return None
-    if boot != UNKNOWN and _boot_id() != UNKNOWN and boot != _boot_id():
-        return False  # the machine restarted since
-    if not _exists(pid):
-        return False
-    return start == UNKNOWN or _start_time(pid) == start  # else: its PID was reused
+    try:
+        if _booted_since(boot):
+            return False
+        created = _created(pid)
+        return created is not None and _same_start(start, created)  # else: PID reused
+    except psutil.AccessDenied:
+        return True  # there, and not ours to look at: alive, as far as anyone can tell
+    except ValueError:
+        return None  # not a tag any release wrote
+
+
+def _booted_since(boot: str) -> bool:
+    if boot.startswith("b"):
+        return abs(float(boot[1:]) - psutil.boot_time()) > SLACK_S
+    current = _boot_id()  # a tag of 0.2: Linux's boot id
+    return UNKNOWN not in (boot, current) and boot != current
+
+
+def _same_start(start: str, created: float) -> bool:
+    if start == UNKNOWN:
+        return True
+    if start.startswith("c"):
+        return abs(float(start[1:]) - created) <= SLACK_S
+    # A tag of 0.2: clock ticks from boot to the start
+    since_boot = int(start) / os.sysconf("SC_CLK_TCK")
+    return abs(since_boot - (created - psutil.boot_time())) <= SLACK_S
+
+
+@lru_cache(maxsize=1)
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return UNKNOWN
 
 
 # Files a process stages in the temp dir carry its tag (less the host, for the temp dir is

@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from holdall.processes import process_alive, process_tag
 
@@ -14,7 +16,8 @@ def test_this_process_is_alive() -> None:
     tag = process_tag()
     host, pid, namespace, start, boot = tag.split(":")
     assert (host, int(pid)) == (socket.gethostname(), os.getpid())
-    assert namespace.isdigit() and start.isdigit() and len(boot) == 36
+    assert namespace.isdigit() and start.startswith("c") and boot.startswith("b")
+    assert abs(float(start[1:]) - time.time()) < 24 * 3600 and float(boot[1:]) < float(start[1:])
     assert process_alive(tag) is True
 
 
@@ -30,13 +33,36 @@ def test_a_process_that_ended_is_gone() -> None:
 
 def test_a_reused_pid_is_not_taken_for_the_process_that_had_it() -> None:
     host, pid, namespace, start, boot = process_tag().split(":")
-    assert process_alive(f"{host}:{pid}:{namespace}:{int(start) - 1}:{boot}") is False
+    earlier = float(start[1:]) - 60
+    assert process_alive(f"{host}:{pid}:{namespace}:c{earlier:.2f}:{boot}") is False
+
+
+def test_a_clock_moved_by_a_second_still_finds_the_process_alive() -> None:
+    # On Linux, psutil derives start times from a boot time that NTP may have moved since
+    # the tag was written: a live process must never be declared gone for it.
+    host, pid, namespace, start, boot = process_tag().split(":")
+    moved = f"c{float(start[1:]) + 1:.2f}"
+    reboot = f"b{float(boot[1:]) - 1:.0f}"
+    assert process_alive(f"{host}:{pid}:{namespace}:{moved}:{reboot}") is True
 
 
 def test_a_restarted_machine_ran_none_of_its_old_processes() -> None:
-    host, pid, namespace, start, _boot = process_tag().split(":")
+    host, pid, namespace, start, boot = process_tag().split(":")
+    assert process_alive(f"{host}:{pid}:{namespace}:{start}:b{float(boot[1:]) - 3600:.0f}") is False
+
+
+def test_tags_of_holdall_0_2_are_judged_as_0_2_judged_them() -> None:
+    # start: clock ticks from boot to the process's start (/proc/PID/stat's 22nd field);
+    # boot: Linux's boot id. Where no /proc has them, 0.2 wrote no such tags.
+    stat = Path(f"/proc/{os.getpid()}/stat").read_text().rpartition(")")[2].split()
+    ticks = int(stat[19])
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    host, pid, namespace = socket.gethostname(), os.getpid(), process_tag().split(":")[2]
+    assert process_alive(f"{host}:{pid}:{namespace}:{ticks}:{boot_id}") is True
+    reused = ticks - 60 * os.sysconf("SC_CLK_TCK")
+    assert process_alive(f"{host}:{pid}:{namespace}:{reused}:{boot_id}") is False
     other_boot = "00000000-0000-0000-0000-000000000000"
-    assert process_alive(f"{host}:{pid}:{namespace}:{start}:{other_boot}") is False
+    assert process_alive(f"{host}:{pid}:{namespace}:{ticks}:{other_boot}") is False
 
 
 def test_what_this_machine_cannot_judge_is_unknown() -> None:
@@ -45,6 +71,7 @@ def test_what_this_machine_cannot_judge_is_unknown() -> None:
     assert process_alive(f"{host}:{pid}:{int(namespace) + 1}:{start}:{boot}") is None
     assert process_alive(f"another-host:{pid}:{namespace}:{start}:{boot}") is None
     assert process_alive("garbage") is None
+    assert process_alive(f"{host}:{pid}:{namespace}:cnot-a-time:{boot}") is None
 
 
 def test_tags_of_holdall_0_1_0_are_judged_by_host_and_pid() -> None:
