@@ -19,7 +19,12 @@ from holdall.settings import database_url
 from holdall.stacks import DEFAULT, Stacks, ensure_default_stack
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from holdall.artifact_stores.base import BaseArtifactStore
+    from holdall.artifacts.gc import Sweep
+    from holdall.artifacts.views import PipelineRun
+    from holdall.pipelines.graph import Graph
 
 __all__ = ["DEFAULT", "Client"]
 
@@ -239,3 +244,23 @@ class Client(ArtifactsAPI):
     @property
     def active_stack(self) -> Stack:
         return self.stacks.active
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def artifact_gc(self, older_than: timedelta, dry_run: bool = False) -> Sweep:
+        """`holdall artifact gc`, phase by phase (see holdall.artifacts.gc.Sweep); saves in
+        progress on other machines are collected once `older_than` old."""
+        from holdall.artifacts.gc import Sweep
+
+        return Sweep(self.database, self.stores, older_than, dry_run)
+
+    # -- pipelines --------------------------------------------------------------------------
+
+    def run_pipeline(self, graph: Graph) -> PipelineRun:
+        """Run a pipeline's laid-out steps on the active stack."""
+        from holdall.pipelines.runner import Runner
+
+        runner = Runner(
+            graph, self.database, self.active_stack, self.stores.by_id, self.get_pipeline_run_by_id
+        )
+        return runner.run()

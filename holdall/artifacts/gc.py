@@ -274,3 +274,35 @@ def remove_stale_loaded_copies(grace: timedelta, dry_run: bool) -> list[str]:
             if not dry_run:
                 shutil.rmtree(path, ignore_errors=True)
     return found
+
+
+class Sweep:
+    """One pass of `artifact gc` over a database and its stores, phase by phase; each phase
+    clears (unless a dry run) and returns or yields what it found, so that a caller can say
+    so as it goes. What could not be cleared is in `problems`."""
+
+    def __init__(
+        self, database: Database, stores: ArtifactStores, grace: timedelta, dry_run: bool
+    ) -> None:
+        self.database = database
+        self.stores = stores
+        self.grace = grace
+        self.dry_run = dry_run
+        self.problems: list[Problem] = []
+
+    def saves(self) -> Iterator[Collected]:
+        return collecting(self.database, self.stores, self.grace, self.dry_run, self.problems)
+
+    def spools(self) -> list[str]:
+        ids = {model.id for model in self.stores.all()}
+        folders, trees = spool_folders(self.stores), local_store_roots(self.stores)
+        return remove_dead_spools(folders, ids, self.dry_run, trees)
+
+    def migrations(self) -> list[KilledMigration]:
+        return clear_killed_migrations(self.database, self.stores, self.dry_run, self.problems)
+
+    def loaded_copies(self) -> list[str]:
+        return remove_stale_loaded_copies(self.grace, self.dry_run)
+
+    def runs(self) -> list[Collected]:
+        return fail_interrupted_runs(self.database, self.grace, self.dry_run)

@@ -115,31 +115,16 @@ def gc(dry_run: bool, older_than: float) -> None:
     failed."""
     from datetime import timedelta
 
-    from holdall.artifacts.gc import (
-        Problem,
-        clear_killed_migrations,
-        collecting,
-        fail_interrupted_runs,
-        local_store_roots,
-        remove_dead_spools,
-        remove_stale_loaded_copies,
-        spool_folders,
-    )
-
-    client, grace = _client(), timedelta(hours=older_than)
-    problems: list[Problem] = []
+    sweep = _client().artifact_gc(timedelta(hours=older_than), dry_run)
     verb = "would remove" if dry_run else "removed"
     collected = 0
-    for item in collecting(client.database, client.stores, grace, dry_run, problems):
+    for item in sweep.saves():
         what = item.uri if item.data_found else "(no data was written)"
         click.echo(f"{verb} {item.label}: {what}  [{item.reason}]")
         collected += 1
-    stores = client.stores
-    ids = {model.id for model in stores.all()}
-    spools = remove_dead_spools(spool_folders(stores), ids, dry_run, local_store_roots(stores))
-    for spool in spools:
+    for spool in sweep.spools():
         click.echo(f"{verb} {spool}  [staged by a process that is gone]")
-    for killed in clear_killed_migrations(client.database, stores, dry_run, problems):
+    for killed in sweep.migrations():
         where = f"the migration from '{killed.source}' to '{killed.target}' left"
         gone = f"[its process {killed.process} is gone]"
         if dry_run:
@@ -147,11 +132,12 @@ def gc(dry_run: bool, older_than: float) -> None:
         else:
             what = ", ".join(killed.cleared) or "nothing"
             click.echo(f"cleared what {where} half copied: {what}  {gone}")
-    for copy in remove_stale_loaded_copies(grace, dry_run):
+    for copy in sweep.loaded_copies():
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
-    runs = fail_interrupted_runs(client.database, grace, dry_run)
+    runs = sweep.runs()
     for item in runs:
         click.echo(f"{'would mark' if dry_run else 'marked'} {item.label} failed  [{item.reason}]")
+    problems = sweep.problems
     done = "found" if dry_run else "cleaned up"
     click.echo(f"{collected} interrupted save(s) and {len(runs)} interrupted run(s) {done}")
     for problem in problems:

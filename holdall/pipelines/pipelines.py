@@ -21,11 +21,10 @@ class Pipeline:
 
     def __call__(self, *args: Any, **kwargs: Any) -> PipelineRun:
         from holdall.client import Client
-        from holdall.pipelines.runner import Runner
 
         with Graph(self.name) as graph:
             self.func(*args, **kwargs)
-        return Runner(graph, Client()).run()
+        return Client().run_pipeline(graph)
 
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"

@@ -7,6 +7,7 @@ memory, so a step receives exactly what was stored.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -18,8 +19,10 @@ from holdall.pipelines import records
 from holdall.pipelines.graph import Graph, Invocation, OutputRef
 
 if TYPE_CHECKING:
+    from holdall.artifact_stores.base import BaseArtifactStore
     from holdall.artifacts.views import PipelineRun
-    from holdall.client import Client
+    from holdall.metadata.database import Database
+    from holdall.models import Stack
 
 
 class StepFailedError(HoldallError):
@@ -42,11 +45,23 @@ def _outputs(invocation: Invocation, result: Any) -> dict[str, Any]:
 
 
 class Runner:
-    def __init__(self, graph: Graph, client: Client) -> None:
+    """Runs a pipeline's steps in order on `stack`, recording the run in `database`; a saved
+    input is loaded from its store (`store_by_id`), and the run is shown as `run_view` shows
+    one."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        database: Database,
+        stack: Stack,
+        store_by_id: Callable[[str], BaseArtifactStore],
+        run_view: Callable[[str], PipelineRun],
+    ) -> None:
         self.graph = graph
-        self.client = client
-        self.database = client.database
-        self.stack = client.active_stack
+        self.database = database
+        self.stack = stack
+        self.store_by_id = store_by_id
+        self.run_view = run_view
         self.produced: dict[tuple[int, str], str] = {}  # (invocation id, output) -> version id
 
     def run(self) -> PipelineRun:
@@ -61,13 +76,13 @@ class Runner:
                     f"{type(exc).__name__}: {exc}",
                     fix=f"the outputs of the steps before it are kept: "
                     f"holdall pipeline run describe {run.name}",
-                    run=self.client.get_pipeline_run_by_id(run.id),
+                    run=self.run_view(run.id),
                 ) from exc
             except BaseException:
                 records.finish(self.database, PipelineRunRow, run.id, RunStatus.FAILED)
                 raise
         records.finish(self.database, PipelineRunRow, run.id, RunStatus.COMPLETED)
-        return self.client.get_pipeline_run_by_id(run.id)
+        return self.run_view(run.id)
 
     def _run_step(self, run_id: str, invocation: Invocation) -> None:
         step_row = records.start_step(
@@ -103,4 +118,4 @@ class Runner:
                 return row
 
         records.record_input(self.database, step_run_id, parameter, version_id)
-        return load_current(read_row, self.client.stores.by_id)
+        return load_current(read_row, self.store_by_id)

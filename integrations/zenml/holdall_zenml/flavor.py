@@ -16,7 +16,8 @@ command.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar
 
 try:
@@ -50,6 +51,28 @@ def holdall_schemes() -> set[str]:
     return schemes
 
 
+class InstalledSchemes(AbstractSet[str]):
+    """`holdall_schemes()`, looked up the first time ZenML asks (when it checks a path), not
+    when this module is imported: finding them imports every installed flavor's module."""
+
+    def __init__(self) -> None:
+        self._found: frozenset[str] | None = None
+
+    def _schemes(self) -> frozenset[str]:
+        if self._found is None:
+            self._found = frozenset(holdall_schemes())
+        return self._found
+
+    def __contains__(self, scheme: object) -> bool:
+        return scheme in self._schemes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schemes())
+
+    def __len__(self) -> int:
+        return len(self._schemes())
+
+
 def _same_path(one: str, other: str) -> bool:
     return one.rstrip("/") == other.rstrip("/")
 
@@ -79,7 +102,7 @@ def holdall_store(name: str, zenml_path: str) -> Any:
 
 
 class HoldallArtifactStoreConfig(BaseArtifactStoreConfig):  # type: ignore[misc]
-    SUPPORTED_SCHEMES: ClassVar[set[str]] = holdall_schemes()
+    SUPPORTED_SCHEMES: ClassVar[AbstractSet[str]] = InstalledSchemes()
 
     holdall_store: str
 

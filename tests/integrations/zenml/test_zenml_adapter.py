@@ -339,6 +339,20 @@ def test_a_zenml_pipeline_on_another_cloud(
 
 
 @pytest.mark.slow
+def test_importing_the_flavor_loads_no_holdall_flavor_until_zenml_checks_a_path(
+    world: ZenMLWorld,
+) -> None:
+    found = world.python(
+        "import sys\n"
+        "import holdall_zenml.flavor as adapter\n"
+        "print(sorted(m for m in sys.modules if m.startswith('holdall_s3')))\n"
+        "print('s3://' in adapter.HoldallArtifactStoreConfig.SUPPORTED_SCHEMES)\n"
+        "print('holdall_s3.flavor' in sys.modules)\n"
+    )
+    assert found.split() == ["[]", "True", "True"], found
+
+
+@pytest.mark.slow
 def test_bad_registrations_are_refused_with_their_fix(world: ZenMLWorld, tmp_path: Path) -> None:
     folder = tmp_path / "artifacts"
     world.run("holdall", "artifact-store", "register", "local_store", "--flavor=local",
