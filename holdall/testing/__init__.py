@@ -1,0 +1,1 @@
+"""Test suites holdall ships for stores written outside it (they need pytest)."""
