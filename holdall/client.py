@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from holdall.artifact_stores.registered_flavors import RegisteredFlavors
 from holdall.artifact_stores.registrations import ArtifactStores
 from holdall.artifacts import migration
 from holdall.artifacts.api import ArtifactsAPI
@@ -61,7 +62,11 @@ class Client(ArtifactsAPI):
             return  # the shared client, already set up
         self._metadata = Database(database or database_url())
         self._registry = registry
+        # (the registry it was given or the process's, that one with the flavors registered
+        # from code in this database): made once, again after a flavor is (un)registered
+        self._with_registered: tuple[Registry, Registry] | None = None
         self._ready = False
+        self.flavors = RegisteredFlavors(lambda: self._metadata, lambda: self.registry)
         self.connectors = ServiceConnectors(lambda: self.database, lambda: self.registry)
         self.stores = ArtifactStores(lambda: self.database, lambda: self.registry, self.connectors)
         self.stacks = Stacks(lambda: self.database, self.stores)
@@ -69,7 +74,25 @@ class Client(ArtifactsAPI):
 
     @property
     def registry(self) -> Registry:
-        return self._registry or get_registry()
+        """The installed integrations, and the flavors this database registered from code
+        (read once per client; registering or deleting one here reads them again)."""
+        base = self._registry or get_registry()
+        if self._with_registered is None or self._with_registered[0] is not base:
+            combined = base.with_registered(self.flavors.sources())
+            self._with_registered = (base, combined)
+        return self._with_registered[1]
+
+    # -- flavors registered from code (ZenML's `zenml artifact-store flavor register`) --------
+
+    def register_flavor(self, source: str) -> str:
+        """Register the flavor class at "package.module.Class"; its name."""
+        name = self.flavors.register(source)
+        self._with_registered = None
+        return name
+
+    def delete_flavor(self, name: str) -> None:
+        self.flavors.delete(name)
+        self._with_registered = None
 
     @property
     def database(self) -> Database:

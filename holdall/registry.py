@@ -8,7 +8,7 @@ takes the others down.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
@@ -51,9 +51,24 @@ class IntegrationInfo:
     declaration: Integration | None = None
     error: str | None = None
     fix: str | None = None  # for `error`, when reinstalling is not the fix
+    # A flavor registered from code on the path (`artifact-store flavor register`), with no
+    # distribution: `source` is its class.
+    registered: bool = False
+
+    @property
+    def label(self) -> str:
+        """What it is called in messages."""
+        if self.registered:
+            return f"flavor '{self.name}' (registered from {self.source})"
+        return f"integration '{self.name}'"
 
     @property
     def install_command(self) -> str:
+        if self.registered:
+            return (
+                f"make {self.source} importable here (PYTHONPATH, or pip install what holds "
+                f"it), or remove it: holdall artifact-store flavor delete {self.name}"
+            )
         return f"holdall integration install {self.name}"
 
     @property
@@ -72,15 +87,14 @@ def _import_from(integration: IntegrationInfo, what: str, dotted: str) -> Any:
         raise missing_requirement(integration, dotted, exc) from None
     except Exception as exc:  # any failure of third-party code is that plugin's problem
         raise FlavorError(
-            f"integration '{integration.name}': {what} ({dotted}) failed to load: "
-            f"{type(exc).__name__}: {exc}",
+            f"{integration.label}: {what} ({dotted}) failed to load: {type(exc).__name__}: {exc}",
             fix=integration.repair_command,
         ) from exc
 
 
 def missing_requirement(integration: IntegrationInfo, what: str, exc: ImportError) -> FlavorError:
     return FlavorError(
-        f"integration '{integration.name}' cannot import {exc.name or what} (for {what}): {exc}",
+        f"{integration.label} cannot import {exc.name or what} (for {what}): {exc}",
         fix=integration.repair_command,
     )
 
@@ -142,10 +156,23 @@ def _declaration_problem(name: str, declaration: object) -> str | None:
     return None
 
 
+REGISTERED = "(registered)"  # a registered flavor's "distribution"
+
+
+def registered_path(source: str) -> str:
+    """ "package.module.Class" (ZenML's spelling of a flavor's source) as an integration's
+    dotted path, "package.module:Class"."""
+    module, _, name = source.rpartition(".")
+    return f"{module}:{name}"
+
+
 @dataclass
 class Registry:
     catalogue: Catalogue
     entry_points: list[metadata.EntryPoint]
+    # Flavors registered from code on the path: name -> "package.module.Class" (the database
+    # records them; a Client hands them in, see with_registered).
+    registered: Mapping[str, str] = field(default_factory=dict)
     _integrations: dict[str, IntegrationInfo] | None = field(default=None, init=False)
     _flavors: dict[str, type[ArtifactStoreFlavor]] = field(default_factory=dict, init=False)
     _connector_types: dict[str, ServiceConnectorType] = field(default_factory=dict, init=False)
@@ -178,12 +205,70 @@ class Registry:
             if i.error
         ]
 
+    def with_registered(self, registered: Mapping[str, str]) -> Registry:
+        """This registry with the flavors a database registered from code (itself if none)."""
+        if dict(registered) == dict(self.registered):
+            return self
+        return Registry(self.catalogue, self.entry_points, dict(registered))
+
     def _load_integrations(self) -> dict[str, IntegrationInfo]:
         infos = {name: self._catalogued(entry) for name, entry in self.catalogue.entries.items()}
         for entry_point in self.entry_points:
             info = self._load_entry_point(entry_point, infos)
             infos[info.name] = info
+        for name, source in self.registered.items():
+            infos.setdefault(name, self._registered_info(name, source))
         return infos
+
+    @staticmethod
+    def _registered_info(name: str, source: str) -> IntegrationInfo:
+        return IntegrationInfo(
+            name=name,
+            distribution=REGISTERED,
+            installed=True,
+            summary=f"registered from {source}",
+            source=source,
+            flavors=(name,),
+            declaration=Integration(name=name, artifact_stores={name: registered_path(source)}),
+            registered=True,
+        )
+
+    def flavor_from_source(self, source: str) -> type[ArtifactStoreFlavor]:
+        """The flavor class at "package.module.Class", imported and checked (what `flavor
+        register` records); FlavorError saying what is wrong with it."""
+        from holdall.artifact_stores.base import BaseArtifactStore
+
+        if "." not in source.strip("."):
+            raise FlavorError(
+                f"'{source}' is not a class's full name (package.module.FlavorClass)",
+                fix="holdall artifact-store flavor register my_package.flavors.MyFlavor",
+            )
+        info = self._registered_info(source.rpartition(".")[2], source)
+        try:
+            flavor = import_object(registered_path(source))
+        except Exception as exc:  # the user's code: whatever it raises is said as its own
+            raise FlavorError(
+                f"cannot import {source}: {type(exc).__name__}: {exc}",
+                fix=f"run it where the module is importable (PYTHONPATH=DIR holdall "
+                f"artifact-store flavor register {source}), and holdall everywhere it is used",
+            ) from None
+        problem = self._flavor_problem(getattr(flavor, "name", ""), flavor)
+        if problem:
+            raise FlavorError(f"{source} is not a flavor: {problem}")
+        store = _import_from(info, f"the store of {source}", flavor.implementation)
+        if not (isinstance(store, type) and issubclass(store, BaseArtifactStore)):
+            raise FlavorError(
+                f"the store of {source} ({flavor.implementation}) is not a BaseArtifactStore "
+                "subclass"
+            )
+        missing = sorted(getattr(store, "__abstractmethods__", ()))
+        if missing:
+            raise FlavorError(
+                f"the store of {source} ({flavor.implementation}) does not implement "
+                f"{', '.join(missing)}",
+                fix="implement every method of holdall.artifact_stores.BaseArtifactStore",
+            )
+        return flavor  # type: ignore[no-any-return]
 
     @staticmethod
     def _catalogued(entry: CatalogueEntry) -> IntegrationInfo:
@@ -331,8 +416,7 @@ class Registry:
         problem = self._flavor_problem(name, flavor)
         if problem:
             raise FlavorError(
-                f"integration '{integration.name}': flavor '{name}' ({dotted}) is invalid: "
-                f"{problem}"
+                f"{integration.label}: flavor '{name}' ({dotted}) is invalid: {problem}"
             )
         return flavor  # type: ignore[no-any-return]
 
@@ -351,13 +435,13 @@ class Registry:
         store_class = _import_from(integration, f"the store of flavor '{flavor}'", dotted)
         if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
             raise FlavorError(
-                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
+                f"{integration.label}: the store of flavor '{flavor}' ({dotted}) "
                 "is not a BaseArtifactStore subclass"
             )
         missing = sorted(getattr(store_class, "__abstractmethods__", ()))
         if missing:
             raise FlavorError(
-                f"integration '{integration.name}': the store of flavor '{flavor}' ({dotted}) "
+                f"{integration.label}: the store of flavor '{flavor}' ({dotted}) "
                 f"does not implement {', '.join(missing)}",
                 fix="implement every method of holdall.artifact_stores.BaseArtifactStore "
                 "(ZenML's file API), or subclass FilesystemArtifactStore over an fsspec "
@@ -377,8 +461,7 @@ class Registry:
             problem = _connector_problem(name, loaded)
             if problem:
                 raise FlavorError(
-                    f"integration '{integration.name}': connector type '{name}' ({dotted}) is "
-                    f"invalid: {problem}"
+                    f"{integration.label}: connector type '{name}' ({dotted}) is invalid: {problem}"
                 )
             self._connector_types[name] = loaded()
         return self._connector_types[name]
@@ -391,7 +474,7 @@ class Registry:
             if self.flavor(flavor).connector_type == name:
                 return self.flavor(flavor)
         raise FlavorError(
-            f"integration '{integration.name}': connector type '{name}' has no flavor beside "
+            f"{integration.label}: connector type '{name}' has no flavor beside "
             f"it whose connector_type is '{name}'; its credentials cannot be checked",
             fix=integration.repair_command,
         )

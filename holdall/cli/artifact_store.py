@@ -240,25 +240,61 @@ def flavor() -> None:
     """Artifact-store flavors: what kinds of storage holdall can use."""
 
 
+def _registry() -> Any:
+    """The installed flavors and those this database registered from code; the installed
+    ones alone, with a warning, when the database cannot be read."""
+    from holdall.errors import HoldallError
+    from holdall.registry import get_registry
+
+    try:
+        return _client().registry
+    except HoldallError as exc:
+        click.echo(f"warning: flavors registered from code are not shown ({exc.message})", err=True)
+        return get_registry()
+
+
 @flavor.command("list")
 @OUTPUT_OPTION
 def list_flavors(output: str) -> None:
-    """List every flavor, installed or not."""
-    from holdall.registry import get_registry, warn_problems
+    """List every flavor: installed, registered from code, or not installed."""
+    from holdall.registry import warn_problems
 
-    registry = get_registry()
+    registry = _registry()
     warn_problems(registry)
+    integrations = {info.name: info for info in registry.integrations()}
     rows = [
         {
             "name": info.name,
             "integration": info.integration,
             "installed": info.installed,
             "schemes": list(info.schemes),
+            "registered from": _registered_from(integrations[info.integration]),
             "error": info.error,
         }
         for info in registry.flavors()
     ]
     print_rows(rows, ["name", "integration", "installed", "schemes"], output)
+
+
+def _registered_from(integration: Any) -> str | None:
+    return str(integration.source) if integration.registered else None
+
+
+@flavor.command("register")
+@click.argument("source", metavar="PACKAGE.MODULE.FLAVOR_CLASS")
+def register_flavor(source: str) -> None:
+    """Register a flavor from code on the path (no packaged integration), as ZenML's
+    `zenml artifact-store flavor register` does; the class is imported and checked now."""
+    name = _client().register_flavor(source)
+    click.echo(f"Registered flavor '{name}' from {source}")
+
+
+@flavor.command("delete")
+@click.argument("name")
+def delete_flavor(name: str) -> None:
+    """Forget a flavor registered from code (refused while a store uses it)."""
+    _client().delete_flavor(name)
+    click.echo(f"Deleted flavor '{name}'")
 
 
 def setting_type(annotation: Any) -> str:
@@ -287,9 +323,7 @@ def setting_type(annotation: Any) -> str:
 @OUTPUT_OPTION
 def describe_flavor(name: str, output: str) -> None:
     """Show a flavor's settings: the --KEY=VALUE options register takes."""
-    from holdall.registry import get_registry
-
-    flavor_class = get_registry().flavor(name)
+    flavor_class = _registry().flavor(name)
     settings = {
         key: setting_type(field.annotation)
         + (

@@ -64,6 +64,18 @@ class ServiceConnectorRow(Base):
     updated: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
 
+class RegisteredFlavorRow(Base):
+    """A flavor registered from code on the path (`holdall artifact-store flavor register
+    module.Class`), not from an installed distribution."""
+
+    __tablename__ = "registered_flavors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # as stack_components.flavor
+    source: Mapped[str] = mapped_column(Text)  # "package.module.FlavorClass"
+    created: Mapped[datetime] = mapped_column(default=_now)
+
+
 class ConnectorAuditRow(Base):
     """One hand-out of credentials (or its refusal). Never anything secret."""
 

@@ -60,6 +60,7 @@ def test_flavor_list_and_describe(cli) -> None:
         "integration": "local",
         "installed": True,
         "schemes": ["file://"],
+        "registered from": None,
         "error": None,
     } in flavors
     described = cli("artifact-store", "flavor", "describe", "local")
