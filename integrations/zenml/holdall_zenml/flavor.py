@@ -40,12 +40,19 @@ ZENML_SERVER_ENV = "ZENML_SERVER"
 
 
 def holdall_schemes() -> set[str]:
-    """The schemes of every holdall flavor installed here ('' for local folders): what a
-    holdall store's path may start with. Reads entry points and the catalogue only."""
+    """The schemes of every holdall flavor installed here, or registered from code in this
+    machine's holdall database ('' for local folders): what a holdall store's path may start
+    with. ZenML's server, which has no holdall database, knows the installed ones."""
     from holdall.registry import Registry
 
+    if ZENML_SERVER_ENV in os.environ:
+        registry = Registry.discover()
+    else:
+        from holdall.client import Client
+
+        registry = Client().registry
     schemes = {""}
-    for flavor in Registry.discover().flavors():
+    for flavor in registry.flavors():
         if flavor.installed:
             schemes.update(flavor.schemes)
     return schemes
