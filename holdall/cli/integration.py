@@ -177,7 +177,7 @@ def _registered_users(entry: Any) -> str:
     flavors = {spec.name for spec in entry.flavors}
     types = {spec.type for spec in entry.connectors}
     stores = [m.name for m in client.list_artifact_stores() if m.flavor in flavors]
-    connectors = [m.name for m in client.connectors.all() if m.type in types]
+    connectors = [m.name for m in client.list_service_connectors() if m.type in types]
     named = [
         f"{kind} {', '.join(repr(n) for n in names)}"
         for kind, names in (("artifact store(s)", stores), ("service connector(s)", connectors))

@@ -10,10 +10,16 @@ from holdall.cli.options import EXTRA_OPTIONS, parse_config_options
 from holdall.cli.output import OUTPUT_OPTION, print_record, print_rows
 
 
-def _connectors() -> Any:
+def _client() -> Any:
     from holdall.client import Client
 
-    return Client().connectors
+    return Client()
+
+
+def _connectors() -> Any:
+    """What the Client's ZenML-named methods do not give: what a register or an update
+    reached, the resources of each type, the audit, the stores a connector serves."""
+    return _client().connectors
 
 
 def _record(model: Any) -> dict[str, Any]:
@@ -70,7 +76,7 @@ def describe_type(type_name: str, output: str) -> None:
     """Show a type's auth methods (and the --KEY=VALUE fields each takes) and resource types."""
     from holdall.secrets import secret_fields
 
-    kind = _connectors().connector_type(type_name)
+    kind = _client().registry.connector_type(type_name)
     methods = {}
     for method, model in kind.auth_methods.items():
         secret = set(secret_fields(model))
@@ -132,7 +138,7 @@ def register(
 @OUTPUT_OPTION
 def list_connectors(output: str) -> None:
     """List the registered connectors."""
-    rows = [_record(model) for model in _connectors().all()]
+    rows = [_record(model) for model in _client().list_service_connectors()]
     print_rows(rows, ["name", "type", "auth_method", "resource_type", "resource_id"], output)
 
 
@@ -158,7 +164,7 @@ def describe(name: str, output: str) -> None:
 @click.option("--resource-id", help="The resource to check, e.g. s3://my-bucket.")
 def verify(name: str, resource_type: str | None, resource_id: str | None) -> None:
     """Check that the connector's credentials work, and say what they reach."""
-    reached = _connectors().verify(name, resource_type, resource_id)
+    reached = _client().verify_service_connector(name, resource_type, resource_id)
     click.echo(f"Service connector '{name}' works.")
     _say_reached(reached)
 
@@ -210,7 +216,7 @@ def update(
 @click.argument("name")
 def delete(name: str) -> None:
     """Remove a connector (refused while a store uses it)."""
-    _connectors().delete(name)
+    _client().delete_service_connector(name)
     click.echo(f"Deleted service connector '{name}'")
 
 

@@ -7,9 +7,11 @@ and upgrade, so that processes opening an old database together upgrade it once.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -106,6 +108,21 @@ def _refuse_newer(status: SchemaStatus, where: str) -> StateError:
     )
 
 
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic's step-by-step log at INFO, kept out of a program whose root logger shows INFO
+    (ZenML's does): the upgrade says what it did in `holdall db status`, and HOLDALL_DEBUG=1
+    shows the steps."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    if not os.environ.get("HOLDALL_DEBUG"):
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _refuse_old(status: SchemaStatus, where: str) -> StateError:
     return StateError(
         f"the metadata database {where} is at schema revision {status.current or BASELINE} "
@@ -118,9 +135,10 @@ def _apply(connection: Connection, status: SchemaStatus) -> None:
     from alembic import command
 
     config = _config(connection)
-    if status.current is None and not status.empty:
-        command.stamp(config, BASELINE)
-    command.upgrade(config, HEAD)
+    with _quiet_alembic():
+        if status.current is None and not status.empty:
+            command.stamp(config, BASELINE)
+        command.upgrade(config, HEAD)
     connection.execute(
         insert(SchemaUpgradeRow).values(
             revision=HEAD,

@@ -91,7 +91,7 @@ def holdall_store(name: str, zenml_path: str) -> Any:
 
     client = Client()
     try:
-        model = client.stores.get(name)
+        model = client.get_artifact_store(name)
     except NotFoundError as exc:  # deleted since the ZenML store was registered, say
         raise ConfigError(
             exc.message,  # names the holdall stores there are
