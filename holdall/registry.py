@@ -99,6 +99,25 @@ def missing_requirement(integration: IntegrationInfo, what: str, exc: ImportErro
     )
 
 
+def _store_class(integration: IntegrationInfo, flavor: str, dotted: str) -> type[BaseArtifactStore]:
+    """The store class of `flavor`, imported and checked: a BaseArtifactStore that implements
+    every method of the file API."""
+    from holdall.artifact_stores.base import BaseArtifactStore
+
+    store_class = _import_from(integration, f"the store of flavor '{flavor}'", dotted)
+    where = f"{integration.label}: the store of flavor '{flavor}' ({dotted})"
+    if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
+        raise FlavorError(f"{where} is not a BaseArtifactStore subclass")
+    missing = sorted(getattr(store_class, "__abstractmethods__", ()))
+    if missing:
+        raise FlavorError(
+            f"{where} does not implement {', '.join(missing)}",
+            fix="implement every method of holdall.artifact_stores.BaseArtifactStore "
+            "(ZenML's file API), or subclass FilesystemArtifactStore over an fsspec filesystem",
+        )
+    return store_class
+
+
 @dataclass(frozen=True)
 class ConnectorTypeInfo:
     name: str
@@ -236,14 +255,11 @@ class Registry:
     def flavor_from_source(self, source: str) -> type[ArtifactStoreFlavor]:
         """The flavor class at "package.module.Class", imported and checked (what `flavor
         register` records); FlavorError saying what is wrong with it."""
-        from holdall.artifact_stores.base import BaseArtifactStore
-
         if "." not in source.strip("."):
             raise FlavorError(
                 f"'{source}' is not a class's full name (package.module.FlavorClass)",
                 fix="holdall artifact-store flavor register my_package.flavors.MyFlavor",
             )
-        info = self._registered_info(source.rpartition(".")[2], source)
         try:
             flavor = import_object(registered_path(source))
         except Exception as exc:  # the user's code: whatever it raises is said as its own
@@ -255,19 +271,7 @@ class Registry:
         problem = self._flavor_problem(getattr(flavor, "name", ""), flavor)
         if problem:
             raise FlavorError(f"{source} is not a flavor: {problem}")
-        store = _import_from(info, f"the store of {source}", flavor.implementation)
-        if not (isinstance(store, type) and issubclass(store, BaseArtifactStore)):
-            raise FlavorError(
-                f"the store of {source} ({flavor.implementation}) is not a BaseArtifactStore "
-                "subclass"
-            )
-        missing = sorted(getattr(store, "__abstractmethods__", ()))
-        if missing:
-            raise FlavorError(
-                f"the store of {source} ({flavor.implementation}) does not implement "
-                f"{', '.join(missing)}",
-                fix="implement every method of holdall.artifact_stores.BaseArtifactStore",
-            )
+        _store_class(self._registered_info(flavor.name, source), flavor.name, flavor.implementation)
         return flavor  # type: ignore[no-any-return]
 
     @staticmethod
@@ -428,25 +432,8 @@ class Registry:
         **identity: str,
     ) -> BaseArtifactStore:
         """A store of `flavor`; its implementation (not yet its SDK) is imported here."""
-        from holdall.artifact_stores.base import BaseArtifactStore
-
         integration = self._owner(flavor)
-        dotted = self.flavor(flavor).implementation
-        store_class = _import_from(integration, f"the store of flavor '{flavor}'", dotted)
-        if not (isinstance(store_class, type) and issubclass(store_class, BaseArtifactStore)):
-            raise FlavorError(
-                f"{integration.label}: the store of flavor '{flavor}' ({dotted}) "
-                "is not a BaseArtifactStore subclass"
-            )
-        missing = sorted(getattr(store_class, "__abstractmethods__", ()))
-        if missing:
-            raise FlavorError(
-                f"{integration.label}: the store of flavor '{flavor}' ({dotted}) "
-                f"does not implement {', '.join(missing)}",
-                fix="implement every method of holdall.artifact_stores.BaseArtifactStore "
-                "(ZenML's file API), or subclass FilesystemArtifactStore over an fsspec "
-                "filesystem",
-            )
+        store_class = _store_class(integration, flavor, self.flavor(flavor).implementation)
         return store_class(config, integration=integration, credentials=credentials, **identity)
 
     # -- connector types -----------------------------------------------------------------
