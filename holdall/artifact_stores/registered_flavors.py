@@ -45,7 +45,8 @@ class RegisteredFlavors:
             fix="give the flavor class another name, or see it: holdall artifact-store flavor "
             f"describe {name}",
         )
-        if any(name == info.name for info in registry.flavors()):
+        # Every flavor's name, from the declarations: none of them needs importing for it.
+        if any(name in integration.flavors for integration in registry.integrations()):
             raise taken
         try:
             with self._database().session() as session:
