@@ -14,7 +14,13 @@ from holdall.artifacts import migration
 from holdall.artifacts.api import ArtifactsAPI
 from holdall.connectors.registrations import ServiceConnectors
 from holdall.metadata.database import Database
-from holdall.models import ArtifactStoreModel, ServiceConnectorModel, Stack, StackModel
+from holdall.models import (
+    ArtifactStoreModel,
+    AuditEntry,
+    ServiceConnectorModel,
+    Stack,
+    StackModel,
+)
 from holdall.registry import Registry, get_registry
 from holdall.settings import database_url
 from holdall.stacks import DEFAULT, Stacks, ensure_default_stack
@@ -182,15 +188,17 @@ class Client(ArtifactsAPI):
         self,
         name: str,
         connector_type: str,
+        resource_type: str | None = None,
         auth_method: str | None = None,
         configuration: Mapping[str, Any] | None = None,
-        resource_type: str | None = None,
         resource_id: str | None = None,
         expiration_seconds: int | None = None,
         auto_configure: bool = False,
         verify: bool = True,
-    ) -> ServiceConnectorModel:
-        model, _ = self.connectors.register(
+    ) -> tuple[ServiceConnectorModel, list[str]]:
+        """The new connector and what it reaches (empty unless `verify`), as ZenML returns
+        (connector, resources)."""
+        return self.connectors.register(
             name,
             connector_type,
             auth_method,
@@ -201,7 +209,6 @@ class Client(ArtifactsAPI):
             auto_configure=auto_configure,
             verify=verify,
         )
-        return model
 
     def get_service_connector(self, name: str) -> ServiceConnectorModel:
         return self.connectors.get(name)
@@ -212,13 +219,16 @@ class Client(ArtifactsAPI):
     def update_service_connector(
         self,
         name: str,
+        *,
         configuration: Mapping[str, Any] | None = None,
         resource_type: str | None = None,
         resource_id: str | None = None,
         expiration_seconds: int | None = None,
         verify: bool = True,
-    ) -> ServiceConnectorModel:
-        model, _ = self.connectors.update(
+    ) -> tuple[ServiceConnectorModel, list[str]]:
+        """`configuration` is merged into the stored one; the connector and what it reaches
+        (empty unless `verify`), as ZenML returns (connector, resources)."""
+        return self.connectors.update(
             name,
             configuration,
             resource_type=resource_type,
@@ -226,7 +236,6 @@ class Client(ArtifactsAPI):
             expiration_seconds=expiration_seconds,
             verify=verify,
         )
-        return model
 
     def delete_service_connector(self, name: str) -> None:
         self.connectors.delete(name)
@@ -236,6 +245,23 @@ class Client(ArtifactsAPI):
     ) -> list[str]:
         """The resources the connector reaches (raises when it reaches none)."""
         return self.connectors.verify(name, resource_type, resource_id)
+
+    def get_service_connector_resources(self, name: str) -> dict[str, list[str]]:
+        """What the connector reaches, for each of its type's resource types."""
+        return self.connectors.list_resources(name)
+
+    def get_service_connector_audit(self, name: str) -> list[AuditEntry]:
+        """Every hand-out of the connector's credentials, oldest first."""
+        return self.connectors.audit(name)
+
+    def stores_using_connector(self, name: str) -> list[str]:
+        return self.connectors.stores_using(name)
+
+    def rotate_secrets_key(self) -> int:
+        """Re-encrypt every stored secret under a new key; how many it re-encrypted."""
+        from holdall.key_rotation import rotate_key
+
+        return rotate_key(self.database)
 
     # -- stacks ---------------------------------------------------------------------------
 

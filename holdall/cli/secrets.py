@@ -17,10 +17,9 @@ def rotate_key() -> None:
     import os
 
     from holdall.client import Client
-    from holdall.key_rotation import rotate_key as rotate
     from holdall.secrets import KEY_ENV, key_file
 
-    count = rotate(Client().database)
+    count = Client().rotate_secrets_key()
     if os.environ.get(KEY_ENV):
         click.echo(
             f"Re-encrypted {count} secret(s) under the first key of {KEY_ENV}; now set "

@@ -16,12 +16,6 @@ def _client() -> Any:
     return Client()
 
 
-def _connectors() -> Any:
-    """What the Client's ZenML-named methods do not give: what a register or an update
-    reached, the resources of each type, the audit, the stores a connector serves."""
-    return _client().connectors
-
-
 def _record(model: Any) -> dict[str, Any]:
     from holdall.secrets import masked
 
@@ -119,11 +113,11 @@ def register(
 ) -> None:
     """Register a connector. Its fields go as --KEY=VALUE (--KEY=@file reads a file: keep
     secrets out of the shell's history)."""
-    model, reached = _connectors().register(
+    model, reached = _client().create_service_connector(
         name,
         type_name,
-        auth_method,
-        parse_config_options(ctx.args),
+        auth_method=auth_method,
+        configuration=parse_config_options(ctx.args),
         resource_type=resource_type,
         resource_id=resource_id,
         expiration_seconds=expiration_seconds,
@@ -147,13 +141,13 @@ def list_connectors(output: str) -> None:
 @OUTPUT_OPTION
 def describe(name: str, output: str) -> None:
     """Show one connector (secrets as [HIDDEN]) and the stores that use it."""
-    connectors = _connectors()
-    model = connectors.get(name)
+    client = _client()
+    model = client.get_service_connector(name)
     record = {
         **_record(model),
         "id": model.id,
         "created": model.created.isoformat(timespec="seconds"),
-        "stores": connectors.stores_using(name),
+        "stores": client.stores_using_connector(name),
     }
     print_record(record, output)
 
@@ -174,7 +168,7 @@ def verify(name: str, resource_type: str | None, resource_id: str | None) -> Non
 @OUTPUT_OPTION
 def list_resources(name: str, output: str) -> None:
     """List what the connector reaches, by resource type."""
-    found = _connectors().list_resources(name)
+    found = _client().get_service_connector_resources(name)
     rows = [{"resource_type": kind, "resources": ids} for kind, ids in found.items()]
     print_rows(rows, ["resource_type", "resources"], output)
 
@@ -200,9 +194,9 @@ def update(
         raise click.UsageError(
             "nothing to update: give --KEY=VALUE fields, --resource-id or --expiration-seconds"
         )
-    model, reached = _connectors().update(
+    model, reached = _client().update_service_connector(
         name,
-        values,
+        configuration=values,
         resource_type=resource_type,
         resource_id=resource_id,
         expiration_seconds=expiration_seconds,
@@ -237,7 +231,7 @@ def audit(name: str, output: str) -> None:
             "process": entry.process,
             "detail": entry.detail,
         }
-        for entry in _connectors().audit(name)
+        for entry in _client().get_service_connector_audit(name)
     ]
     columns = ["at", "purpose", "resource", "outcome", "user", "host", "process", "detail"]
     print_rows(rows, columns, output)

@@ -28,6 +28,7 @@ from holdall.errors import (
     HoldallError,
     InUseError,
     NotFoundError,
+    StateError,
     first_line,
 )
 from holdall.metadata.database import Database
@@ -222,21 +223,32 @@ class ServiceConnectors:
         expiration_seconds: int | None = None,
         verify: bool = True,
     ) -> tuple[ServiceConnectorModel, list[str]]:
+        """The updated connector, and what it reaches (empty when not verified). The cloud is
+        reached outside any write: a slow endpoint holds no lock on the database."""
+        with self._database().session(read_only=True) as session:
+            before = self.row(session, name)
+        kind = self.connector_type(before.type)
+        secrets = secret_fields(kind.auth_methods[before.auth_method])
+        replaced = frozenset(values or {}) & frozenset(secrets)
+        stored = unseal(json.loads(before.config), replaced=replaced)
+        auth = validate_auth(kind, before.auth_method, {**stored, **(values or {})})
+        lifetime = expiration_seconds or before.expiration_seconds
+        kind.check_expiration(before.auth_method, lifetime)
+        resource_type, resource_id = self._resource(
+            kind, resource_type or before.resource_type, resource_id or before.resource_id
+        )
+        resource = (resource_type, resource_id)
+        reached = self._reached(kind, auth, resource, name, lifetime) if verify else []
         with self._database().session() as session:
             row = self.row(session, name)
+            if row.id != before.id or row.updated != before.updated:
+                # What was merged and checked is no longer what is stored.
+                raise StateError(
+                    f"service connector '{name}' changed while this update checked it; "
+                    "nothing was written",
+                    fix=f"run the update again: holdall service-connector update {name} ...",
+                )
             self._database().hold_secrets(session)  # sealed under the key that stays
-            kind = self.connector_type(row.type)
-            secrets = secret_fields(kind.auth_methods[row.auth_method])
-            replaced = frozenset(values or {}) & frozenset(secrets)
-            stored = unseal(json.loads(row.config), replaced=replaced)
-            auth = validate_auth(kind, row.auth_method, {**stored, **(values or {})})
-            kind.check_expiration(row.auth_method, expiration_seconds or row.expiration_seconds)
-            resource_type, resource_id = self._resource(
-                kind, resource_type or row.resource_type, resource_id or row.resource_id
-            )
-            resource = (resource_type, resource_id)
-            lifetime = expiration_seconds or row.expiration_seconds
-            reached = self._reached(kind, auth, resource, name, lifetime) if verify else []
             row.config = sealed_json(auth)
             row.resource_type, row.resource_id = resource_type, resource_id
             if expiration_seconds is not None:

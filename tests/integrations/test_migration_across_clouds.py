@@ -35,11 +35,11 @@ def _end(kind: str, name: str, request: pytest.FixtureRequest, tmp_path: Path) -
         server = request.getfixturevalue("s3_server")
         path = f"s3://{server.new_bucket()}/{name}"
         # Through an aws connector: the store holds no credentials of its own.
-        client.connectors.register(
+        client.create_service_connector(
             f"{name}_aws",
             "aws",
-            "secret-key",
-            {**CREDENTIALS, "endpoint_url": server.endpoint, "region": "us-east-1"},
+            auth_method="secret-key",
+            configuration={**CREDENTIALS, "endpoint_url": server.endpoint, "region": "us-east-1"},
         )
         client.register_artifact_store(name, "s3", path=path, connector=f"{name}_aws")
         return path
@@ -54,11 +54,11 @@ def _end(kind: str, name: str, request: pytest.FixtureRequest, tmp_path: Path) -
     require("holdall_azure")
     azurite = request.getfixturevalue("azurite")
     path = f"az://{azurite.new_container()}/{name}"
-    client.connectors.register(
+    client.create_service_connector(
         f"{name}_azure",
         "azure",
-        "connection-string",
-        {"connection_string": azurite.connection_string()},
+        auth_method="connection-string",
+        configuration={"connection_string": azurite.connection_string()},
     )
     client.register_artifact_store(name, "azure", path=path, connector=f"{name}_azure")
     return path

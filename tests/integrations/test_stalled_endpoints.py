@@ -163,12 +163,12 @@ def test_a_connector_on_a_stalled_endpoint_fails_within_the_stated_budget(
         container = target.store(proxy.port)[0].split("://", 1)[1].split("/", 1)[0]
 
         def register() -> object:
-            return client.connectors.register(
+            return client.create_service_connector(
                 "stalled",
                 kind,
+                resource_type,
                 method,
                 settings | WAITS,
-                resource_type=resource_type,
                 resource_id=container,
             )
 
@@ -178,9 +178,9 @@ def test_a_connector_on_a_stalled_endpoint_fails_within_the_stated_budget(
             register()  # reached: the endpoint answers until now
             proxy.stall = True
             if operation == "verify":
-                elapsed, error = bounded(lambda: client.connectors.verify("stalled"))
+                elapsed, error = bounded(lambda: client.verify_service_connector("stalled"))
             else:
-                elapsed, error = bounded(lambda: client.connectors.list_resources("stalled"))
+                elapsed, error = bounded(lambda: client.get_service_connector_resources("stalled"))
     assert isinstance(error, HoldallError), repr(error)
     message = str(error)
     assert "did not answer service connector 'stalled'" in message, message

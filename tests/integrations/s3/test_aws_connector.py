@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ from typing import Any
 import pytest
 
 from holdall import Client
+from holdall.errors import StateError
 from tests.conftest import holdall_process
 from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, EVERYTHING, S3Server, iam_user, revoke, running_moto
+from tests.fixtures.proxy import proxy_to
+from tests.fixtures.waiting import bounded, wait_until
 from tests.integrations.s3.test_s3_store import s3_pipeline
 
 require("holdall_s3")
@@ -505,11 +509,11 @@ def test_a_revoked_key_is_named_as_the_connectors_at_use() -> None:
         bucket = server.new_bucket()
         keys = iam_user(server, "revoked", EVERYTHING)
         client = Client()
-        client.connectors.register(
+        client.create_service_connector(
             "aws_connector",
             "aws",
-            "secret-key",
-            {**keys, "endpoint_url": server.endpoint, "region": "us-east-1"},
+            auth_method="secret-key",
+            configuration={**keys, "endpoint_url": server.endpoint, "region": "us-east-1"},
         )
         client.register_artifact_store(
             "s", "s3", path=f"s3://{bucket}/x", connector="aws_connector"
@@ -558,16 +562,72 @@ def test_connectors_through_the_client_by_zenml_s_names(s3_server: S3Server) -> 
     bucket = s3_server.new_bucket()
     client = Client()
     settings = {**CREDENTIALS, "endpoint_url": s3_server.endpoint, "region": "us-east-1"}
-    created = client.create_service_connector(
-        "aws_connector", "aws", "secret-key", settings, resource_type="s3-bucket",
-        resource_id=bucket,
+    created, resources = client.create_service_connector(
+        "aws_connector", "aws", "s3-bucket", "secret-key", settings, resource_id=bucket,
     )  # fmt: skip
     assert created.name == "aws_connector" and created.type == "aws"
+    assert resources == [f"s3://{bucket}"]
     assert client.get_service_connector("aws_connector").id == created.id
     assert [c.name for c in client.list_service_connectors()] == ["aws_connector"]
     assert client.verify_service_connector("aws_connector") == [f"s3://{bucket}"]
     other = s3_server.new_bucket()
-    updated = client.update_service_connector("aws_connector", resource_id=other)
+    updated, resources = client.update_service_connector("aws_connector", resource_id=other)
+    assert resources == [f"s3://{other}"]
     assert client.verify_service_connector(updated.name) == [f"s3://{other}"]
+    resources_by_type = client.get_service_connector_resources("aws_connector")
+    assert resources_by_type["s3-bucket"] == [f"s3://{other}"]
+    assert resources_by_type["aws-generic"] == [
+        "arn:aws:sts::123456789012:user/moto (account 123456789012)"
+    ]
+    client.register_artifact_store(
+        "linked", "s3", path=f"s3://{other}/a", connector="aws_connector"
+    )
+    assert client.stores_using_connector("aws_connector") == ["linked"]
+    audit = client.get_service_connector_audit("aws_connector")
+    assert [(e.purpose, e.outcome) for e in audit][:2] == [("verified", "ok"), ("verified", "ok")]
+    client.delete_artifact_store("linked")
     client.delete_service_connector("aws_connector")
     assert client.list_service_connectors() == []
+
+
+def test_an_update_checks_the_cloud_outside_any_write_and_keeps_a_change_made_meanwhile(
+    s3_server: S3Server,
+) -> None:
+    """An update whose check waits on a stalled endpoint holds no lock: another command
+    writes meanwhile, and the slow update, once checked, refuses to overwrite that change."""
+    bucket = s3_server.new_bucket()
+    port = int(s3_server.endpoint.rsplit(":", 1)[1])
+    client = Client()
+    waits = {"connect_timeout": "1", "read_timeout": "2", "retries": "1"}
+    with proxy_to(port) as proxy:
+        settings = {**CREDENTIALS, "endpoint_url": proxy.endpoint, "region": "us-east-1"}
+        client.create_service_connector(
+            "slow", "aws", "s3-bucket", "secret-key", settings | waits, resource_id=bucket
+        )
+        proxy.stall = True
+        outcome: list[BaseException | None] = []
+
+        def slow_update() -> None:
+            try:
+                client.update_service_connector("slow", configuration={"retries": "1"})
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test
+                outcome.append(exc)
+
+        thread = threading.Thread(target=slow_update, daemon=True)
+        thread.start()
+        wait_until(lambda: proxy.unanswered_requests >= 1, "the update to reach the cloud")
+        # Inside the slow update's check: another write goes through at once.
+        _, error = bounded(
+            lambda: Client().update_service_connector(
+                "slow", configuration={"read_timeout": "3"}, verify=False
+            )
+        )
+        assert error is None, error
+        assert not outcome, "the write waited for the slow check to end"
+        proxy.stall = False  # the slow check's second try is answered
+        thread.join(120)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], StateError), repr(outcome[0])
+    assert "changed while this update checked it; nothing was written" in str(outcome[0])
+    assert client.get_service_connector("slow").config["read_timeout"] == 3.0

@@ -42,7 +42,13 @@ def test_uninstalling_an_integration_that_registered_stores_use_warns_and_asks()
     client.register_artifact_store(
         "gcs_store", "gcs", path="gs://some-bucket/x", config={"endpoint_url": "http://127.0.0.1:9"}
     )
-    client.connectors.register("gcp_conn", "gcp", "oauth2-token", {"token": "ya29.x"}, verify=False)
+    client.create_service_connector(
+        "gcp_conn",
+        "gcp",
+        auth_method="oauth2-token",
+        configuration={"token": "ya29.x"},
+        verify=False,
+    )
     answered_no = holdall_process("integration", "uninstall", "gcp", input="n\n")
     assert answered_no.code != 0  # nothing uninstalled: the answer was no
     assert (

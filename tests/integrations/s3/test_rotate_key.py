@@ -20,12 +20,14 @@ CONNECTORS = 300
 
 
 def _register_many() -> dict[str, str]:
-    connectors = Client().connectors
+    client = Client()
     secrets = {}
     for number in range(CONNECTORS):
         secret = f"secret-{number}-{os.urandom(8).hex()}"
         values = {"aws_access_key_id": f"AKIA{number}", "aws_secret_access_key": secret}
-        connectors.register(f"c{number}", "aws", "secret-key", values, verify=False)
+        client.create_service_connector(
+            f"c{number}", "aws", auth_method="secret-key", configuration=values, verify=False
+        )
         secrets[f"c{number}"] = secret
     return secrets
 
@@ -34,12 +36,12 @@ def _opened() -> dict[str, str]:
     """Every connector's secret, opened with the keys this machine holds now."""
     return {
         model.name: unseal(model.config)["aws_secret_access_key"]
-        for model in Client().connectors.all()
+        for model in Client().list_service_connectors()
     }
 
 
 def _sealed(config_dir: Path) -> list[str]:
-    return sorted(json.dumps(model.config) for model in Client().connectors.all())
+    return sorted(json.dumps(model.config) for model in Client().list_service_connectors())
 
 
 def test_rotate_key_re_encrypts_every_secret(config_dir: Path) -> None:
@@ -140,10 +142,12 @@ def test_a_failed_rotation_keeps_the_key_file_and_a_lost_secret_can_be_given_ane
 
     from holdall.metadata.tables import ServiceConnectorRow
 
-    connectors = Client().connectors
+    client = Client()
     for name in ("c1", "c2", "c3"):
         values = {"aws_access_key_id": f"AKIA{name}", "aws_secret_access_key": f"s-{name}"}
-        connectors.register(name, "aws", "secret-key", values, verify=False)
+        client.create_service_connector(
+            name, "aws", auth_method="secret-key", configuration=values, verify=False
+        )
     with Client().database.session() as session:  # c2's secret, sealed under a lost key
         row = session.query(ServiceConnectorRow).filter_by(name="c2").one()
         config = json.loads(row.config)
@@ -168,11 +172,13 @@ def test_a_failed_rotation_keeps_the_key_file_and_a_lost_secret_can_be_given_ane
 REGISTER_MANY = """
 import sys
 from holdall import Client
-connectors = Client().connectors
+client = Client()
 for number in range(int(sys.argv[2])):
     name = f"{sys.argv[1]}{number}"
     values = {"aws_access_key_id": "AKIA", "aws_secret_access_key": f"secret-{name}"}
-    connectors.register(name, "aws", "secret-key", values, verify=False)
+    client.create_service_connector(
+        name, "aws", auth_method="secret-key", configuration=values, verify=False
+    )
 """
 
 
