@@ -14,6 +14,7 @@ Tags of holdall 0.2 (`start` in clock ticks since boot, `boot` Linux's boot id) 
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import socket
@@ -47,6 +48,18 @@ def _created(pid: int) -> float | None:
         return float(psutil.Process(pid).create_time())
     except psutil.NoSuchProcess:
         return None
+
+
+def user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry
+        return str(os.getuid())
+
+
+def who() -> str:
+    """`user@host`: who did something, as records show it."""
+    return f"{user_name()}@{socket.gethostname()}"
 
 
 def process_tag() -> str:

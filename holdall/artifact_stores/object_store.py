@@ -53,6 +53,13 @@ def is_ip_address(name: str) -> bool:
     return IP_ADDRESS.fullmatch(name) is not None
 
 
+# Every object store's filesystem is its own (fsspec's instance cache would share clients,
+# and credentials, between stores with equal arguments), and lists afresh each time: a
+# listing cached here goes stale as soon as another process writes or deletes, and a stale
+# "not there" would make a delete leave data behind.
+FILESYSTEM_OPTIONS: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
+
+
 class ObjectStoreConfig(ArtifactStoreConfig, Waits):
     """Settings with one meaning on every cloud."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -326,14 +326,17 @@ class ArtifactStores:
             select(ArtifactVersionRow.status, func.count(ArtifactVersionRow.id))
             .where(
                 ArtifactVersionRow.artifact_store_id == row.id,
-                ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, VersionStatus.RESERVED]),
+                ArtifactVersionRow.status.in_(
+                    [VersionStatus.COMMITTED, VersionStatus.RESERVED, VersionStatus.DELETING]
+                ),
             )
             .group_by(ArtifactVersionRow.status)
         ).all()
         counts = {status: count for status, count in live}
-        committed, reserved = (
+        committed, reserved, deleting = (
             counts.get(VersionStatus.COMMITTED),
             counts.get(VersionStatus.RESERVED),
+            counts.get(VersionStatus.DELETING),
         )
         if committed:
             raise InUseError(
@@ -344,6 +347,11 @@ class ArtifactStores:
             raise InUseError(
                 f"artifact store '{row.name}' has {reserved} save(s) in progress; {why}",
                 fix="wait for them to finish (or, if they were killed: holdall artifact gc)",
+            )
+        if deleting:
+            raise InUseError(
+                f"artifact store '{row.name}' has {deleting} delete(s) in progress; {why}",
+                fix="wait for them to finish (or, if they were interrupted: holdall artifact gc)",
             )
 
     def delete(self, name: str) -> None:
@@ -366,6 +374,15 @@ class ArtifactStores:
                     "deleting it would leave them unreachable",
                     fix=f"keep '{name}' registered (an unused store costs nothing); new saves "
                     "go where the active stack points: holdall stack update STACK -a OTHER",
+                )
+                # Deleted versions keep their records, for lineage, without a store.
+                session.execute(
+                    update(ArtifactVersionRow)
+                    .where(
+                        ArtifactVersionRow.artifact_store_id == row.id,
+                        ArtifactVersionRow.status == VersionStatus.DELETED,
+                    )
+                    .values(artifact_store_id=None)
                 )
                 # Abandoned saves left no version to reach; their records go with the store.
                 session.execute(

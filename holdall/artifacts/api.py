@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from holdall.artifacts.deletion import GONE, Deleted, DeletedError, delete_versions, deleted_error
+from holdall.artifacts.prune import Plan as PrunePlan
+from holdall.artifacts.prune import Rules, prune
+from holdall.artifacts.prune import plan as plan_prune
+from holdall.artifacts.tags import (
+    Tag,
+    all_tags,
+    apply,
+    check_tags,
+    create,
+    delete_tag,
+    holding,
+    retried,
+)
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
 from holdall.errors import ConfigError, NotFoundError
@@ -69,6 +84,14 @@ def _refuse_unkept(**given: Any) -> None:
         )
 
 
+def _numbered(name: str, number: int) -> Any:
+    return (
+        select(ArtifactVersionRow)
+        .join(ArtifactRow)
+        .where(ArtifactRow.name == name, ArtifactVersionRow.version == number)
+    )
+
+
 def _committed(name: str) -> Any:
     return (
         select(ArtifactVersionRow)
@@ -110,10 +133,11 @@ class ArtifactsAPI:
         """Save `data` as a version of `name` (the next one, or `version`) in the active
         stack's artifact store, as zenml.save_artifact does.
 
+        `tags` are given to the version as it is committed (an exclusive tag moves to it).
         artifact_type, extract_metadata and include_visualizations are ZenML's and change
-        nothing here; tags, user_metadata and uri are refused rather than dropped.
+        nothing here; user_metadata and uri are refused rather than dropped.
         """
-        _refuse_unkept(tags=tags, user_metadata=user_metadata, uri=uri)
+        _refuse_unkept(user_metadata=user_metadata, uri=uri)
         store = self._stacks.active.artifact_store
         row = save_value(
             self._database(),
@@ -123,14 +147,17 @@ class ArtifactsAPI:
             Producer(),
             version=parse_version(version),
             materializer=materializer,
+            tags=tags or (),
         )
         return ArtifactVersion.of(row, self)
 
-    def load_artifact(self, name_or_id: str, version: int | str | None = None) -> Any:
-        """The value of a version (the latest unless `version` is given), as
+    def load_artifact(
+        self, name_or_id: str, version: int | str | None = None, *, tag: str | None = None
+    ) -> Any:
+        """The value of a version (the latest unless `version` or `tag` is given), as
         zenml.load_artifact: by artifact name, or by a version's id."""
         try:
-            return self.get_artifact_version(name_or_id, version).load()
+            return self.get_artifact_version(name_or_id, version, tag=tag).load()
         except NotFoundError:
             if version is not None or not _is_uuid(name_or_id):
                 raise
@@ -139,6 +166,8 @@ class ArtifactsAPI:
     def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
         with self._reading() as session:
             row = session.get(ArtifactVersionRow, version_id)
+            if row is not None and row.status in GONE:
+                raise deleted_error(row)
             if row is None or row.status != VersionStatus.COMMITTED:
                 raise NotFoundError(
                     f"no artifact version with id {version_id}", fix="holdall artifact list"
@@ -155,16 +184,37 @@ class ArtifactsAPI:
 
     # -- artifact versions ----------------------------------------------------------------
 
-    def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
+    def get_artifact_version(
+        self,
+        name: str,
+        version: int | str | None = None,
+        include_deleted: bool = False,
+        *,
+        tag: str | None = None,
+    ) -> ArtifactVersion:
+        """A committed version: the latest, or number `version`, or the one holding `tag`
+        (an exclusive tag: "production"; of a tag many hold, the latest). With
+        `include_deleted`, a deleted one's tombstone too (its lineage, who deleted it)."""
         number = parse_version(version)
         with self._reading() as session:
-            query = _committed(name)
-            if number is None:
-                query = query.order_by(ArtifactVersionRow.version.desc()).limit(1)
+            if number is not None:
+                query = _numbered(name, number)
             else:
-                query = query.where(ArtifactVersionRow.version == number)
+                query = _committed(name).order_by(ArtifactVersionRow.version.desc()).limit(1)
+            if tag is not None:
+                query = query.where(holding(tag))
             row = session.scalar(query)
-            if row is None:
+            if row is None and tag is not None:
+                raise NotFoundError(
+                    f"no version of artifact '{name}' holds tag '{tag}'"
+                    + (f" (version {number} does not)" if number is not None else ""),
+                    fix=f"holdall artifact versions {name}",
+                )
+            if row is not None and row.status in GONE:
+                if include_deleted:
+                    return ArtifactVersion.of(row, self)
+                raise deleted_error(row)
+            if row is None or row.status != VersionStatus.COMMITTED:
                 raise self._missing_version(session, name, number)
             return ArtifactVersion.of(row, self)
 
@@ -173,6 +223,17 @@ class ArtifactsAPI:
             _committed(name).with_only_columns(ArtifactVersionRow.version)
         ).all()
         if not versions:
+            gone = session.scalar(
+                select(func.count(ArtifactVersionRow.id))
+                .join(ArtifactRow)
+                .where(ArtifactRow.name == name, ArtifactVersionRow.status.in_(GONE))
+            )
+            if gone:
+                return DeletedError(
+                    f"every version of artifact '{name}' was deleted ({gone} kept as "
+                    "tombstones for lineage)",
+                    fix=f"holdall artifact versions {name} --deleted",
+                )
             return NotFoundError(f"no artifact called '{name}'", fix="holdall artifact list")
         return NotFoundError(
             f"artifact '{name}' has no version {number}; it has "
@@ -180,11 +241,28 @@ class ArtifactsAPI:
             fix=f"holdall artifact versions {name}",
         )
 
-    def list_artifact_versions(self, name: str) -> list[ArtifactVersion]:
+    def list_artifact_versions(
+        self, name: str, include_deleted: bool = False, *, tag: str | None = None
+    ) -> list[ArtifactVersion]:
+        """The committed versions of `name` (those holding `tag`), oldest first; with
+        `include_deleted`, the tombstones of deleted ones among them."""
         with self._reading() as session:
             rows = session.scalars(_committed(name).order_by(ArtifactVersionRow.version)).all()
-            if not rows:
+            if not rows and not include_deleted:
                 raise self._missing_version(session, name, None)
+            if tag is not None:
+                query = _committed(name).where(holding(tag))
+                rows = session.scalars(query.order_by(ArtifactVersionRow.version)).all()
+            elif include_deleted:
+                statuses = [VersionStatus.COMMITTED, *GONE]
+                rows = session.scalars(
+                    select(ArtifactVersionRow)
+                    .join(ArtifactRow)
+                    .where(ArtifactRow.name == name, ArtifactVersionRow.status.in_(statuses))
+                    .order_by(ArtifactVersionRow.version)
+                ).all()
+                if not rows:
+                    raise self._missing_version(session, name, None)
             return [ArtifactVersion.of(row, self) for row in rows]
 
     def list_artifacts(self) -> list[tuple[str, int, int]]:
@@ -202,6 +280,108 @@ class ArtifactsAPI:
                 .order_by(ArtifactRow.name)
             ).all()
             return [(name, latest, count) for name, latest, count in rows]
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def update_artifact_version(
+        self,
+        name_or_id: str,
+        version: int | str | None = None,
+        add_tags: list[str] | None = None,
+        remove_tags: list[str] | None = None,
+        *,
+        exclusive: bool | None = None,
+    ) -> ArtifactVersion:
+        """Tag a version, or untag it, as ZenML's Client does. A tag made here is exclusive
+        only if `exclusive`; an exclusive tag moves from the artifact's other version."""
+        adding, removing = check_tags(add_tags or ()), check_tags(remove_tags or ())
+        found = self._version_to_change(name_or_id, version)
+
+        def change(session: Session) -> ArtifactVersion:
+            row = session.get_one(ArtifactVersionRow, found.id)
+            if row.status != VersionStatus.COMMITTED:
+                raise deleted_error(row)
+            apply(session, row, adding, removing, exclusive)
+            session.flush()
+            session.refresh(row)
+            return ArtifactVersion.of(row, self)
+
+        return retried(self._database(), change)
+
+    def create_tag(self, name: str, exclusive: bool = False) -> Tag:
+        return create(self._database(), name, exclusive)
+
+    def list_tags(self) -> list[Tag]:
+        return all_tags(self._database())
+
+    def delete_tag(self, name: str, force: bool = False) -> int:
+        """Remove a tag (and, with `force`, from the versions that hold it); how many did."""
+        return delete_tag(self._database(), name, force)
+
+    def _version_to_change(self, name_or_id: str, version: int | str | None) -> ArtifactVersion:
+        if version is None and _is_uuid(name_or_id):
+            return self.get_artifact_version_by_id(name_or_id)
+        return self.get_artifact_version(name_or_id, version)
+
+    # -- deleting -------------------------------------------------------------------------
+
+    def _version_to_delete(self, name_or_id: str, version: int | str | None) -> ArtifactVersion:
+        """As get_artifact_version finds it; or one whose delete was interrupted, to finish."""
+        number = parse_version(version)
+        with self._reading() as session:
+            if number is not None:
+                row = session.scalar(_numbered(name_or_id, number))
+            elif _is_uuid(name_or_id):
+                row = session.get(ArtifactVersionRow, name_or_id)
+            else:
+                row = None
+            if row is not None and row.status == VersionStatus.DELETING:
+                return ArtifactVersion.of(row, self)
+        if number is None and _is_uuid(name_or_id):
+            return self.get_artifact_version_by_id(name_or_id)
+        return self.get_artifact_version(name_or_id, number)
+
+    def delete_artifact_version(self, name_or_id: str, version: int | str | None = None) -> Deleted:
+        """Delete one version's data (the latest unless `version` is given, as ZenML's
+        Client picks it), keeping its record as a tombstone for lineage."""
+        found = self._version_to_delete(name_or_id, version)
+        return delete_versions(self._database(), [found.id], self._stores.by_id, resume=True)
+
+    def delete_artifact(self, name: str) -> Deleted:
+        """Delete every committed version of `name` (a save still in progress keeps its
+        version); their records stay as tombstones."""
+        with self._reading() as session:
+            ids = session.scalars(
+                select(ArtifactVersionRow.id)
+                .join(ArtifactRow)
+                .where(
+                    ArtifactRow.name == name,
+                    ArtifactVersionRow.status.in_(
+                        [VersionStatus.COMMITTED, VersionStatus.DELETING]
+                    ),
+                )
+                .order_by(ArtifactVersionRow.version)
+            ).all()
+            if not ids:
+                raise self._missing_version(session, name, None)
+        return delete_versions(self._database(), ids, self._stores.by_id, resume=True)
+
+    def prune_artifacts(
+        self,
+        keep_last: int | None = None,
+        older_than: timedelta | None = None,
+        *,
+        include_used: bool = False,
+        artifacts: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> tuple[PrunePlan, Deleted]:
+        """Delete the committed versions the rules let go (see holdall.artifacts.prune):
+        what it planned (the survivors with why each stays) and what it deleted."""
+        rules = Rules(keep_last, older_than, include_used, tuple(artifacts))
+        the_plan = plan_prune(self._database(), rules)
+        if dry_run:
+            return the_plan, Deleted([], {})
+        return the_plan, prune(self._database(), the_plan, rules, self._stores.by_id)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -272,7 +452,7 @@ class ArtifactsAPI:
             rows = session.scalars(
                 select(ArtifactVersionRow).where(
                     ArtifactVersionRow.producer_step_run_id == step_run_id,
-                    ArtifactVersionRow.status == VersionStatus.COMMITTED,
+                    ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, *GONE]),
                 )
             )
             return {row.artifact.name: ArtifactVersion.of(row, self) for row in rows}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from holdall.artifact_stores.locks import dead_holds
+from holdall.artifacts.deletion import interrupted, remove_marked
 from holdall.artifacts.versions import mark_abandoned
 from holdall.errors import HoldallError, error_text
 from holdall.metadata.tables import (
@@ -160,6 +161,8 @@ def _collect_one(
     if reason is None:
         return None
     label = f"{row.artifact.name}:{row.version}"
+    if row.artifact_store_id is None:
+        return None  # its store was deleted, and its records with it: nothing is left
     store = stores.by_id(row.artifact_store_id)
     data_found = store.exists(row.uri)
     if row.status == VersionStatus.ABANDONED and not data_found:
@@ -292,6 +295,15 @@ class Sweep:
 
     def saves(self) -> Iterator[Collected]:
         return collecting(self.database, self.stores, self.grace, self.dry_run, self.problems)
+
+    def deletes(self) -> list[Collected]:
+        """Deletes that were interrupted (their versions already invisible), finished."""
+        found = interrupted(self.database)
+        if self.dry_run:
+            return [Collected(d.label, d.uri, "a delete that did not finish", True) for d in found]
+        done = remove_marked(self.database, found, self.stores.by_id)
+        self.problems += [Problem(label, reason) for label, reason in done.failed.items()]
+        return [Collected(d.label, d.uri, "a delete that did not finish", True) for d in done.done]
 
     def spools(self) -> list[str]:
         ids = {model.id for model in self.stores.all()}

@@ -28,9 +28,13 @@ def lineage(artifact: ArtifactVersion, depth: int = 50) -> LineageNode:
     return node
 
 
+def _label(artifact: ArtifactVersion) -> str:
+    return f"{artifact.label} (deleted)" if artifact.is_deleted else artifact.label
+
+
 def _describe(node: LineageNode) -> str:
     made = f"  <- {node.step} (run {node.run})" if node.step else "  (saved directly)"
-    return f"{node.artifact.label}{made}"
+    return f"{_label(node.artifact)}{made}"
 
 
 def render_tree(root: LineageNode) -> str:
@@ -55,7 +59,7 @@ def _edges(root: LineageNode) -> tuple[dict[str, str], dict[str, str], set[tuple
 
     def visit(node: LineageNode) -> None:
         artifact_id = f"a_{node.artifact.id.replace('-', '')[:12]}"
-        artifacts[artifact_id] = node.artifact.label
+        artifacts[artifact_id] = _label(node.artifact)
         if node.step is None or node.artifact.producer_step_run_id is None:
             return
         step_id = f"s_{node.artifact.producer_step_run_id.replace('-', '')[:12]}"

@@ -27,6 +27,7 @@ from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.locks import locked
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import BLOCK, FileDigests, hasher_for
+from holdall.artifacts.deletion import GONE, remove_data
 from holdall.artifacts.integrity import decode_files, hash_file
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.database import Database
@@ -75,6 +76,8 @@ class Summary:
     moved: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # label -> why
     removed_from_source: list[str] = field(default_factory=list)
+    # Deleted while they were being copied: their copy in the destination removed too.
+    deleted: list[str] = field(default_factory=list)
     # Moved, but their source copy could not be removed (a rerun removes it): label -> why
     not_removed: dict[str, str] = field(default_factory=dict)
     files_copied: int = 0
@@ -290,6 +293,12 @@ def _move_record(
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def _deleted(database: Database, version_id: str) -> bool:
+    with database.session(read_only=True) as session:
+        row = session.get_one(ArtifactVersionRow, version_id)
+        return row.status in GONE
+
+
 class StoreChangedError(MigrationError):
     """A store's record changed under a running migration: nothing more can move."""
 
@@ -350,6 +359,11 @@ def migrate(
         if pending.error is None:
             try:
                 if not _move_record(database, move, source, target):
+                    if _deleted(database, move.version_id):
+                        remove_data(target, move.target_uri)  # no record reaches it
+                        summary.deleted.append(move.label)
+                        progress.version_done(move, None)
+                        return
                     raise MigrationError(f"{move.label} changed during the migration")
             except StoreChangedError:
                 raise  # the whole migration stops: what moved stays moved

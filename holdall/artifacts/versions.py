@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +24,7 @@ from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.failures import StoreUnavailableError
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
+from holdall.artifacts.deletion import GONE, deleted_error
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
     RecordingStore,
@@ -31,6 +32,7 @@ from holdall.artifacts.integrity import (
     decode_files,
     encode_files,
 )
+from holdall.artifacts.tags import apply, check_tags, retried
 from holdall.errors import AlreadyExistsError, HoldallError
 from holdall.materializers.base import BaseMaterializer, UnresolvedType
 from holdall.materializers.registry import by_name, checked, choose, dotted
@@ -149,8 +151,10 @@ def save_value(
     *,
     version: int | None = None,
     materializer: type[BaseMaterializer] | None = None,
+    tags: Sequence[str] = (),
 ) -> ArtifactVersionRow:
     check_name("artifact", name)
+    tags = check_tags(tags)
     materializer = checked(materializer) if materializer else choose(value)
     materializer.check_savable(value)  # before anything is written
     claim(store, database.identity)  # reaches the store, and says why not, before reserving
@@ -172,7 +176,7 @@ def save_value(
         # still be hashing while the fsync runs.
         store.sync(row.uri)
         files = recording.digests()
-        return _commit(database, row, materializer, type(value), files, name)
+        return _commit(database, row, materializer, type(value), files, name, tags)
     except BaseException as exc:
         # A failure anywhere (Ctrl-C, and the commit included: a full disk under the
         # database) leaves no version and, as far as it can, no data. If gc had already taken
@@ -199,8 +203,9 @@ def _commit(
     data_type: type,
     files: FileDigests,
     name: str,
+    tags: Sequence[str],
 ) -> ArtifactVersionRow:
-    with database.session() as session:
+    def commit(session: Session) -> ArtifactVersionRow:
         # Only if still reserved: gc may have judged this save dead and taken its data.
         won = session.execute(
             update(ArtifactVersionRow)
@@ -219,7 +224,14 @@ def _commit(
         )
         if won.rowcount != 1:  # type: ignore[attr-defined]
             raise CollectedError(name, row.version)
-        return session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
+        committed = session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
+        if tags:  # in the same transaction: a version is never seen without its tags
+            apply(session, committed, tags)
+            session.refresh(committed)
+        return committed
+
+    # Tried again while another process moves one of its exclusive tags at the same moment.
+    return retried(database, commit)
 
 
 def mark_abandoned(
@@ -308,12 +320,17 @@ def load_current(
     read_row: Callable[[], ArtifactVersionRow], store_for: Callable[[str], BaseArtifactStore]
 ) -> Any:
     """A version's value, read from where its record says. If its data vanished because the
-    version moved meanwhile (a migration removed the source copy), from where it is now."""
+    version moved meanwhile (a migration removed the source copy), from where it is now; if
+    because it was deleted meanwhile, DeletedError."""
     row = read_row()
+    if row.status in GONE or row.artifact_store_id is None:
+        raise deleted_error(row)
     try:
         return load_value(row, store_for(row.artifact_store_id))
     except CorruptArtifactError:
         now = read_row()
+        if now.status in GONE or now.artifact_store_id is None:
+            raise deleted_error(now) from None  # deleted while it was being read
         if (now.uri, now.artifact_store_id) == (row.uri, row.artifact_store_id):
             raise
         return load_value(now, store_for(now.artifact_store_id))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from holdall.artifacts.checksum import FileDigests
+from holdall.artifacts.deletion import GONE
 from holdall.artifacts.integrity import decode_files
 from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
@@ -28,12 +29,16 @@ class ArtifactVersion:
     # for versions of holdall 0.1.0).
     checksum: str
     created: datetime
-    artifact_store_id: str
+    artifact_store_id: str | None  # None: a tombstone whose store was deleted after it
     producer_step_run_id: str | None
     pipeline_run_id: str | None
     client: ArtifactsAPI = field(repr=False, compare=False)
     # Each file under the version's uri: (size, "blake3:<hex>", the hex b3sum prints for it).
     files: FileDigests = field(default_factory=dict, repr=False, compare=False)
+    # A tombstone's: when it was deleted (or its delete began), and by whom (user@host).
+    deleted: datetime | None = None
+    deleted_by: str = ""
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: ArtifactVersionRow, client: ArtifactsAPI) -> ArtifactVersion:
@@ -52,11 +57,18 @@ class ArtifactVersion:
             pipeline_run_id=row.pipeline_run_id,
             client=client,
             files=decode_files(row.files) if row.files else {},
+            deleted=row.deleted if row.status in GONE else None,
+            deleted_by=row.deleted_by if row.status in GONE else "",
+            tags=tuple(sorted(link.tag.name for link in row.tag_links)),
         )
 
     @property
     def label(self) -> str:
         return f"{self.name}:{self.version}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted is not None
 
     def load(self) -> Any:
         """The stored value, after checking it against its checksums."""

@@ -16,9 +16,9 @@ def _client() -> Any:
     return Client()
 
 
-def _version(spec: str) -> Any:
+def _version(spec: str, include_deleted: bool = False) -> Any:
     name, _, version = spec.partition(":")
-    return _client().get_artifact_version(name, version or None)
+    return _client().get_artifact_version(name, version or None, include_deleted)
 
 
 def version_record(artifact: Any) -> dict[str, Any]:
@@ -29,6 +29,12 @@ def version_record(artifact: Any) -> dict[str, Any]:
         "data_type": artifact.data_type,
         "size": artifact.size,
         "created": artifact.created.isoformat(timespec="seconds"),
+        "tags": list(artifact.tags),
+        "deleted": (
+            f"{artifact.deleted.isoformat(timespec='seconds')} by {artifact.deleted_by}"
+            if artifact.deleted
+            else None
+        ),
     }
 
 
@@ -50,19 +56,101 @@ def list_artifacts(output: str) -> None:
 
 @artifact.command("versions")
 @click.argument("name")
+@click.option("--deleted", is_flag=True, help="Show deleted versions (tombstones) too.")
+@click.option("-t", "--tag", help="Only the versions holding this tag.")
 @OUTPUT_OPTION
-def versions(name: str, output: str) -> None:
+def versions(name: str, deleted: bool, tag: str | None, output: str) -> None:
     """List the versions of one artifact."""
-    rows = [version_record(v) for v in _client().list_artifact_versions(name)]
-    print_rows(rows, ["version", "created", "size", "data_type", "uri"], output)
+    found = _client().list_artifact_versions(name, include_deleted=deleted, tag=tag)
+    rows = [version_record(v) for v in found]
+    columns = ["version", "created", "size", "tags", "data_type", "uri"]
+    print_rows(rows, columns + (["deleted"] if deleted else []), output)
+
+
+def _yes_option(function: Any) -> Any:
+    return click.option("-y", "--yes", is_flag=True, help="Do not ask before deleting.")(function)
+
+
+def _say_deleted(result: Any) -> None:
+    for item in result.done:
+        click.echo(f"Deleted {item.label} ({item.size} bytes); its record stays for lineage")
+    for label, reason in result.failed.items():
+        click.echo(f"could not remove the data of {label}: {reason}", err=True)
+    if result.failed:
+        raise HoldallError(
+            f"{len(result.failed)} version(s) are marked deleted (no load sees them) but "
+            "their data is still stored (listed above)",
+            fix="fix what each one names, then finish the delete: holdall artifact gc",
+        )
+
+
+@artifact.group("version")
+def version() -> None:
+    """One version of an artifact."""
+
+
+@version.command("update")
+@click.argument("name")
+@click.argument("number", metavar="VERSION")
+@click.option("-t", "--tag", "add", multiple=True, help="Give it this tag (repeatable).")
+@click.option("-r", "--remove-tag", "remove", multiple=True, help="Take this tag off it.")
+@click.option(
+    "--exclusive",
+    is_flag=True,
+    default=None,
+    help="A new tag is exclusive: one version per artifact holds it; tagging another moves it.",
+)
+def update_version(
+    name: str, number: str, add: tuple[str, ...], remove: tuple[str, ...], exclusive: bool | None
+) -> None:
+    """Change a version's tags."""
+    if not add and not remove:
+        raise click.UsageError("nothing to change: give -t/--tag TAG or -r/--remove-tag TAG")
+    found = _client().update_artifact_version(
+        name, number, list(add), list(remove), exclusive=exclusive
+    )
+    click.echo(f"{found.label} holds tags: {', '.join(found.tags) or '(none)'}")
+
+
+@version.command("delete")
+@click.argument("name")
+@click.argument("number", metavar="VERSION")
+@_yes_option
+def delete_version(name: str, number: str, yes: bool) -> None:
+    """Delete a version's data; its record stays (who deleted it, when, and its lineage)."""
+    from holdall.cli.prompt import confirm
+
+    client = _client()
+    if not yes:
+        found = client.get_artifact_version(name, number)
+        confirm(f"Delete {found.label} ({found.size} bytes at {found.uri})?")
+    _say_deleted(client.delete_artifact_version(name, number))
+
+
+@artifact.command("delete")
+@click.argument("name")
+@_yes_option
+def delete_artifact(name: str, yes: bool) -> None:
+    """Delete every version of an artifact; their records stay, for lineage."""
+    from holdall.cli.prompt import confirm
+
+    client = _client()
+    if not yes:
+        found = client.list_artifact_versions(name)
+        size = sum(v.size for v in found)
+        confirm(f"Delete all {len(found)} version(s) of {name} ({size} bytes)?")
+    _say_deleted(client.delete_artifact(name))
 
 
 @artifact.command("describe")
 @click.argument("spec", metavar="NAME[:VERSION]")
+@click.option("-t", "--tag", help="The version holding this tag (e.g. production).")
 @OUTPUT_OPTION
-def describe(spec: str, output: str) -> None:
-    """Show one version (the latest unless VERSION is given)."""
-    version = _version(spec)
+def describe(spec: str, tag: str | None, output: str) -> None:
+    """Show one version (the latest unless VERSION or a tag is given; a deleted one's record
+    too)."""
+    name, _, number = spec.partition(":")
+    version = _client().get_artifact_version(name, number or None, True, tag=tag)
     producer = version.producer_step
     record = {
         **version_record(version),
@@ -95,9 +183,63 @@ def lineage(spec: str, style: str) -> None:
     """Show the steps and artifacts a version was made from."""
     from holdall.artifacts import lineage as graph
 
-    root = graph.lineage(_version(spec))
+    root = graph.lineage(_version(spec, include_deleted=True))
     render = {"tree": graph.render_tree, "mermaid": graph.render_mermaid, "dot": graph.render_dot}
     click.echo(render[style](root))
+
+
+@artifact.command("prune")
+@click.option("--keep-last", type=int, metavar="N", help="Keep each artifact's newest N versions.")
+@click.option(
+    "--older-than", type=float, metavar="DAYS", help="Keep versions newer than this many days."
+)
+@click.option(
+    "--include-used", is_flag=True, help="Let go versions that pipeline steps took as inputs."
+)
+@click.option("--artifact", "artifacts", multiple=True, help="Only this artifact (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say what would go and why the rest stays.")
+@_yes_option
+def prune(
+    keep_last: int | None,
+    older_than: float | None,
+    include_used: bool,
+    artifacts: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Delete the versions retention rules let go: not among the newest --keep-last, older
+    than --older-than. Tagged versions, and versions a step used, always stay (the latter
+    unless --include-used). Records stay as tombstones, for lineage."""
+    from datetime import timedelta
+
+    from holdall.cli.progress import size_text
+    from holdall.cli.prompt import confirm
+
+    client = _client()
+    age = timedelta(days=older_than) if older_than is not None else None
+    rules = {"include_used": include_used, "artifacts": artifacts}
+    the_plan, _ = client.prune_artifacts(keep_last, age, dry_run=True, **rules)
+    if dry_run:
+        for item in the_plan.doomed:
+            click.echo(f"would delete {item.label} ({size_text(item.size)})")
+        for label, why in the_plan.kept.items():
+            click.echo(f"keep {label}: {why}")
+        click.echo(
+            f"would delete {len(the_plan.doomed)} version(s), {size_text(the_plan.size)}; "
+            f"{len(the_plan.kept)} kept"
+        )
+        return
+    if not the_plan.doomed:
+        click.echo(f"Nothing to prune; {len(the_plan.kept)} version(s) kept")
+        return
+    if not yes:
+        confirm(f"Delete {len(the_plan.doomed)} version(s) ({size_text(the_plan.size)})?")
+    _, deleted = client.prune_artifacts(keep_last, age, **rules)
+    _say_deleted(deleted)
+    click.echo(
+        f"Pruned {len(deleted.done)} version(s), {size_text(deleted.size)}; "
+        f"{len(the_plan.kept)} kept"
+    )
 
 
 @artifact.command("gc")
@@ -132,6 +274,11 @@ def gc(dry_run: bool, older_than: float) -> None:
         else:
             what = ", ".join(killed.cleared) or "nothing"
             click.echo(f"cleared what {where} half copied: {what}  {gone}")
+    for item in sweep.deletes():
+        click.echo(
+            f"{'would finish' if dry_run else 'finished'} the delete of {item.label}: "
+            f"{item.uri}  [{item.reason}]"
+        )
     for copy in sweep.loaded_copies():
         click.echo(f"{verb} {copy}  [a loaded copy, replaced or left half done]")
     runs = sweep.runs()

@@ -204,6 +204,7 @@ def migrate(
         "moved": summary.moved,
         "failed": summary.failed,
         "removed_from_source": summary.removed_from_source,
+        "deleted_meanwhile": summary.deleted,
         "not_removed": summary.not_removed,
         "files_copied": summary.files_copied,
         "files_kept": summary.files_kept,
@@ -224,6 +225,8 @@ def migrate(
                 else ""
             )
         )
+    if summary.deleted and output != "json":
+        click.echo(f"Not moved, deleted meanwhile: {', '.join(sorted(summary.deleted))}")
     for label, why in sorted(summary.not_removed.items()):
         click.echo(f"warning: {label} moved, but its copy in '{source}' stayed: {why}", err=True)
     if summary.failed:

@@ -17,6 +17,7 @@ from holdall.cli.pipeline import pipeline
 from holdall.cli.secrets import secrets
 from holdall.cli.service_connector import service_connector
 from holdall.cli.stack import stack
+from holdall.cli.tag import tag
 from holdall.errors import HoldallError
 from holdall.settings import DEBUG_ENV, debug
 
@@ -33,6 +34,7 @@ cli.add_command(service_connector)
 cli.add_command(stack)
 cli.add_command(artifact)
 cli.add_command(pipeline)
+cli.add_command(tag)
 cli.add_command(db)
 cli.add_command(secrets)
 

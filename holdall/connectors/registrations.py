@@ -3,9 +3,7 @@ every hand-out, and the one place a store gets credentials from one (`credential
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -35,7 +33,7 @@ from holdall.metadata.database import Database
 from holdall.metadata.tables import ComponentRow, ConnectorAuditRow, ServiceConnectorRow
 from holdall.models import AuditEntry, ServiceConnectorModel
 from holdall.names import check_name
-from holdall.processes import process_tag
+from holdall.processes import process_tag, user_name
 from holdall.secrets import sealed_json, secret_fields, unseal
 from holdall.settings import renewal_margin
 
@@ -56,13 +54,6 @@ def connector_model(row: ServiceConnectorRow) -> ServiceConnectorModel:
         created=row.created,
         updated=row.updated,
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a container user with no passwd entry
-        return str(os.getuid())
 
 
 def validate_auth(
@@ -374,7 +365,7 @@ class ServiceConnectors:
             resource=resource,
             purpose=purpose,
             at=datetime.now(timezone.utc),
-            user=_user(),
+            user=user_name(),
             host=socket.gethostname(),
             process=process_tag(),
             outcome=outcome,

@@ -210,6 +210,10 @@ class VersionStatus(_Status):
     ABANDONED = "abandoned"
     # Its folder held data this database did not write: that data is never touched.
     COLLIDED = "collided"
+    # Being deleted: marked before its data goes (gc finishes a delete that was killed).
+    DELETING = "deleting"
+    # A tombstone: the data is gone, the record stays for lineage.
+    DELETED = "deleted"
 
 
 class ArtifactVersionRow(Base):
@@ -224,7 +228,8 @@ class ArtifactVersionRow(Base):
     version: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), index=True)  # a VersionStatus value
     uri: Mapped[str] = mapped_column(Text)
-    artifact_store_id: Mapped[str] = mapped_column(ForeignKey("stack_components.id"))
+    # None only for a tombstone whose store was deleted after it.
+    artifact_store_id: Mapped[str | None] = mapped_column(ForeignKey("stack_components.id"))
     materializer: Mapped[str] = mapped_column(String(255), default="")
     data_type: Mapped[str] = mapped_column(String(255), default="")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -236,8 +241,12 @@ class ArtifactVersionRow(Base):
     reserved_by: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     created: Mapped[datetime] = mapped_column(default=_now)
     committed: Mapped[datetime | None] = mapped_column(default=None)
+    deleted: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")  # user@host
 
     artifact: Mapped[ArtifactRow] = relationship(lazy="joined")
+    # Its tags, read with it (one more query per batch of versions).
+    tag_links: Mapped[list[VersionTagRow]] = relationship(lazy="selectin", viewonly=True)
 
 
 class StepInputRow(Base):
@@ -246,3 +255,36 @@ class StepInputRow(Base):
     step_run_id: Mapped[str] = mapped_column(ForeignKey("step_runs.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     artifact_version_id: Mapped[str] = mapped_column(ForeignKey("artifact_versions.id"))
+
+
+class TagRow(Base):
+    """A tag for versions. An exclusive one is held by one version per artifact at most
+    ("production"): giving it to another version moves it."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    exclusive: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(default=_now)
+
+
+class VersionTagRow(Base):
+    __tablename__ = "artifact_version_tags"
+    # The database itself keeps an exclusive tag on one version per artifact: two processes
+    # moving it at once cannot both win. Rows of other tags leave the artifact empty (NULLs
+    # never collide).
+    __table_args__ = (UniqueConstraint("tag_id", "exclusive_artifact_id", name="uq_exclusive_tag"),)
+
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("artifact_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[str] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    exclusive_artifact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("artifacts.id"), default=None
+    )
+    created: Mapped[datetime] = mapped_column(default=_now)
+
+    tag: Mapped[TagRow] = relationship(lazy="joined")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.client import Client
 from holdall.registry import Registry
 
 
@@ -28,3 +29,12 @@ def store(flavor: str, request: pytest.FixtureRequest) -> BaseArtifactStore:
     fixture = request.getfixturevalue(f"{flavor}_artifact_store")
     assert isinstance(fixture, BaseArtifactStore)
     return fixture
+
+
+@pytest.fixture
+def client(store: BaseArtifactStore) -> Client:
+    """A client whose active stack saves into `store`."""
+    client = Client()
+    client.register_stack(f"stack-{store.name}", store.name)
+    client.activate_stack(f"stack-{store.name}")
+    return client

@@ -41,14 +41,6 @@ VALUES: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def client(store: BaseArtifactStore) -> Client:
-    client = Client()
-    client.register_stack(f"stack-{store.name}", store.name)
-    client.activate_stack(f"stack-{store.name}")
-    return client
-
-
 def _same(loaded: Any, value: Any) -> None:
     if isinstance(value, numpy.ndarray):
         numpy.testing.assert_array_equal(loaded, value)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from holdall.artifact_stores.failures import Failure, StoreUnavailableError, exception_chain
-from holdall.artifact_stores.object_store import ObjectArtifactStore
+from holdall.artifact_stores.object_store import FILESYSTEM_OPTIONS, ObjectArtifactStore
 from holdall.errors import HoldallError
 from holdall_azure.access import ACCOUNT_SETTINGS, AzureAccess, blob_service, retry_backoff
 from holdall_azure.flavor import AzureConfig, split_location
@@ -66,13 +66,10 @@ class AzureArtifactStore(ObjectArtifactStore):
             account_name=access.account,
             credential=access.token_credential,  # adlfs closes it with the filesystem
             anon=True,  # adlfs would otherwise build credentials of its own
-            # A listing is asked again each time: another process may have written since.
-            use_listings_cache=False,
             connection_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             max_concurrency=self.concurrency,
-            # One filesystem per store, never shared through fsspec's instance cache.
-            skip_instance_cache=True,
+            **FILESYSTEM_OPTIONS,
         )
 
     @property

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from holdall.artifact_stores.failures import Failure
-from holdall.artifact_stores.object_store import ObjectArtifactStore
+from holdall.artifact_stores.object_store import FILESYSTEM_OPTIONS, ObjectArtifactStore
 from holdall.waits import exponential_backoff
 from holdall_gcp.flavor import GCSConfig
 
@@ -86,8 +86,7 @@ def filesystem_kwargs(
         # there waits for ever); the session's serves the others.
         "requests_timeout": timeout,
         "session_kwargs": {"timeout": timeout},
-        # One filesystem per store, never shared through fsspec's instance cache.
-        "skip_instance_cache": True,
+        **FILESYSTEM_OPTIONS,
     }
 
 

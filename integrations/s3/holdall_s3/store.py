@@ -10,6 +10,7 @@ from holdall.artifact_stores.failures import Failure
 from holdall.artifact_stores.object_store import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE,
+    FILESYSTEM_OPTIONS,
     ObjectArtifactStore,
 )
 from holdall.waits import exponential_backoff
@@ -69,9 +70,7 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
         "client_kwargs": client_kwargs,
         "config_kwargs": config_kwargs,
         "s3_additional_kwargs": additional,
-        # One filesystem per store: fsspec's instance cache would share clients (and
-        # credentials) between stores that happen to have equal arguments.
-        "skip_instance_cache": True,
+        **FILESYSTEM_OPTIONS,
         "default_block_size": config.part_size or DEFAULT_PART_SIZE,
         "max_concurrency": config.max_concurrency or DEFAULT_CONCURRENCY,
     }

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,13 +200,12 @@ def zenml_environment(
     return environment
 
 
-@pytest.fixture
-def world(zenml_environment: FreshVenv, tmp_path: Path) -> Iterator[ZenMLWorld]:
-    work = tmp_path / "project"
-    work.mkdir()
+def _world(environment: FreshVenv, where: Path) -> ZenMLWorld:
+    work = where / "project"
+    work.mkdir(exist_ok=True)
     env = {
-        "HOLDALL_CONFIG_DIR": str(tmp_path / "holdall"),
-        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "HOLDALL_CONFIG_DIR": str(where / "holdall"),
+        "ZENML_CONFIG_PATH": str(where / "zenml"),
         "ZENML_ANALYTICS_OPT_IN": "false",
         "ZENML_LOGGING_COLORS_DISABLED": "true",
         "AUTO_OPEN_DASHBOARD": "false",
@@ -213,11 +213,29 @@ def world(zenml_environment: FreshVenv, tmp_path: Path) -> Iterator[ZenMLWorld]:
         # break a line (a longer temp path would otherwise split what a test looks for).
         "COLUMNS": "2000",
     }
-    found = ZenMLWorld(zenml_environment, work, env)
-    found.run("zenml", "init")
-    found.run("zenml", "artifact-store", "flavor", "register",
-              "holdall_zenml.flavor.HoldallArtifactStoreFlavor")  # fmt: skip
-    yield found
+    return ZenMLWorld(environment, work, env)
+
+
+@pytest.fixture(scope="session")
+def zenml_template(zenml_environment: FreshVenv, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ZenML project made once (`zenml init`, the holdall flavor registered): each test
+    gets a copy of it, not the 20 s of ZenML's own start-up twice over."""
+    where = tmp_path_factory.mktemp("zenml-template")
+    template = _world(zenml_environment, where)
+    template.run("zenml", "init")
+    template.run("zenml", "artifact-store", "flavor", "register",
+                 "holdall_zenml.flavor.HoldallArtifactStoreFlavor")  # fmt: skip
+    return where
+
+
+@pytest.fixture
+def world(zenml_environment: FreshVenv, zenml_template: Path, tmp_path: Path) -> ZenMLWorld:
+    shutil.copytree(zenml_template / "zenml", tmp_path / "zenml")
+    shutil.copytree(zenml_template / "project", tmp_path / "project")
+    # ZenML's config names its database by absolute path: the copy's own.
+    config = tmp_path / "zenml" / "config.yaml"
+    config.write_text(config.read_text().replace(str(zenml_template), str(tmp_path)))
+    return _world(zenml_environment, tmp_path)
 
 
 def _run_pipeline_on(world: ZenMLWorld, path: str, holdall_store: str) -> dict[str, dict]:

@@ -1,0 +1,196 @@
+"""Deleting versions: the data goes, the record stays as a tombstone (when, by whom, and its
+place in lineage).
+
+mark (committed -> deleting, who and when recorded, one guarded update) -> remove the data ->
+deleted. A delete killed in between leaves `deleting`: the version is already invisible to
+loads, and `holdall artifact gc` (or the same delete, run again) finishes it. A load racing a
+delete hands out the whole value or `DeletedError`, never part of one: every byte is
+verified before it is handed out, and a load that finds data missing reads the record again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.errors import HoldallError, NotFoundError, error_text
+from holdall.metadata.database import Database
+from holdall.metadata.tables import ArtifactVersionRow, VersionStatus, VersionTagRow
+from holdall.processes import who
+
+GONE = (VersionStatus.DELETING, VersionStatus.DELETED)
+# Ids per statement: well under every database's limit on bound parameters.
+BATCH = 500
+
+
+class DeletedError(NotFoundError):
+    """The version asked for was deleted (or is being deleted): its record says when and by
+    whom."""
+
+
+def deleted_error(row: ArtifactVersionRow) -> DeletedError:
+    label = f"{row.artifact.name}:{row.version}"
+    when = row.deleted.strftime("%Y-%m-%d %H:%M:%S UTC") if row.deleted else "an unknown time"
+    by = f" by {row.deleted_by}" if row.deleted_by else ""
+    if row.status == VersionStatus.DELETING:
+        return DeletedError(
+            f"{label} is being deleted (since {when}{by}); its data may be partly gone",
+            fix="if that delete was interrupted, this finishes it: holdall artifact gc",
+        )
+    return DeletedError(
+        f"{label} was deleted on {when}{by}; its record stays for lineage",
+        fix=f"load another version: holdall artifact versions {row.artifact.name}",
+    )
+
+
+@dataclass(frozen=True)
+class Doomed:
+    """A version marked deleted, whose data is to go."""
+
+    version_id: str
+    label: str
+    uri: str
+    store_id: str | None
+    size: int
+
+
+def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def mark(
+    database: Database,
+    version_ids: Sequence[str],
+    only_if: Sequence[ColumnElement[bool]] = (),
+    resume: bool = False,
+) -> list[Doomed]:
+    """Those of `version_ids` that are committed (and meet `only_if`), marked as being
+    deleted, by this call alone: two deletes at once each mark a version once between them.
+    With `resume`, also those already marked (a delete that was interrupted, taken up
+    again). A version that a save, a migration or another delete changed meanwhile is left
+    as that made it."""
+    doomed: list[Doomed] = []
+    now, by = datetime.now(timezone.utc), who()
+    for batch in _batches(list(version_ids)):
+        with database.session() as session:
+            # Locked as chosen (PostgreSQL; SQLite's write lock is already held): a delete
+            # running beside this one waits, then finds them marked and leaves them.
+            chosen = session.scalars(
+                select(ArtifactVersionRow.id)
+                .where(
+                    ArtifactVersionRow.id.in_(batch),
+                    ArtifactVersionRow.status == VersionStatus.COMMITTED,
+                    *only_if,
+                )
+                .with_for_update()
+            ).all()
+            if chosen:
+                session.execute(
+                    update(ArtifactVersionRow)
+                    .where(ArtifactVersionRow.id.in_(chosen))
+                    .values(status=VersionStatus.DELETING, deleted=now, deleted_by=by)
+                )
+                # A deleted version holds no tag: "production" never names a tombstone.
+                session.execute(delete(VersionTagRow).where(VersionTagRow.version_id.in_(chosen)))
+            taken: ColumnElement[bool] = ArtifactVersionRow.id.in_(chosen)
+            if resume:
+                taken = taken | (
+                    ArtifactVersionRow.id.in_(batch)
+                    & (ArtifactVersionRow.status == VersionStatus.DELETING)
+                )
+            rows = session.scalars(
+                select(ArtifactVersionRow).where(taken).order_by(ArtifactVersionRow.version)
+            ).all()
+            doomed += [_doomed(row) for row in rows]
+    return doomed
+
+
+def _doomed(row: ArtifactVersionRow) -> Doomed:
+    label = f"{row.artifact.name}:{row.version}"
+    return Doomed(row.id, label, row.uri, row.artifact_store_id, row.size)
+
+
+def finish(database: Database, version_ids: Sequence[str]) -> None:
+    """Being deleted -> deleted: their data is gone."""
+    for batch in _batches(list(version_ids)):
+        with database.session() as session:
+            session.execute(
+                update(ArtifactVersionRow)
+                .where(
+                    ArtifactVersionRow.id.in_(batch),
+                    ArtifactVersionRow.status == VersionStatus.DELETING,
+                )
+                .values(status=VersionStatus.DELETED)
+            )
+
+
+def remove_data(store: BaseArtifactStore, uri: str) -> bool:
+    """Whether there was data to remove. Another process finishing the same delete may
+    remove it first: what is already gone is not an error."""
+    if not store.exists(uri):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        store.rmtree(uri)
+    return True
+
+
+@dataclass
+class Deleted:
+    """What a delete did: the versions whose data went, and those it could not reach."""
+
+    done: list[Doomed]
+    failed: dict[str, str]  # label -> why
+
+    @property
+    def size(self) -> int:
+        return sum(d.size for d in self.done)
+
+
+def remove_marked(
+    database: Database,
+    doomed: Sequence[Doomed],
+    store_for: Callable[[str], BaseArtifactStore],
+) -> Deleted:
+    """The data of versions already marked removed, each marked deleted once it is gone. One
+    that cannot be removed (its bucket does not answer) stays marked, for gc."""
+    result = Deleted([], {})
+    for item in doomed:
+        try:
+            if item.store_id is not None:
+                remove_data(store_for(item.store_id), item.uri)
+            finish(database, [item.version_id])
+        except (HoldallError, OSError) as exc:
+            result.failed[item.label] = error_text(exc)
+            continue
+        result.done.append(item)
+    return result
+
+
+def delete_versions(
+    database: Database,
+    version_ids: Sequence[str],
+    store_for: Callable[[str], BaseArtifactStore],
+    only_if: Sequence[ColumnElement[bool]] = (),
+    resume: bool = False,
+) -> Deleted:
+    """Mark, then remove: see the module's docstring."""
+    return remove_marked(database, mark(database, version_ids, only_if, resume), store_for)
+
+
+def interrupted(database: Database) -> list[Doomed]:
+    """Versions marked for deletion whose delete did not finish (or is running now: finishing
+    it twice is harmless)."""
+    with database.session(read_only=True) as session:
+        rows = session.scalars(
+            select(ArtifactVersionRow)
+            .where(ArtifactVersionRow.status == VersionStatus.DELETING)
+            .order_by(ArtifactVersionRow.version)
+        )
+        return [_doomed(row) for row in rows]

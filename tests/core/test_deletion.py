@@ -1,0 +1,119 @@
+"""Deleting versions: the CLI, lineage through tombstones, a store deleted after its
+versions, and a migration that meets a delete."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from holdall import Client, pipeline
+from holdall.artifacts.deletion import DeletedError
+from holdall.artifacts.migration import Move, Progress
+from holdall.processes import who
+from tests.conftest import holdall_process
+from tests.core.test_cli_artifact_store import error_of
+from tests.core.test_migration import two_stores
+from tests.fixtures.pipelines import make_numbers, total
+
+
+def test_the_cli_asks_before_deleting_and_names_what_it_cannot_find() -> None:
+    client = Client()
+    store = client.active_stack.artifact_store
+    version = client.save_artifact([1, 2, 3], "listed")
+    unasked = holdall_process(
+        "artifact", "version", "delete", "listed", "1", stdin=subprocess.DEVNULL
+    )
+    assert unasked.code == 1 and "pass -y" in unasked.err and "Traceback" not in unasked.err
+    assert store.exists(version.uri)
+    refused = holdall_process("artifact", "version", "delete", "listed", "1", input="n\n")
+    assert refused.code != 0 and store.exists(version.uri)
+    missing = holdall_process("artifact", "version", "delete", "listed", "7", "-y")
+    assert missing.code == 1 and "artifact 'listed' has no version 7; it has 1" in missing.err
+    nothing = holdall_process("artifact", "delete", "never-saved", "-y")
+    assert nothing.code == 1 and "no artifact called 'never-saved'" in nothing.err
+    done = holdall_process("artifact", "version", "delete", "listed", "1", input="y\n")
+    assert done.code == 0, done.err
+    assert "Deleted listed:1" in done.out and not store.exists(version.uri)
+    again = holdall_process("artifact", "version", "delete", "listed", "1", "-y")
+    assert again.code == 1 and "listed:1 was deleted on" in again.err
+    shown = holdall_process("artifact", "versions", "listed", "--deleted", "-o", "json")
+    assert shown.code == 0, shown.err
+    assert f"by {who()}" in shown.out
+
+
+@pipeline
+def numbers_pipeline():
+    total(make_numbers())
+
+
+def test_lineage_runs_through_a_deleted_version(cli) -> None:
+    client = Client()
+    run = numbers_pipeline()
+    numbers = client.get_artifact_version("numbers")
+    assert cli("artifact", "version", "delete", "numbers", "1", "-y").code == 0
+    tree = cli("artifact", "lineage", "total").out
+    assert "numbers: numbers:1 (deleted)  <- make_numbers" in tree, tree
+    own = cli("artifact", "lineage", "numbers:1")  # a tombstone's own lineage
+    assert own.code == 0 and own.out.startswith("numbers:1 (deleted)  <- make_numbers"), own
+    described = json.loads(cli("artifact", "describe", "numbers:1", "-o", "json").out)
+    assert described["deleted"].endswith(f"by {who()}") and described["uri"] == numbers.uri
+    steps = client.get_pipeline_run(run.name).steps
+    assert steps["total"].inputs["numbers"].is_deleted  # what the step was given, still named
+    assert steps["make_numbers"].outputs["numbers"].id == numbers.id
+    assert client.load_artifact("total") == 6  # what it made stays
+
+
+def test_a_store_deleted_after_its_versions_keeps_their_tombstones(cli, tmp_path: Path) -> None:
+    client = Client()
+    client.register_artifact_store("short_lived", "local", path=str(tmp_path / "short"))
+    client.register_stack("brief", "short_lived")
+    client.activate_stack("brief")
+    numbers_pipeline()
+    in_use = cli("artifact-store", "delete", "short_lived")
+    assert in_use.code == 1
+    for name in ("numbers", "total"):
+        assert cli("artifact", "delete", name, "-y").code == 0
+    client.activate_stack("default")
+    client.delete_stack("brief")
+    gone = cli("artifact-store", "delete", "short_lived")
+    assert gone.code == 0, gone.err
+    tombstone = client.get_artifact_version("numbers", 1, include_deleted=True)
+    assert tombstone.is_deleted and tombstone.artifact_store_id is None
+    assert "numbers: numbers:1 (deleted)" in cli("artifact", "lineage", "total:1").out
+    assert "every version of artifact 'total' was deleted" in error_of(
+        cli("artifact", "describe", "total")
+    )
+    with pytest.raises(DeletedError, match="total:1 was deleted on"):
+        client.load_artifact("total", 1)
+
+
+class DeletingOnce(Progress):
+    """Deletes `label` once its first file has been copied, before its record can move."""
+
+    def __init__(self, client: Client, label: str) -> None:
+        self.client, self.label, self.done = client, label, False
+
+    def file_done(self, move: Move, path: str, size: int, copied: bool) -> None:
+        if move.label == self.label and not self.done:
+            self.done = True
+            name, _, number = self.label.partition(":")
+            self.client.delete_artifact_version(name, number)
+
+
+def test_a_version_deleted_while_it_migrates_leaves_no_copy_behind(tmp_path: Path) -> None:
+    client = two_stores(tmp_path)
+    kept = client.save_artifact(b"kept" * 1000, "blob")
+    doomed = client.save_artifact(b"doomed" * 1000, "blob")
+    _, summary = client.migrate_artifact_store(
+        "old", "new", progress=DeletingOnce(client, "blob:2"), jobs=1
+    )
+    assert summary.moved == ["blob:1"] and summary.deleted == ["blob:2"] and not summary.failed
+    new = client.active_stack.artifact_store  # still "old": nothing changed the stack
+    assert client.load_artifact("blob", 1) == b"kept" * 1000
+    assert client.get_artifact_version("blob", 1).uri.startswith(f"{tmp_path}/new/")
+    assert not (tmp_path / "new" / "_saved" / "blob" / "2").exists()
+    assert not new.exists(doomed.uri)
+    assert kept.id == client.get_artifact_version("blob", 1).id
