@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from holdall.artifacts.deletion import GONE, Deleted, DeletedError, delete_versions, deleted_error
+from holdall.artifacts.deletion import (
+    GONE,
+    Deleted,
+    DeletedError,
+    RunDeleted,
+    delete_run,
+    delete_versions,
+    deleted_error,
+)
 from holdall.artifacts.prune import Plan as PrunePlan
 from holdall.artifacts.prune import Rules, prune
 from holdall.artifacts.prune import plan as plan_prune
@@ -26,7 +34,7 @@ from holdall.artifacts.tags import (
     retried,
 )
 from holdall.artifacts.versions import Producer, load_current, save_value
-from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun
+from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun, Usage
 from holdall.errors import ConfigError, NotFoundError
 from holdall.metadata.tables import (
     ArtifactRow,
@@ -323,6 +331,37 @@ class ArtifactsAPI:
             return self.get_artifact_version_by_id(name_or_id)
         return self.get_artifact_version(name_or_id, version)
 
+    # -- usage ----------------------------------------------------------------------------
+
+    def get_artifact_store_usage(self, store_name: str) -> list[Usage]:
+        """Bytes per artifact in a store, from the database alone (no listing of the
+        bucket): committed versions, and how many were deleted."""
+        store_id = self._stores.get(store_name).id
+        with self._reading() as session:
+            rows = session.execute(
+                select(
+                    ArtifactRow.name,
+                    ArtifactVersionRow.status,
+                    func.count(ArtifactVersionRow.id),
+                    func.coalesce(func.sum(ArtifactVersionRow.size), 0),
+                )
+                .join(ArtifactRow)
+                .where(
+                    ArtifactVersionRow.artifact_store_id == store_id,
+                    ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, *GONE]),
+                )
+                .group_by(ArtifactRow.name, ArtifactVersionRow.status)
+                .order_by(ArtifactRow.name)
+            ).all()
+        found: dict[str, Usage] = {}
+        for name, status, count, size in rows:
+            usage = found.setdefault(name, Usage(name, 0, 0, 0))
+            if status == VersionStatus.COMMITTED:
+                usage.versions, usage.size = int(count), int(size)
+            else:
+                usage.deleted += int(count)
+        return list(found.values())
+
     # -- deleting -------------------------------------------------------------------------
 
     def _version_to_delete(self, name_or_id: str, version: int | str | None) -> ArtifactVersion:
@@ -417,12 +456,23 @@ class ArtifactsAPI:
                 )
             return PipelineRun.of(row, self)
 
-    def list_pipeline_runs(self, pipeline_name: str | None = None) -> list[PipelineRun]:
+    def list_pipeline_runs(
+        self, pipeline_name: str | None = None, include_deleted: bool = False
+    ) -> list[PipelineRun]:
         with self._reading() as session:
             query = select(PipelineRunRow).order_by(PipelineRunRow.start)
+            if not include_deleted:
+                query = query.where(PipelineRunRow.deleted.is_(None))
             if pipeline_name is not None:
                 query = query.where(PipelineRunRow.pipeline == pipeline_name)
             return [PipelineRun.of(row, self) for row in session.scalars(query)]
+
+    def delete_pipeline_run(self, name_or_id: str, include_used: bool = False) -> RunDeleted:
+        """Delete a run's outputs and keep its record as a tombstone, as ZenML's Client
+        deletes a run. Outputs another run's steps took as inputs stay unless
+        `include_used`; a run still running is refused."""
+        run = self.get_pipeline_run(name_or_id)
+        return delete_run(self._database(), run.id, self._stores.by_id, include_used)
 
     def get_step_run(self, step_run_id: str) -> StepRun:
         with self._reading() as session:

@@ -15,14 +15,23 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.errors import HoldallError, NotFoundError, error_text
+from holdall.errors import HoldallError, NotFoundError, StateError, error_text
 from holdall.metadata.database import Database
-from holdall.metadata.tables import ArtifactVersionRow, VersionStatus, VersionTagRow
-from holdall.processes import who
+from holdall.metadata.tables import (
+    ArtifactVersionRow,
+    PipelineRunRow,
+    RunStatus,
+    StepInputRow,
+    StepRunRow,
+    VersionStatus,
+    VersionTagRow,
+)
+from holdall.processes import process_alive, who
 
 GONE = (VersionStatus.DELETING, VersionStatus.DELETED)
 # Ids per statement: well under every database's limit on bound parameters.
@@ -194,3 +203,83 @@ def interrupted(database: Database) -> list[Doomed]:
             .order_by(ArtifactVersionRow.version)
         )
         return [_doomed(row) for row in rows]
+
+
+@dataclass
+class RunDeleted:
+    """What deleting a run did: its outputs deleted, and those kept because other runs used
+    them (label -> which)."""
+
+    outputs: Deleted
+    kept: dict[str, str]
+
+
+def delete_run(
+    database: Database,
+    run_id: str,
+    store_for: Callable[[str], BaseArtifactStore],
+    include_used: bool = False,
+) -> RunDeleted:
+    """Delete a run's outputs (all but those another run's steps took as inputs, unless
+    `include_used`), then mark the run deleted. Killed midway, the run is still listed and
+    the same delete finishes it; its outputs already marked are gone from loads."""
+    with database.session(read_only=True) as session:
+        run = session.get_one(PipelineRunRow, run_id)
+        if run.status == RunStatus.RUNNING and process_alive(run.process) is not False:
+            raise StateError(
+                f"run {run.name} is still running (process {run.process.split(':')[1]} on "
+                f"{run.process.split(':')[0]})",
+                fix="wait for it to end; if it was killed, this marks it failed: holdall "
+                "artifact gc",
+            )
+        outputs = session.scalars(
+            select(ArtifactVersionRow)
+            .where(
+                ArtifactVersionRow.pipeline_run_id == run_id,
+                ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, VersionStatus.DELETING]),
+            )
+            .order_by(ArtifactVersionRow.version)
+        ).all()
+        users = _other_runs_using(session, run_id, [row.id for row in outputs])
+        kept = {
+            f"{row.artifact.name}:{row.version}": users[row.id]
+            for row in outputs
+            if row.id in users and not include_used
+        }
+        doomed = [row.id for row in outputs if include_used or row.id not in users]
+    not_used_elsewhere = []
+    if not include_used:
+        used = StepInputRow.artifact_version_id == ArtifactVersionRow.id
+        other = StepRunRow.pipeline_run_id != run_id
+        not_used_elsewhere = [
+            ~exists().where(used, StepRunRow.id == StepInputRow.step_run_id, other)
+        ]
+    deleted = delete_versions(database, doomed, store_for, not_used_elsewhere, resume=True)
+    if not deleted.failed:
+        with database.session() as session:
+            session.execute(
+                update(PipelineRunRow)
+                .where(PipelineRunRow.id == run_id, PipelineRunRow.deleted.is_(None))
+                .values(deleted=datetime.now(timezone.utc), deleted_by=who())
+            )
+    return RunDeleted(deleted, kept)
+
+
+def _other_runs_using(session: Session, run_id: str, version_ids: list[str]) -> dict[str, str]:
+    """Of `version_ids`, those a step of another run took as input: one such run for each."""
+    found: dict[str, str] = {}
+    if not version_ids:
+        return found
+    pairs = session.execute(
+        select(StepInputRow.artifact_version_id, PipelineRunRow.name)
+        .join(StepRunRow, StepRunRow.id == StepInputRow.step_run_id)
+        .join(PipelineRunRow, PipelineRunRow.id == StepRunRow.pipeline_run_id)
+        .where(
+            StepInputRow.artifact_version_id.in_(version_ids),
+            StepRunRow.pipeline_run_id != run_id,
+        )
+        .order_by(PipelineRunRow.start)
+    )
+    for version_id, name in pairs:
+        found.setdefault(version_id, f"used by run {name}")
+    return found

@@ -135,6 +135,9 @@ class PipelineRun:
     start: datetime
     end: datetime | None
     client: ArtifactsAPI = field(repr=False, compare=False)
+    # A tombstone's: when the run was deleted, and by whom (user@host).
+    deleted: datetime | None = None
+    deleted_by: str = ""
 
     @classmethod
     def of(cls, row: PipelineRunRow, client: ArtifactsAPI) -> PipelineRun:
@@ -146,8 +149,21 @@ class PipelineRun:
             start=row.start,
             end=row.end,
             client=client,
+            deleted=row.deleted,
+            deleted_by=row.deleted_by,
         )
 
     @property
     def steps(self) -> dict[str, StepRun]:
         return self.client.run_steps(self.id)
+
+
+@dataclass
+class Usage:
+    """One artifact's share of a store: its committed versions and their bytes, and how many
+    of its versions there were deleted."""
+
+    artifact: str
+    versions: int
+    size: int
+    deleted: int

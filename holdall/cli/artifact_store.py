@@ -238,6 +238,31 @@ def migrate(
         )
 
 
+@artifact_store.command("usage")
+@click.argument("name")
+@OUTPUT_OPTION
+def usage(name: str, output: str) -> None:
+    """Bytes per artifact in a store, from the metadata database (no listing of the
+    bucket)."""
+    from holdall.cli.progress import size_text
+
+    found = _client().get_artifact_store_usage(name)
+    rows = [
+        {
+            "artifact": u.artifact,
+            "versions": u.versions,
+            "bytes": u.size if output == "json" else size_text(u.size),
+            "deleted_versions": u.deleted,
+        }
+        for u in found
+    ]
+    print_rows(rows, ["artifact", "versions", "bytes", "deleted_versions"], output)
+    if output != "json":
+        total = sum(u.size for u in found)
+        versions = sum(u.versions for u in found)
+        click.echo(f"{versions} version(s), {size_text(total)} in '{name}'")
+
+
 @artifact_store.group("flavor")
 def flavor() -> None:
     """Artifact-store flavors: what kinds of storage holdall can use."""

@@ -24,10 +24,26 @@ def pipeline() -> None:
     """Pipelines and their runs."""
 
 
-@pipeline.command("runs")
+class _ListByDefault(click.Group):
+    """`pipeline runs [PIPELINE]` lists, as before; `pipeline runs list|delete ...` as
+    ZenML spells them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@pipeline.group("runs", cls=_ListByDefault)
+def runs() -> None:
+    """Pipeline runs: list them (the default), or delete one."""
+
+
+@runs.command("list")
 @click.argument("pipeline_name", required=False, metavar="[PIPELINE]")
+@click.option("--deleted", is_flag=True, help="Show deleted runs (tombstones) too.")
 @OUTPUT_OPTION
-def runs(pipeline_name: str | None, output: str) -> None:
+def list_runs(pipeline_name: str | None, deleted: bool, output: str) -> None:
     """List runs, of every pipeline or of one."""
     rows = [
         {
@@ -36,10 +52,41 @@ def runs(pipeline_name: str | None, output: str) -> None:
             "status": r.status,
             "start": _time(r.start),
             "end": _time(r.end),
+            "deleted": f"{_time(r.deleted)} by {r.deleted_by}" if r.deleted else None,
         }
-        for r in _client().list_pipeline_runs(pipeline_name)
+        for r in _client().list_pipeline_runs(pipeline_name, include_deleted=deleted)
     ]
-    print_rows(rows, ["name", "pipeline", "status", "start", "end"], output)
+    columns = ["name", "pipeline", "status", "start", "end"]
+    print_rows(rows, columns + (["deleted"] if deleted else []), output)
+
+
+@runs.command("delete")
+@click.argument("run_name", metavar="RUN")
+@click.option("--include-used", is_flag=True, help="Delete outputs other runs took as inputs too.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before deleting.")
+def delete_run(run_name: str, include_used: bool, yes: bool) -> None:
+    """Delete a run's outputs; its record stays, so that lineage still names it."""
+    from holdall.cli.prompt import confirm
+    from holdall.errors import HoldallError
+
+    client = _client()
+    found = client.get_pipeline_run(run_name)
+    if not yes:
+        confirm(f"Delete run {found.name} of pipeline {found.pipeline} and its outputs?")
+    result = client.delete_pipeline_run(found.id, include_used)
+    for item in result.outputs.done:
+        click.echo(f"Deleted {item.label} ({item.size} bytes)")
+    for label, why in result.kept.items():
+        click.echo(f"kept {label}: {why} (--include-used deletes it)")
+    for label, why in result.outputs.failed.items():
+        click.echo(f"could not remove the data of {label}: {why}", err=True)
+    if result.outputs.failed:
+        raise HoldallError(
+            f"run {found.name} is not deleted yet: {len(result.outputs.failed)} output(s) "
+            "could not be removed (listed above)",
+            fix=f"fix what each names, then again: holdall pipeline runs delete {found.name} -y",
+        )
+    click.echo(f"Deleted run {found.name}; its record stays for lineage")
 
 
 @pipeline.group("run")

@@ -167,6 +167,9 @@ class PipelineRunRow(Base):
     process: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     start: Mapped[datetime] = mapped_column(default=_now)
     end: Mapped[datetime | None] = mapped_column(default=None)
+    # A tombstone's: when the run was deleted, and by whom (user@host).
+    deleted: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class StepRunRow(Base):
@@ -241,8 +244,9 @@ class ArtifactVersionRow(Base):
     reserved_by: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     created: Mapped[datetime] = mapped_column(default=_now)
     committed: Mapped[datetime | None] = mapped_column(default=None)
+    # A tombstone's: when it was deleted (or its delete began), and by whom (user@host).
     deleted: Mapped[datetime | None] = mapped_column(default=None)
-    deleted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")  # user@host
+    deleted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     artifact: Mapped[ArtifactRow] = relationship(lazy="joined")
     # Its tags, read with it (one more query per batch of versions).

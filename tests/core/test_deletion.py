@@ -117,3 +117,52 @@ def test_a_version_deleted_while_it_migrates_leaves_no_copy_behind(tmp_path: Pat
     assert not (tmp_path / "new" / "_saved" / "blob" / "2").exists()
     assert not new.exists(doomed.uri)
     assert kept.id == client.get_artifact_version("blob", 1).id
+
+
+def test_deleting_a_run_deletes_its_outputs_and_keeps_its_record(cli) -> None:
+    client = Client()
+    first, second = numbers_pipeline(), numbers_pipeline()
+    made = client.get_artifact_version("numbers", 1)
+    listed = cli("pipeline", "runs", "numbers_pipeline", "-o", "json")  # lists, as before
+    assert [r["name"] for r in json.loads(listed.out)] == [first.name, second.name]
+    done = cli("pipeline", "runs", "delete", first.name, "-y")
+    assert done.code == 0, done.err
+    assert "Deleted numbers:1" in done.out and "Deleted total:1" in done.out
+    assert f"Deleted run {first.name}; its record stays for lineage" in done.out
+    assert [r.name for r in client.list_pipeline_runs()] == [second.name]
+    shown = json.loads(cli("pipeline", "runs", "list", "--deleted", "-o", "json").out)
+    assert shown[0]["deleted"].endswith(f"by {who()}")
+    tree = cli("artifact", "lineage", "total:1").out
+    assert tree.startswith(f"total:1 (deleted)  <- total (run {first.name})"), tree
+    assert client.load_artifact("total") == 6  # the second run's
+    with pytest.raises(DeletedError):
+        client.load_artifact(made.id)
+    usage = json.loads(cli("artifact-store", "usage", "default", "-o", "json").out)
+    assert usage == [
+        {"artifact": "numbers", "versions": 1, "bytes": made.size, "deleted_versions": 1},
+        {"artifact": "total", "versions": 1, "bytes": 1, "deleted_versions": 1},
+    ]
+
+
+def test_a_run_keeps_what_another_run_used_and_a_running_run_is_refused(cli) -> None:
+    from holdall.pipelines import records
+
+    client = Client()
+    first, second = numbers_pipeline(), numbers_pipeline()
+    # A step of the second run that took the first run's output (as a ZenML step given an
+    # artifact version does), recorded as the runner records inputs.
+    step = client.get_pipeline_run(second.name).steps["total"]
+    records.record_input(
+        client.database, step.id, "earlier", client.get_artifact_version("numbers", 1).id
+    )
+    kept = cli("pipeline", "runs", "delete", first.name, "-y")
+    assert kept.code == 0, kept.err
+    assert f"kept numbers:1: used by run {second.name}" in kept.out
+    assert client.load_artifact("numbers", 1) == {"values": [1, 2, 3]}
+    stack = client.active_stack_model.id
+    running = records.start_run(client.database, "numbers_pipeline", stack)  # this process's
+    refused = cli("pipeline", "runs", "delete", running.name, "-y")
+    assert refused.code == 1 and f"run {running.name} is still running" in refused.err
+    assert "holdall artifact gc" in refused.err
+    unasked = holdall_process("pipeline", "runs", "delete", second.name, stdin=subprocess.DEVNULL)
+    assert unasked.code == 1 and "pass -y" in unasked.err
