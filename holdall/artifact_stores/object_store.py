@@ -167,6 +167,31 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         """The command that makes the archived object at `path` (its full key) readable."""
         return f"restore {path} with {self.SERVICE}'s own tools, then load it again"
 
+    # -- storage classes (tiers), per object ------------------------------------------------
+
+    # The classes a version can be moved to, in the service's own words, and those whose
+    # objects are read only after a restore.
+    STORAGE_CLASSES: ClassVar[tuple[str, ...]] = ()
+    ARCHIVE_CLASSES: ClassVar[tuple[str, ...]] = ()
+
+    def set_storage_class(self, path: str, storage_class: str) -> None:
+        """Move the object at `path` (a full path, as `resolve` gives) to `storage_class`,
+        in place: its bytes, checksum and name unchanged."""
+        raise NotImplementedError(f"{self.SERVICE} stores have no storage classes here")
+
+    def storage_class_of(self, path: str) -> str:
+        """The class the object at `path` is in now."""
+        raise NotImplementedError(f"{self.SERVICE} stores have no storage classes here")
+
+    def request_restore(self, path: str, days: int, speed: str) -> None:
+        """Ask for the archived object at `path` to be made readable for `days`, at
+        `speed` (the service's own words: Standard, Bulk, Expedited, High)."""
+        raise NotImplementedError(f"{self.SERVICE} has no archive to restore from")
+
+    def restore_state(self, path: str) -> str:
+        """ "archived" (a restore is needed), "restoring", or "readable"."""
+        return "readable"
+
     def credential_fix(self) -> str:
         """The command that gives the store other credentials."""
         return f"holdall artifact-store update {self.name or 'NAME'} with other credentials"

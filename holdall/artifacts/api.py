@@ -33,9 +33,16 @@ from holdall.artifacts.tags import (
     holding,
     retried,
 )
+from holdall.artifacts.tiers import (
+    RestoreState,
+    move,
+    record_after_restore,
+    restore,
+    wait_until_readable,
+)
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun, Usage
-from holdall.errors import ConfigError, NotFoundError
+from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.tables import (
     ArtifactRow,
     ArtifactVersionRow,
@@ -46,6 +53,7 @@ from holdall.metadata.tables import (
 )
 
 if TYPE_CHECKING:
+    from holdall.artifact_stores.base import BaseArtifactStore
     from holdall.artifact_stores.registrations import ArtifactStores
     from holdall.materializers.base import BaseMaterializer
     from holdall.metadata.database import Database
@@ -342,6 +350,7 @@ class ArtifactsAPI:
                 select(
                     ArtifactRow.name,
                     ArtifactVersionRow.status,
+                    ArtifactVersionRow.storage_class,
                     func.count(ArtifactVersionRow.id),
                     func.coalesce(func.sum(ArtifactVersionRow.size), 0),
                 )
@@ -350,17 +359,62 @@ class ArtifactsAPI:
                     ArtifactVersionRow.artifact_store_id == store_id,
                     ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, *GONE]),
                 )
-                .group_by(ArtifactRow.name, ArtifactVersionRow.status)
+                .group_by(
+                    ArtifactRow.name, ArtifactVersionRow.status, ArtifactVersionRow.storage_class
+                )
                 .order_by(ArtifactRow.name)
             ).all()
         found: dict[str, Usage] = {}
-        for name, status, count, size in rows:
+        for name, status, storage_class, count, size in rows:
             usage = found.setdefault(name, Usage(name, 0, 0, 0))
             if status == VersionStatus.COMMITTED:
-                usage.versions, usage.size = int(count), int(size)
+                usage.versions += int(count)
+                usage.size += int(size)
+                usage.classes[storage_class or ""] = int(size)
             else:
                 usage.deleted += int(count)
         return list(found.values())
+
+    # -- storage classes (tiers) ------------------------------------------------------------
+
+    def set_artifact_version_storage_class(
+        self, name_or_id: str, version: int | str | None, storage_class: str
+    ) -> ArtifactVersion:
+        """Move a version's files to another storage class (S3's STANDARD_IA or GLACIER,
+        GCS's NEARLINE, Azure's Cool or Archive), in place."""
+        found = self._version_to_change(name_or_id, version)
+        store = self._store_of(found)
+        move(self._database(), found, store, storage_class)
+        return self.get_artifact_version_by_id(found.id)
+
+    def restore_artifact_version(
+        self,
+        name_or_id: str,
+        version: int | str | None = None,
+        days: int = 7,
+        speed: str = "Standard",
+    ) -> RestoreState:
+        """Ask the cloud to make an archived version readable for `days` (see
+        holdall.artifacts.tiers); its files' states before the request."""
+        found = self._version_to_change(name_or_id, version)
+        return restore(found, self._store_of(found), days, speed)
+
+    def wait_for_restore(
+        self,
+        name_or_id: str,
+        version: int | str | None = None,
+        timeout_s: float = 12 * 3600,
+        report: Callable[[RestoreState, float], None] | None = None,
+    ) -> RestoreState:
+        found = self._version_to_change(name_or_id, version)
+        store = self._store_of(found)
+        state = wait_until_readable(store, found, timeout_s, report or (lambda s, waited: None))
+        record_after_restore(self._database(), store, found)
+        return state
+
+    def _store_of(self, version: ArtifactVersion) -> BaseArtifactStore:
+        assert version.artifact_store_id is not None  # a committed version has its store
+        return self._stores.by_id(version.artifact_store_id)
 
     # -- deleting -------------------------------------------------------------------------
 
@@ -421,6 +475,30 @@ class ArtifactsAPI:
         if dry_run:
             return the_plan, Deleted([], {})
         return the_plan, prune(self._database(), the_plan, rules, self._stores.by_id)
+
+    def move_artifacts_to_storage_class(
+        self,
+        storage_class: str,
+        keep_last: int | None = None,
+        older_than: timedelta | None = None,
+        *,
+        include_used: bool = False,
+        artifacts: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> tuple[PrunePlan, dict[str, str | None]]:
+        """`prune`'s rules, with what they let go moved to `storage_class` instead of
+        deleted: the plan, and each version moved (None) or why it could not be."""
+        rules = Rules(keep_last, older_than, include_used, tuple(artifacts), storage_class)
+        the_plan = plan_prune(self._database(), rules)
+        outcome: dict[str, str | None] = {}
+        for candidate in [] if dry_run else the_plan.doomed:
+            try:
+                version = self.get_artifact_version_by_id(candidate.version_id)
+                move(self._database(), version, self._store_of(version), storage_class)
+                outcome[candidate.label] = None
+            except (HoldallError, OSError) as exc:  # it stays where it is; the others go on
+                outcome[candidate.label] = error_text(exc)
+        return the_plan, outcome
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class Rules:
     older_than: timedelta | None = None
     include_used: bool = False
     artifacts: Sequence[str] = ()  # only these artifacts' versions; all when empty
+    # Move what the rules let go to this class, instead of deleting it (as its cloud
+    # spells it).
+    storage_class: str | None = None
 
     def __post_init__(self) -> None:
         if self.keep_last is None and self.older_than is None:
@@ -113,6 +116,8 @@ def plan(database: Database, rules: Rules) -> Plan:
             why = "tagged " + ", ".join(sorted(link.tag.name for link in row.tag_links))
         elif row.id in users and not rules.include_used:
             why = f"used by {users[row.id]} (--include-used lets it go)"
+        elif rules.storage_class is not None and row.storage_class == rules.storage_class:
+            why = f"in {rules.storage_class} already"
         if why is None:
             result.doomed.append(Candidate(row.id, label, row.size, created))
         else:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifact_stores.failures import StoreUnavailableError
+from holdall.artifact_stores.failures import Failure, StoreUnavailableError
 from holdall.artifact_stores.ownership import claim
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.deletion import GONE, deleted_error
@@ -298,8 +298,18 @@ def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
     try:
         value = materializer(row.uri, source).load(resolve_data_type(row.data_type))
         verifying.verify_rest()
-    except (CorruptArtifactError, StoreUnavailableError):
-        raise  # damage found, or a bucket that does not answer: nothing to check it against
+    except StoreUnavailableError as exc:
+        if exc.failure is Failure.ARCHIVED:  # named with holdall's own way back
+            where = f" in {row.storage_class}" if row.storage_class else ""
+            raise StoreUnavailableError(
+                f"{label} is archived{where}: {exc.message}",
+                fix=f"holdall artifact version restore {row.artifact.name} {row.version} "
+                "--wait, then load it again",
+                failure=Failure.ARCHIVED,
+            ) from None
+        raise  # a bucket that does not answer: nothing to check the data against
+    except CorruptArtifactError:
+        raise
     except Exception as exc:
         # A materializer that fails on damaged data must not hide the damage behind its own
         # error (a JSONDecodeError, a bad .npy header): what it read is checked first.

@@ -39,6 +39,8 @@ class ArtifactVersion:
     deleted: datetime | None = None
     deleted_by: str = ""
     tags: tuple[str, ...] = ()
+    # The class (tier) its files were moved to, in its cloud's words; None: its store's own.
+    storage_class: str | None = None
 
     @classmethod
     def of(cls, row: ArtifactVersionRow, client: ArtifactsAPI) -> ArtifactVersion:
@@ -60,6 +62,7 @@ class ArtifactVersion:
             deleted=row.deleted if row.status in GONE else None,
             deleted_by=row.deleted_by if row.status in GONE else "",
             tags=tuple(sorted(link.tag.name for link in row.tag_links)),
+            storage_class=row.storage_class,
         )
 
     @property
@@ -167,3 +170,5 @@ class Usage:
     versions: int
     size: int
     deleted: int
+    # Bytes of committed versions per storage class ("" for the store's own class).
+    classes: dict[str, int] = field(default_factory=dict)

@@ -100,16 +100,83 @@ def version() -> None:
     default=None,
     help="A new tag is exclusive: one version per artifact holds it; tagging another moves it.",
 )
+@click.option(
+    "--storage-class",
+    help="Move its files to this class or tier (S3 STANDARD_IA, GLACIER; GCS NEARLINE; "
+    "Azure Cool, Archive).",
+)
 def update_version(
-    name: str, number: str, add: tuple[str, ...], remove: tuple[str, ...], exclusive: bool | None
+    name: str,
+    number: str,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    exclusive: bool | None,
+    storage_class: str | None,
 ) -> None:
-    """Change a version's tags."""
-    if not add and not remove:
-        raise click.UsageError("nothing to change: give -t/--tag TAG or -r/--remove-tag TAG")
-    found = _client().update_artifact_version(
-        name, number, list(add), list(remove), exclusive=exclusive
-    )
-    click.echo(f"{found.label} holds tags: {', '.join(found.tags) or '(none)'}")
+    """Change a version's tags, or move it to another storage class."""
+    if not add and not remove and storage_class is None:
+        raise click.UsageError(
+            "nothing to change: give -t/--tag TAG, -r/--remove-tag TAG or --storage-class CLASS"
+        )
+    client = _client()
+    if add or remove:
+        found = client.update_artifact_version(
+            name, number, list(add), list(remove), exclusive=exclusive
+        )
+        click.echo(f"{found.label} holds tags: {', '.join(found.tags) or '(none)'}")
+    if storage_class is not None:
+        moved = client.set_artifact_version_storage_class(name, number, storage_class)
+        click.echo(f"{moved.label} is in storage class {moved.storage_class}")
+
+
+@version.command("restore")
+@click.argument("name")
+@click.argument("number", metavar="VERSION")
+@click.option("--days", type=int, default=7, show_default=True, help="How long it stays readable.")
+@click.option(
+    "--speed",
+    default="Standard",
+    show_default=True,
+    help="S3: Standard, Bulk or Expedited; Azure: Standard or High.",
+)
+@click.option("--wait", is_flag=True, help="Wait until it can be loaded, saying how it goes.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=12 * 3600,
+    show_default=True,
+    metavar="SECONDS",
+    help="The longest --wait waits.",
+)
+def restore_version(
+    name: str, number: str, days: int, speed: str, wait: bool, timeout: float
+) -> None:
+    """Make an archived version (S3 GLACIER or DEEP_ARCHIVE, Azure Archive) readable again."""
+    client = _client()
+    before = client.restore_artifact_version(name, number, days, speed)
+    label = f"{name}:{number}"
+    if before.archived:
+        click.echo(
+            f"Asked to restore {before.archived} file(s) of {label} for {days} day(s)"
+            + (f"; {before.restoring} already being restored" if before.restoring else "")
+        )
+    elif before.restoring:
+        click.echo(f"{label} is being restored already ({before.restoring} file(s))")
+    else:
+        click.echo(f"{label} is restored already: it can be loaded")
+        return
+    if not wait:
+        click.echo(f"See how it goes: holdall artifact version restore {name} {number} --wait")
+        return
+
+    def report(state: Any, waited: float) -> None:
+        click.echo(
+            f"{label}: {state.readable} of {state.files} file(s) readable after {waited:.0f} s",
+            err=True,
+        )
+
+    client.wait_for_restore(name, number, timeout, report)
+    click.echo(f"{label} can be loaded")
 
 
 @version.command("delete")
@@ -156,6 +223,7 @@ def describe(spec: str, tag: str | None, output: str) -> None:
         **version_record(version),
         "materializer": version.materializer,
         "checksum": version.checksum,
+        "storage_class": version.storage_class or "(its store's own)",
         "producer_step": producer.name if producer else None,
         "pipeline_run": producer.run.name if producer else None,
         # Each file's own checksum: the hex b3sum prints for the stored file.
@@ -197,6 +265,11 @@ def lineage(spec: str, style: str) -> None:
     "--include-used", is_flag=True, help="Let go versions that pipeline steps took as inputs."
 )
 @click.option("--artifact", "artifacts", multiple=True, help="Only this artifact (repeatable).")
+@click.option(
+    "--storage-class",
+    help="Move what the rules let go to this class or tier (GLACIER_IR, Cool, ...) instead "
+    "of deleting it.",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would go and why the rest stays.")
 @_yes_option
 def prune(
@@ -204,6 +277,7 @@ def prune(
     older_than: float | None,
     include_used: bool,
     artifacts: tuple[str, ...],
+    storage_class: str | None,
     dry_run: bool,
     yes: bool,
 ) -> None:
@@ -218,6 +292,9 @@ def prune(
     client = _client()
     age = timedelta(days=older_than) if older_than is not None else None
     rules = {"include_used": include_used, "artifacts": artifacts}
+    if storage_class is not None:
+        _tier(client, storage_class, keep_last, age, rules, dry_run, yes)
+        return
     the_plan, _ = client.prune_artifacts(keep_last, age, dry_run=True, **rules)
     if dry_run:
         for item in the_plan.doomed:
@@ -240,6 +317,44 @@ def prune(
         f"Pruned {len(deleted.done)} version(s), {size_text(deleted.size)}; "
         f"{len(the_plan.kept)} kept"
     )
+
+
+def _tier(
+    client: Any,
+    storage_class: str,
+    keep_last: int | None,
+    age: Any,
+    rules: dict[str, Any],
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """`prune --storage-class`: what the rules let go moves to a cheaper class."""
+    from holdall.cli.progress import size_text
+    from holdall.cli.prompt import confirm
+
+    move = client.move_artifacts_to_storage_class
+    the_plan, _ = move(storage_class, keep_last, age, dry_run=True, **rules)
+    if dry_run:
+        for item in the_plan.doomed:
+            click.echo(f"would move {item.label} ({size_text(item.size)}) to {storage_class}")
+        for label, why in the_plan.kept.items():
+            click.echo(f"keep {label} where it is: {why}")
+        click.echo(f"would move {len(the_plan.doomed)} version(s), {size_text(the_plan.size)}")
+        return
+    if the_plan.doomed and not yes:
+        confirm(f"Move {len(the_plan.doomed)} version(s) to {storage_class}?")
+    _, outcome = move(storage_class, keep_last, age, **rules)
+    for label, error in outcome.items():
+        if error is None:
+            click.echo(f"Moved {label} to {storage_class}")
+        else:
+            click.echo(f"could not move {label}: {error}", err=True)
+    failed = [label for label, error in outcome.items() if error]
+    if failed:
+        raise HoldallError(
+            f"{len(failed)} version(s) stay where they were (listed above)",
+            fix="fix what each names, then run the same prune again: it goes on",
+        )
 
 
 @artifact.command("gc")

@@ -253,10 +253,14 @@ def usage(name: str, output: str) -> None:
             "versions": u.versions,
             "bytes": u.size if output == "json" else size_text(u.size),
             "deleted_versions": u.deleted,
+            "classes": {
+                (kind or "own"): size if output == "json" else size_text(size)
+                for kind, size in sorted(u.classes.items())
+            },
         }
         for u in found
     ]
-    print_rows(rows, ["artifact", "versions", "bytes", "deleted_versions"], output)
+    print_rows(rows, ["artifact", "versions", "bytes", "classes", "deleted_versions"], output)
     if output != "json":
         total = sum(u.size for u in found)
         versions = sum(u.versions for u in found)

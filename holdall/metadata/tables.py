@@ -244,6 +244,8 @@ class ArtifactVersionRow(Base):
     reserved_by: Mapped[str] = mapped_column(String(255), default="")  # host:pid, for gc
     created: Mapped[datetime] = mapped_column(default=_now)
     committed: Mapped[datetime | None] = mapped_column(default=None)
+    # The class (tier) its files were moved to, in its cloud's words; None: its store's own.
+    storage_class: Mapped[str | None] = mapped_column(String(32), default=None)
     # A tombstone's: when it was deleted (or its delete began), and by whom (user@host).
     deleted: Mapped[datetime | None] = mapped_column(default=None)
     deleted_by: Mapped[str] = mapped_column(String(255), default="", server_default="")

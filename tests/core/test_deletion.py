@@ -139,8 +139,20 @@ def test_deleting_a_run_deletes_its_outputs_and_keeps_its_record(cli) -> None:
         client.load_artifact(made.id)
     usage = json.loads(cli("artifact-store", "usage", "default", "-o", "json").out)
     assert usage == [
-        {"artifact": "numbers", "versions": 1, "bytes": made.size, "deleted_versions": 1},
-        {"artifact": "total", "versions": 1, "bytes": 1, "deleted_versions": 1},
+        {
+            "artifact": "numbers",
+            "versions": 1,
+            "bytes": made.size,
+            "classes": {"own": made.size},
+            "deleted_versions": 1,
+        },
+        {
+            "artifact": "total",
+            "versions": 1,
+            "bytes": 1,
+            "classes": {"own": 1},
+            "deleted_versions": 1,
+        },
     ]
 
 

@@ -115,6 +115,10 @@ ValidSasToken = Annotated[SecretStr, AfterValidator(_sas_token)]
 ValidConnectionString = Annotated[SecretStr, AfterValidator(_connection_string)]
 
 
+# Azure's access tiers for block blobs.
+AccessTier = Literal["Hot", "Cool", "Cold", "Archive"]
+
+
 class AzureConfig(ObjectStoreConfig):
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"az://", "abfs://"})
     LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "account_name", "account_host"})
@@ -128,7 +132,7 @@ class AzureConfig(ObjectStoreConfig):
     # Another host for the account's blobs (https://ACCOUNT_HOST): an emulator, a private
     # endpoint, a sovereign cloud. host[:port][/path], no scheme.
     account_host: str | None = None
-    access_tier: Literal["Hot", "Cool", "Cold", "Archive"] | None = None
+    access_tier: AccessTier | None = None
     account_key: ValidAccountKey | None = None
     connection_string: ValidConnectionString | None = None
     sas_token: ValidSasToken | None = None

@@ -50,6 +50,10 @@ def check_service_account_key(field: str, key: SecretStr) -> dict[str, Any]:
     return info
 
 
+# GCS's storage classes, as its JSON API names them.
+StorageClass = Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
+
+
 class GCSConfig(ObjectStoreConfig):
     SUPPORTED_SCHEMES: ClassVar[frozenset[str]] = frozenset({"gs://", "gcs://"})
     LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path", "endpoint_url"})
@@ -62,7 +66,7 @@ class GCSConfig(ObjectStoreConfig):
     project: str | None = None
     endpoint_url: str | None = None
     location: str | None = None
-    storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
+    storage_class: StorageClass | None = None
     # A service account's key JSON (give it as --token=@key.json), stored encrypted.
     token: SecretStr | None = None
     # No credentials at all (a public bucket, an emulator): only when asked for, never as a

@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 from holdall.artifact_stores.failures import Failure
 from holdall.artifact_stores.object_store import FILESYSTEM_OPTIONS, ObjectArtifactStore
 from holdall.waits import exponential_backoff
-from holdall_gcp.flavor import GCSConfig
+from holdall_gcp.flavor import GCSConfig, StorageClass
 
 # gcsfs 2026 asks a gRPC endpoint for every bucket's type ("extended" buckets); against
 # anything but Google itself (an emulator, a proxy) each call then retries for a minute. Off,
@@ -120,6 +120,34 @@ class GCSArtifactStore(ObjectArtifactStore):
 
     def backoff(self, tries: int) -> float:
         return GCSFS_BACKOFF(tries)
+
+    STORAGE_CLASSES = get_args(StorageClass)  # ARCHIVE is read as it is: no restore
+
+    def set_storage_class(self, path: str, storage_class: str) -> None:
+        from fsspec.asyn import sync
+
+        filesystem = self.filesystem
+        sync(filesystem.loop, self._rewrite, filesystem, self.resolve(path), storage_class)
+        filesystem.invalidate_cache(self.resolve(path))
+
+    @staticmethod
+    async def _rewrite(filesystem: Any, target: str, storage_class: str) -> None:
+        """GCS changes a class by rewriting the object onto itself (a large one in several
+        calls, each handing on a token)."""
+        bucket, key, _ = filesystem.split_path(target)
+        route = "b/{}/o/{}/rewriteTo/b/{}/o/{}"
+        token: dict[str, str] = {}
+        while True:
+            out = await filesystem._call(
+                "POST", route, bucket, key, bucket, key,
+                json={"storageClass": storage_class}, json_out=True, **token,
+            )  # fmt: skip
+            if out.get("done", True):
+                return
+            token = {"rewriteToken": out["rewriteToken"]}
+
+    def storage_class_of(self, path: str) -> str:
+        return str(self.filesystem.info(self.resolve(path)).get("storageClass") or "STANDARD")
 
     def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         from fsspec.asyn import sync

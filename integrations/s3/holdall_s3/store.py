@@ -4,7 +4,7 @@ core's (holdall.artifact_stores.object_store)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from holdall.artifact_stores.failures import Failure
 from holdall.artifact_stores.object_store import (
@@ -14,7 +14,7 @@ from holdall.artifact_stores.object_store import (
     ObjectArtifactStore,
 )
 from holdall.waits import exponential_backoff
-from holdall_s3.flavor import S3Config
+from holdall_s3.flavor import S3Config, StorageClass
 
 # botocore alone tries a request again (`retries`): s3fs's tries around botocore's would
 # multiply every wait on a stalled endpoint. A body cut off mid-read, which botocore has
@@ -118,6 +118,39 @@ class S3ArtifactStore(ObjectArtifactStore):
             f"aws s3api restore-object --bucket {bucket} --key {key} --restore-request "
             "Days=7, then load it again once restored"
         )
+
+    # Express One Zone is a kind of bucket, not a class an object moves to.
+    STORAGE_CLASSES = tuple(c for c in get_args(StorageClass) if c != "EXPRESS_ONEZONE")
+    ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+
+    def set_storage_class(self, path: str, storage_class: str) -> None:
+        target = self.resolve(path)
+        if self.storage_class_of(path) == storage_class:
+            return  # S3 refuses a copy onto itself that changes nothing
+        # A copy onto itself in the new class: one CopyObject, or a multipart copy for an
+        # object over 5 GiB; the object's metadata and encryption carried over.
+        self.filesystem.cp_file(target, target, StorageClass=storage_class)
+
+    def _head(self, path: str) -> dict[str, Any]:
+        bucket, _, key = self.resolve(path).partition("/")
+        return dict(self.filesystem.call_s3("head_object", Bucket=bucket, Key=key))
+
+    def storage_class_of(self, path: str) -> str:
+        return str(self._head(path).get("StorageClass") or "STANDARD")  # absent: STANDARD
+
+    def request_restore(self, path: str, days: int, speed: str) -> None:
+        bucket, _, key = self.resolve(path).partition("/")
+        request = {"Days": days, "GlacierJobParameters": {"Tier": speed}}
+        self.filesystem.call_s3("restore_object", Bucket=bucket, Key=key, RestoreRequest=request)
+
+    def restore_state(self, path: str) -> str:
+        head = self._head(path)
+        if head.get("StorageClass") not in self.ARCHIVE_CLASSES:
+            return "readable"
+        restore = str(head.get("Restore") or "")  # 'ongoing-request="false", expiry-date=...'
+        if 'ongoing-request="true"' in restore:
+            return "restoring"
+        return "restored" if 'ongoing-request="false"' in restore else "archived"
 
     def upload_file(self, local: str, target: str, part_size: int, tiered: bool) -> None:
         # One parallel multipart upload (s3fs aborts it if it fails): the object appears

@@ -74,7 +74,8 @@ def test_an_archive_class_keeps_the_store_marker_readable_and_names_the_restore(
         Client().load_artifact("archived", version=1)
     message = str(caught.value)
     assert f"in the {storage_class} storage class" in message, message
-    assert f"aws s3api restore-object --bucket {bucket} --key {key}" in message, message
+    assert f"{key} of artifact store 's3_store' is in the {storage_class}" in message, message
+    assert "holdall artifact version restore archived 1 --wait" in message, message
 
 
 def holdall_process_python(code: str) -> subprocess.CompletedProcess[str]:
