@@ -6,8 +6,9 @@ fsspec; a store over any other client implements these methods itself.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -110,6 +111,13 @@ class BaseArtifactStore(ABC):
 
     @abstractmethod
     def rmtree(self, path: str) -> None: ...
+
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Remove many files at once (a store whose service deletes in batches says so); one
+        already gone is no error."""
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                self.remove(path)
 
     @abstractmethod
     def stat(self, path: str) -> FileStat: ...

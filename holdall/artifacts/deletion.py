@@ -11,6 +11,7 @@ verified before it is handed out, and a load that finds data missing reads the r
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from holdall.artifact_stores.base import BaseArtifactStore
+from holdall.artifact_stores.object_store import ObjectArtifactStore
 from holdall.errors import HoldallError, NotFoundError, StateError, error_text
 from holdall.metadata.database import Database
 from holdall.metadata.tables import (
@@ -67,6 +69,7 @@ class Doomed:
     uri: str
     store_id: str | None
     size: int
+    files: tuple[str, ...] = ()  # its manifest's paths, under `uri`
 
 
 def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -123,7 +126,8 @@ def mark(
 
 def _doomed(row: ArtifactVersionRow) -> Doomed:
     label = f"{row.artifact.name}:{row.version}"
-    return Doomed(row.id, label, row.uri, row.artifact_store_id, row.size)
+    files = tuple(sorted(json.loads(row.files or "{}")))
+    return Doomed(row.id, label, row.uri, row.artifact_store_id, row.size, files)
 
 
 def finish(database: Database, version_ids: Sequence[str]) -> None:
@@ -167,18 +171,38 @@ def remove_marked(
     doomed: Sequence[Doomed],
     store_for: Callable[[str], BaseArtifactStore],
 ) -> Deleted:
-    """The data of versions already marked removed, each marked deleted once it is gone. One
-    that cannot be removed (its bucket does not answer) stays marked, for gc."""
+    """The data of versions already marked removed, and each marked deleted once it is gone.
+    In an object store every file named by their manifests goes in one batch (S3 deletes a
+    thousand keys a request), and the versions are marked deleted together; a store with
+    folders then has each version's folder removed. A version that cannot be removed (its
+    bucket does not answer) stays marked, for gc."""
     result = Deleted([], {})
+    by_store: dict[str | None, list[Doomed]] = {}
     for item in doomed:
-        try:
-            if item.store_id is not None:
-                remove_data(store_for(item.store_id), item.uri)
-            finish(database, [item.version_id])
-        except (HoldallError, OSError) as exc:
-            result.failed[item.label] = error_text(exc)
+        by_store.setdefault(item.store_id, []).append(item)
+    for store_id, items in by_store.items():
+        if store_id is None:  # a tombstone whose store is gone: no data left anywhere
+            finish(database, [item.version_id for item in items])
+            result.done += items
             continue
-        result.done.append(item)
+        try:
+            store = store_for(store_id)
+            if isinstance(store, ObjectArtifactStore):
+                store.remove_files([f"{d.uri}/{path}" for d in items for path in d.files])
+                finish(database, [item.version_id for item in items])
+                result.done += items
+                continue
+        except (HoldallError, OSError) as exc:
+            result.failed.update({item.label: error_text(exc) for item in items})
+            continue
+        for item in items:
+            try:
+                remove_data(store, item.uri)
+                finish(database, [item.version_id])
+            except (HoldallError, OSError) as exc:
+                result.failed[item.label] = error_text(exc)
+                continue
+            result.done.append(item)
     return result
 
 

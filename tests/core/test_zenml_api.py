@@ -120,11 +120,13 @@ def test_zenml_arguments_holdall_has_no_use_for() -> None:
         include_visualizations=False,
     )
     assert kept.load() == [1]
-    for refused in ({"tags": ["prod"]}, {"user_metadata": {"a": 1}}, {"uri": "/somewhere"}):
+    for refused in ({"user_metadata": {"a": 1}}, {"uri": "/somewhere"}):
         (key,) = refused
         with pytest.raises(ConfigError, match=f"holdall does not keep {key}"):
             save_artifact([2], "plain", **refused)
     assert [v.version for v in Client().list_artifact_versions("plain")] == [1]
+    tagged = save_artifact([3], "plain", tags=["prod"])  # ZenML's tags are kept
+    assert tagged.tags == ("prod",)
 
 
 def test_one_client_per_process_and_database(

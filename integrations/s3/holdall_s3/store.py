@@ -4,6 +4,7 @@ core's (holdall.artifact_stores.object_store)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, get_args
 
 from holdall.artifact_stores.failures import Failure
@@ -176,6 +177,12 @@ class S3ArtifactStore(ObjectArtifactStore):
         # Asked here: s3fs's own listing of buckets answers [] when AWS refuses it.
         listed = filesystem.call_s3("list_buckets")
         return sorted(str(bucket["Name"]) for bucket in listed.get("Buckets", []))
+
+    def remove_files(self, paths: Sequence[str]) -> None:
+        # DeleteObjects, a thousand keys a request (s3fs batches them); missing keys are no
+        # error to S3.
+        if paths:
+            self.filesystem.rm([self.resolve(path) for path in paths])
 
     def discard_incomplete_uploads(self, path: str) -> int:
         bucket, _, prefix = self.resolve(path).partition("/")

@@ -1,0 +1,135 @@
+"""`artifact prune` of 10,000 versions (1,000 artifacts of 10 versions; 1,000 to delete)
+against deleting the same number of objects with one raw call, and `artifact-store usage` of
+those 10,000 versions.
+
+Targets (issue 23): prune at 0.8 of raw or better (ratio = raw time / holdall time), on S3
+(moto; raw: s3fs `rm` of the keys in one call) and on a local store (raw: fsspec's local
+`rm` of the files in one call); usage from the database alone in under 0.5 s. The versions'
+records are written straight into the database (saving 10,000 versions is not what is
+measured); the 1,000 to be deleted have their files in the store, as a save leaves them.
+Run from the repository root: `python -m benchmarks.prune`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+ARTIFACTS = 1000
+VERSIONS = 10
+ROUNDS = 5
+PAYLOAD = b"x" * 1024
+
+
+def _records(client: Any, store_id: str, uri_root: str) -> list[str]:
+    """10,000 committed versions; the uris of the oldest version of each artifact."""
+    from holdall.metadata.tables import ArtifactRow, ArtifactVersionRow, VersionStatus
+
+    then = datetime.now(timezone.utc) - timedelta(days=1)
+    doomed = []
+    files = json.dumps({"data.bin": [len(PAYLOAD), "blake3:" + "0" * 64]})
+    with client.database.session() as session:
+        for number in range(ARTIFACTS):
+            artifact = ArtifactRow(
+                id=str(uuid.uuid4()), name=f"a{number:04d}-{uuid.uuid4().hex[:6]}"
+            )
+            session.add(artifact)
+            for version in range(1, VERSIONS + 1):
+                uri = f"{uri_root}/_saved/{artifact.name}/{version}"
+                session.add(
+                    ArtifactVersionRow(
+                        artifact_id=artifact.id,
+                        version=version,
+                        status=VersionStatus.COMMITTED,
+                        uri=uri,
+                        artifact_store_id=store_id,
+                        size=len(PAYLOAD),
+                        files=files,
+                        committed=then + timedelta(seconds=version),
+                        created=then,
+                    )
+                )
+                if version == 1:
+                    doomed.append(uri)
+    return doomed
+
+
+def _measure(raw: Callable[[], object], holdall: Callable[[], object]) -> tuple[float, float]:
+    start = time.perf_counter()
+    raw()
+    middle = time.perf_counter()
+    holdall()
+    return middle - start, time.perf_counter() - middle
+
+
+def run(label: str, flavor: str, path: str, config: dict[str, str], filesystem: Any) -> None:
+    from holdall import Client
+
+    ratios, raw_times, holdall_times, usage_times = [], [], [], []
+    for _ in range(ROUNDS):
+        with tempfile.TemporaryDirectory() as config_dir:
+            os.environ["HOLDALL_CONFIG_DIR"] = config_dir
+            Client.close_shared()
+            client = Client()
+            name = f"bench-{uuid.uuid4().hex[:8]}"
+            model = client.register_artifact_store(
+                name, flavor, path=path + f"/{name}", config=config
+            )
+            store = client.artifact_store(model)
+            doomed = _records(client, model.id, store.path)
+            raw_paths = [store.resolve(f"{uri}-raw/data.bin") for uri in doomed]
+            filesystem.pipe({p: PAYLOAD for p in raw_paths})
+            filesystem.pipe({store.resolve(f"{uri}/data.bin"): PAYLOAD for uri in doomed})
+            raw_time, holdall_time = _measure(
+                functools.partial(filesystem.rm, raw_paths),
+                functools.partial(client.prune_artifacts, keep_last=VERSIONS - 1),
+            )
+            assert not any(filesystem.exists(store.resolve(f"{u}/data.bin")) for u in doomed[:20])
+            start = time.perf_counter()
+            usage = client.get_artifact_store_usage(name)
+            usage_times.append(time.perf_counter() - start)
+            assert sum(u.versions for u in usage) == ARTIFACTS * (VERSIONS - 1)
+            raw_times.append(raw_time)
+            holdall_times.append(holdall_time)
+            ratios.append(raw_time / holdall_time)
+    print(
+        f"{label}: prune of {ARTIFACTS * VERSIONS} versions ({ARTIFACTS} deleted): holdall "
+        f"{statistics.median(holdall_times):.2f} s, raw {statistics.median(raw_times):.2f} s, "
+        f"ratio {statistics.median(ratios):.2f} (target >= 0.8); usage "
+        f"{statistics.median(usage_times) * 1000:.0f} ms (target < 500 ms); medians of {ROUNDS}"
+    )
+
+
+def main() -> int:
+    import fsspec
+
+    from tests.fixtures.moto import CREDENTIALS, running_moto
+
+    with tempfile.TemporaryDirectory() as folder:
+        run("local", "local", folder, {}, fsspec.filesystem("file"))
+    with running_moto() as server:
+        import s3fs
+
+        bucket = server.new_bucket()
+        raw = s3fs.S3FileSystem(
+            endpoint_url=server.endpoint,
+            key=CREDENTIALS["aws_access_key_id"],
+            secret=CREDENTIALS["aws_secret_access_key"],
+            skip_instance_cache=True,
+        )
+        config = {"endpoint_url": server.endpoint, **CREDENTIALS}
+        run("S3 (moto)", "s3", f"s3://{bucket}", config, raw)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
