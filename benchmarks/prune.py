@@ -115,7 +115,7 @@ def main() -> int:
     from tests.fixtures.moto import CREDENTIALS, running_moto
 
     with tempfile.TemporaryDirectory() as folder:
-        run("local", "local", folder, {}, fsspec.filesystem("file"))
+        run("local", "local", folder, {}, fsspec.filesystem("file", auto_mkdir=True))
     with running_moto() as server:
         import s3fs
 

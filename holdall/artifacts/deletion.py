@@ -171,39 +171,33 @@ def remove_marked(
     doomed: Sequence[Doomed],
     store_for: Callable[[str], BaseArtifactStore],
 ) -> Deleted:
-    """The data of versions already marked removed, and each marked deleted once it is gone.
-    In an object store every file named by their manifests goes in one batch (S3 deletes a
-    thousand keys a request), and the versions are marked deleted together; a store with
-    folders then has each version's folder removed. A version that cannot be removed (its
-    bucket does not answer) stays marked, for gc."""
+    """The data of versions already marked removed, then the versions marked deleted. Per
+    store, every file their manifests name goes in one batch (S3 deletes a thousand keys a
+    request); a store with folders has each version's folder removed (with anything else in
+    it); the versions are marked deleted together. Versions whose data cannot be
+    removed (a bucket that does not answer) stay marked, for gc."""
     result = Deleted([], {})
     by_store: dict[str | None, list[Doomed]] = {}
     for item in doomed:
         by_store.setdefault(item.store_id, []).append(item)
     for store_id, items in by_store.items():
-        if store_id is None:  # a tombstone whose store is gone: no data left anywhere
-            finish(database, [item.version_id for item in items])
-            result.done += items
-            continue
         try:
-            store = store_for(store_id)
-            if isinstance(store, ObjectArtifactStore):
-                store.remove_files([f"{d.uri}/{path}" for d in items for path in d.files])
-                finish(database, [item.version_id for item in items])
-                result.done += items
-                continue
+            if store_id is not None:  # None: a tombstone whose store is gone, data with it
+                _remove_all(store_for(store_id), items)
+            finish(database, [item.version_id for item in items])
         except (HoldallError, OSError) as exc:
             result.failed.update({item.label: error_text(exc) for item in items})
             continue
-        for item in items:
-            try:
-                remove_data(store, item.uri)
-                finish(database, [item.version_id])
-            except (HoldallError, OSError) as exc:
-                result.failed[item.label] = error_text(exc)
-                continue
-            result.done.append(item)
+        result.done += items
     return result
+
+
+def _remove_all(store: BaseArtifactStore, items: Sequence[Doomed]) -> None:
+    if isinstance(store, ObjectArtifactStore):  # no folders: every object in one batch
+        store.remove_files([f"{item.uri}/{path}" for item in items for path in item.files])
+        return
+    for item in items:  # a folder each, with anything else in it
+        remove_data(store, item.uri)
 
 
 def delete_versions(

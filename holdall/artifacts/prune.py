@@ -28,6 +28,7 @@ from holdall.metadata.tables import (
     PipelineRunRow,
     StepInputRow,
     StepRunRow,
+    TagRow,
     VersionStatus,
     VersionTagRow,
 )
@@ -91,29 +92,39 @@ def _aware(moment: datetime) -> datetime:
 def plan(database: Database, rules: Rules) -> Plan:
     now = datetime.now(timezone.utc)
     with database.session(read_only=True) as session:
+        # Columns, not whole records: a plan reads every committed version.
         query = (
-            select(ArtifactVersionRow)
+            select(
+                ArtifactVersionRow.id,
+                ArtifactRow.name,
+                ArtifactVersionRow.version,
+                ArtifactVersionRow.size,
+                ArtifactVersionRow.committed,
+                ArtifactVersionRow.created,
+                ArtifactVersionRow.storage_class,
+            )
             .join(ArtifactRow)
             .where(ArtifactVersionRow.status == VersionStatus.COMMITTED)
             .order_by(ArtifactRow.name, ArtifactVersionRow.version.desc())
         )
         if rules.artifacts:
             query = query.where(ArtifactRow.name.in_(rules.artifacts))
-        rows = session.scalars(query).all()
-        users = _users(session, [row.id for row in rows])
+        rows = session.execute(query).all()
+        tags = _tags(session)
+        users = _users(session, {row.id for row in rows})
     result = Plan()
     newest: dict[str, int] = defaultdict(int)
     for row in rows:
-        label = f"{row.artifact.name}:{row.version}"
+        label = f"{row.name}:{row.version}"
         created = _aware(row.committed or row.created)
-        newest[row.artifact.name] += 1
+        newest[row.name] += 1
         why = None
-        if rules.keep_last is not None and newest[row.artifact.name] <= rules.keep_last:
-            why = f"among the newest {rules.keep_last} of {row.artifact.name}"
+        if rules.keep_last is not None and newest[row.name] <= rules.keep_last:
+            why = f"among the newest {rules.keep_last} of {row.name}"
         elif rules.older_than is not None and now - created < rules.older_than:
             why = f"newer than {rules.older_than.total_seconds() / 86400:g} days"
-        elif row.tag_links:
-            why = "tagged " + ", ".join(sorted(link.tag.name for link in row.tag_links))
+        elif row.id in tags:
+            why = "tagged " + ", ".join(sorted(tags[row.id]))
         elif row.id in users and not rules.include_used:
             why = f"used by {users[row.id]} (--include-used lets it go)"
         elif rules.storage_class is not None and row.storage_class == rules.storage_class:
@@ -125,7 +136,16 @@ def plan(database: Database, rules: Rules) -> Plan:
     return result
 
 
-def _users(session: Session, version_ids: list[str]) -> dict[str, str]:
+def _tags(session: Session) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    for version_id, name in session.execute(
+        select(VersionTagRow.version_id, TagRow.name).join(TagRow)
+    ):
+        found[version_id].append(name)
+    return found
+
+
+def _users(session: Session, wanted: set[str]) -> dict[str, str]:
     """For each version a step was given as an input, one run and step that took it."""
     found: dict[str, str] = {}
     pairs = session.execute(
@@ -134,7 +154,6 @@ def _users(session: Session, version_ids: list[str]) -> dict[str, str]:
         .join(PipelineRunRow, PipelineRunRow.id == StepRunRow.pipeline_run_id)
         .order_by(PipelineRunRow.start)
     )
-    wanted = set(version_ids)
     for version_id, run, step in pairs:
         if version_id in wanted and version_id not in found:
             found[version_id] = f"run {run} (step {step})"

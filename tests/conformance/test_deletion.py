@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from holdall import Client
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifact_stores.object_store import ObjectArtifactStore
 from holdall.artifacts.deletion import DeletedError
 from holdall.metadata.tables import ArtifactVersionRow
 from holdall.processes import who
@@ -76,10 +75,9 @@ KILLED_DELETE = """
         time.sleep(120)
 
     if issubclass(store_class, ObjectArtifactStore):
-        # One batch for every version's files: killed with `at` of them gone.
         original_batch = store_class.remove_files
 
-        def remove_files(self, paths):
+        def remove_files(self, paths):  # every version's files in one batch
             original_batch(self, paths[:at])
             killed_here()
 
@@ -87,11 +85,10 @@ KILLED_DELETE = """
     else:
         original, removed = store_class.rmtree, [0]
 
-        def rmtree(self, path):
-            if removed[0] == at:
-                # Killed in the middle of one version's folder: one of its files gone.
+        def rmtree(self, path):  # a folder a version
+            if removed[0] == at % 6:
                 folder, names = next((d, n) for d, _, n in self.walk(path) if n)
-                self.remove(f"{folder}/{sorted(names)[0]}")
+                self.remove(f"{folder}/{sorted(names)[0]}")  # one of its files gone
                 killed_here()
             original(self, path)
             removed[0] += 1
@@ -116,10 +113,9 @@ def test_a_delete_killed_at_a_random_moment_is_finished_by_gc(
 ) -> None:
     saved = [client.save_artifact(_tree(tmp_path, n), "doomed") for n in range(VERSIONS)]
     kept = client.save_artifact(b"another artifact", "kept")
-    # A store with folders removes version after version; an object store, every file in
-    # one batch: killed after a random number of versions, or of files.
-    batched = isinstance(store, ObjectArtifactStore)
-    killed_at = random.randrange(VERSIONS * 3 if batched else VERSIONS)
+    # Killed after a random number of files (an object store's one batch) or of versions'
+    # folders (a local store), and in the middle of one folder.
+    killed_at = random.randrange(VERSIONS * 3)
     script = tmp_path / "victim.py"
     script.write_text(textwrap.dedent(KILLED_DELETE))
     process = subprocess.Popen(
@@ -132,9 +128,8 @@ def test_a_delete_killed_at_a_random_moment_is_finished_by_gc(
     # Every version was marked before any data went: none is visible, whatever is left.
     statuses = _statuses(client, "doomed")
     assert sorted(statuses) == list(range(1, VERSIONS + 1))
-    done = 0 if batched else killed_at  # a batch's versions are finished together
-    assert list(statuses.values()).count("deleted") == done, (killed_at, statuses)
-    assert set(statuses.values()) <= {"deleted", "deleting"}
+    # Finished together, once the batch is gone: none is yet.
+    assert set(statuses.values()) == {"deleting"}, (killed_at, statuses)
     with pytest.raises(DeletedError, match="is being deleted"):
         client.load_artifact("doomed", VERSIONS)
     assert client.load_artifact("kept") == b"another artifact"
