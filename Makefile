@@ -60,6 +60,7 @@ bench: $(VENV)/.test-installed $(AZURITE)
 	$(BIN)/python -m benchmarks.artifacts_gcs
 	$(BIN)/python -m benchmarks.artifacts_azure
 	$(BIN)/python -m benchmarks.migration_s3
+	$(BIN)/python -m benchmarks.prune
 
 # Fresh environments, installs from the package registry: minutes, and the network.
 bench-install: $(VENV)/.test-installed
