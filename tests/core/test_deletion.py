@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,54 @@ def test_a_run_keeps_what_another_run_used_and_a_running_run_is_refused(cli) -> 
     assert "holdall artifact gc" in refused.err
     unasked = holdall_process("pipeline", "runs", "delete", second.name, stdin=subprocess.DEVNULL)
     assert unasked.code == 1 and "pass -y" in unasked.err
+
+
+SAVE_MANY = """
+import sys
+from holdall import Client
+for number in range(int(sys.argv[1])):
+    Client().save_artifact(f"value {number}".encode() * 100, "busy")
+    print(number, flush=True)
+"""
+
+
+def test_a_delete_beside_saves_of_the_same_name_takes_only_what_it_marked() -> None:
+    """Every version the delete names is gone and every other one loads whole: a save that
+    commits while the delete runs keeps its version."""
+    saving = subprocess.Popen(
+        [sys.executable, "-c", SAVE_MANY, "30"], stdout=subprocess.PIPE, text=True
+    )
+    assert saving.stdout is not None
+    for _ in range(5):  # some versions exist before the delete begins
+        saving.stdout.readline()
+    deleted = holdall_process("artifact", "delete", "busy", "-y")
+    saving.communicate(timeout=300)
+    assert saving.returncode == 0 and deleted.code == 0, deleted.err
+    lines = [line for line in deleted.out.splitlines() if line.startswith("Deleted busy:")]
+    gone = {int(line.split()[1].split(":")[1]) for line in lines}
+    client = Client()
+    every = {v.version: v for v in client.list_artifact_versions("busy", include_deleted=True)}
+    assert sorted(every) == list(range(1, 31))
+    assert gone and {n for n, v in every.items() if v.is_deleted} == gone
+    for number in sorted(set(every) - gone):
+        assert client.load_artifact("busy", number) == f"value {number - 1}".encode() * 100
+
+
+def test_prune_beside_gc_loses_nothing_that_should_stay() -> None:
+    client = Client()
+    for number in range(20):
+        client.save_artifact(number, "pruned")
+    sweeping = [
+        subprocess.Popen([sys.executable, "-m", "holdall", "artifact", "gc"], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]  # fmt: skip
+    pruned = holdall_process("artifact", "prune", "--keep-last", "5", "-y")
+    for process in sweeping:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    assert pruned.code == 0, pruned.err
+    assert [v.version for v in client.list_artifact_versions("pruned")] == list(range(16, 21))
+    assert [client.load_artifact("pruned", n) for n in range(16, 21)] == list(range(15, 20))
+    tombstones = client.list_artifact_versions("pruned", include_deleted=True)
+    assert [v.version for v in tombstones if v.is_deleted] == list(range(1, 16))
