@@ -140,6 +140,15 @@ class Client(ArtifactsAPI):
     def delete_artifact_store(self, name: str) -> None:
         self.stores.delete(name)
 
+    def set_artifact_store_lifecycle(
+        self, name: str, transitions: Sequence[str], dry_run: bool = False
+    ) -> tuple[Any, Any]:
+        """The bucket's lifecycle rule for the store's folder, moved through `transitions`
+        ("30:STANDARD_IA", ...; none removes it), other rules kept: (before, after)."""
+        from holdall.artifacts.tiers import set_lifecycle
+
+        return set_lifecycle(self.stores.usable(self.stores.get(name)), transitions, dry_run)
+
     def stacks_using(self, store_name: str) -> list[str]:
         return self.stores.stacks_using(store_name)
 

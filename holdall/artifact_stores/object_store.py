@@ -192,6 +192,19 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         """ "archived" (a restore is needed), "restoring", or "readable"."""
         return "readable"
 
+    def lifecycle_rule(
+        self, transitions: Sequence[tuple[int, str]], dry_run: bool
+    ) -> tuple[Any, Any]:
+        """Make the bucket's lifecycle rule for this store's folder move its objects through
+        `transitions` ((days, class) pairs; none: remove the rule), keeping every rule that
+        is not this store's; (the rule before, the rule now), as the service writes them.
+        `dry_run` changes nothing."""
+        raise HoldallError(
+            f"holdall does not write {self.SERVICE}'s lifecycle rules",
+            fix=f"set them with {self.SERVICE}'s own tools; move versions one by one with "
+            "holdall artifact version update NAME VERSION --storage-class CLASS",
+        )
+
     def credential_fix(self) -> str:
         """The command that gives the store other credentials."""
         return f"holdall artifact-store update {self.name or 'NAME'} with other credentials"

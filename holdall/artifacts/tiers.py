@@ -10,8 +10,9 @@ records (its ownership marker) are outside every version's folder: they never mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 
@@ -168,3 +169,35 @@ def wait_until_readable(
             )
         sleep(min(pause, max(timeout_s - waited, 0.1)))
         pause = min(pause * 2, 60.0)
+
+
+def parse_transitions(store: ObjectArtifactStore, given: Sequence[str]) -> list[tuple[int, str]]:
+    """ "30:STANDARD_IA" and the like: days (whole, rising) and a class the cloud has."""
+    found: list[tuple[int, str]] = []
+    for text in given:
+        days, _, kind = text.partition(":")
+        if not days.strip().isdigit() or not kind.strip():
+            raise ConfigError(
+                f"--transition {text[:60]!r} is not DAYS:CLASS",
+                fix="--transition 30:STANDARD_IA --transition 180:GLACIER",
+            )
+        number = int(days)
+        if found and number <= found[-1][0]:
+            raise ConfigError(
+                f"--transition {text}: the days must rise from one transition to the next",
+                fix="--transition 30:STANDARD_IA --transition 180:GLACIER",
+            )
+        found.append((number, check_class(store, kind)))
+    return found
+
+
+def set_lifecycle(
+    store: BaseArtifactStore, transitions: Sequence[str], dry_run: bool
+) -> tuple[Any, Any]:
+    if not isinstance(store, ObjectArtifactStore) or not store.STORAGE_CLASSES:
+        raise ConfigError(
+            f"artifact store '{store.name}' has one storage class: lifecycle rules are for "
+            "S3, GCS and Azure stores",
+            fix="holdall artifact-store list",
+        )
+    return store.lifecycle_rule(parse_transitions(store, transitions), dry_run)

@@ -26,6 +26,7 @@ S3FS_TRIES = 1
 BOTOCORE_BACKOFF = exponential_backoff(1.0, 2.0, 20.0)
 S3FS_SLEEP = 0.1
 MISSING_CODES = frozenset({"NoSuchBucket"})
+SMALLEST_TIERED = 128 * 1024  # bytes: a lifecycle rule leaves smaller objects where they are
 ARCHIVED_CODES = frozenset({"InvalidObjectState"})  # GLACIER, DEEP_ARCHIVE: restore first
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REFUSED_CODES = frozenset(
@@ -81,6 +82,17 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
         if config.aws_session_token:
             kwargs["token"] = config.aws_session_token.get_secret_value()
     return kwargs
+
+
+def _what_it_does(rule: dict[str, Any] | None) -> Any:
+    """A lifecycle rule as far as it matters here: enabled, for which folder, moving what
+    when (a service may write the rest back differently: moto drops the size filter)."""
+    if rule is None:
+        return None
+    where = rule.get("Filter", {})
+    prefix = where.get("And", {}).get("Prefix", where.get("Prefix"))
+    moves = [(t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])]
+    return rule.get("Status"), prefix, moves
 
 
 class S3ArtifactStore(ObjectArtifactStore):
@@ -177,6 +189,52 @@ class S3ArtifactStore(ObjectArtifactStore):
         # Asked here: s3fs's own listing of buckets answers [] when AWS refuses it.
         listed = filesystem.call_s3("list_buckets")
         return sorted(str(bucket["Name"]) for bucket in listed.get("Buckets", []))
+
+    def lifecycle_rule(
+        self, transitions: Sequence[tuple[int, str]], dry_run: bool
+    ) -> tuple[Any, Any]:
+        bucket, rule_id = self.config.bucket, f"holdall-{self.id}"
+        try:
+            rules = self.filesystem.call_s3(
+                "get_bucket_lifecycle_configuration", Bucket=bucket
+            ).get("Rules", [])
+        except Exception as exc:
+            if "NoSuchLifecycleConfiguration" not in str(exc):
+                raise
+            rules = []
+        before = next((rule for rule in rules if rule.get("ID") == rule_id), None)
+        others = [rule for rule in rules if rule.get("ID") != rule_id]
+        after = self._rule(rule_id, transitions) if transitions else None
+        if _what_it_does(before) == _what_it_does(after):
+            return before, before
+        if dry_run:
+            return before, after
+        kept = others + ([after] if after else [])
+        if kept:
+            self.filesystem.call_s3(
+                "put_bucket_lifecycle_configuration",
+                Bucket=bucket,
+                LifecycleConfiguration={"Rules": kept},
+            )
+        else:
+            self.filesystem.call_s3("delete_bucket_lifecycle", Bucket=bucket)
+        return before, after
+
+    def _rule(self, rule_id: str, transitions: Sequence[tuple[int, str]]) -> dict[str, Any]:
+        prefix = self.config.prefix
+        return {
+            "ID": rule_id,
+            "Status": "Enabled",
+            # The store's folder only, and objects over 128 KiB only (S3's own default for
+            # transitions): the store's marker, read by every process, stays readable.
+            "Filter": {
+                "And": {
+                    "Prefix": f"{prefix}/" if prefix else "",
+                    "ObjectSizeGreaterThan": SMALLEST_TIERED,
+                }
+            },
+            "Transitions": [{"Days": days, "StorageClass": kind} for days, kind in transitions],
+        }
 
     def remove_files(self, paths: Sequence[str]) -> None:
         # DeleteObjects, a thousand keys a request (s3fs batches them); missing keys are no

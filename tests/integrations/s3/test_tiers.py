@@ -154,3 +154,54 @@ def test_waiting_for_a_restore_reports_progress_and_is_bounded(s3_server: S3Serv
         wait_until_readable(slow, version, 0, sleep=pauses.append)
     assert "cold:1 is still being restored after" in str(caught.value)
     assert "--wait --timeout" in str(caught.value)
+
+
+def test_a_lifecycle_rule_for_the_store_s_folder_keeps_every_other_rule(
+    s3_server: S3Server, cli
+) -> None:
+    bucket = s3_server.new_bucket()
+    s3_stack(s3_server, bucket)
+    s3 = s3_server.client()
+    theirs = {
+        "ID": "logs-expire",
+        "Status": "Enabled",
+        "Filter": {"Prefix": "logs/"},
+        "Expiration": {"Days": 7},
+    }
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [theirs]})
+    args = ("artifact-store", "lifecycle", "s3_store", "--transition", "30:standard_ia",
+            "--transition", "180:GLACIER")  # fmt: skip
+    dry = cli(*args, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "Would add the rule of 's3_store'" in dry.out and '"Days": 180' in dry.out
+    assert len(s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]) == 1
+    added = cli(*args)
+    assert added.code == 0 and "Added the rule of 's3_store'" in added.out, added.err
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert rules["logs-expire"]["Expiration"] == {"Days": 7}  # theirs, kept
+    (ours,) = [rule for name, rule in rules.items() if name.startswith("holdall-")]
+    assert ours["Filter"]["And"]["Prefix"] == "zenml-artifacts/"
+    # Written with "ObjectSizeGreaterThan": 131072 beside the prefix (the marker stays in
+    # STANDARD), which moto drops from what it keeps: the dry run above shows it written.
+    assert '"ObjectSizeGreaterThan": 131072' in dry.out
+    assert [(t["Days"], t["StorageClass"]) for t in ours["Transitions"]] == [
+        (30, "STANDARD_IA"),
+        (180, "GLACIER"),
+    ]
+    same = cli(*args)
+    assert "is as asked already" in same.out
+    removed = cli("artifact-store", "lifecycle", "s3_store", "--remove")
+    assert removed.code == 0 and "Removed the rule of 's3_store'" in removed.out
+    left = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert [rule["ID"] for rule in left] == ["logs-expire"]
+    for bad, words in [
+        ("30", "is not DAYS:CLASS"),
+        ("x:GLACIER", "is not DAYS:CLASS"),
+        ("30:NEARLINE", "S3 has no storage class 'NEARLINE'"),
+    ]:
+        refused = cli("artifact-store", "lifecycle", "s3_store", "--transition", bad)
+        assert refused.code == 1 and words in refused.err, (bad, refused.err)
+    falling = cli(*args[:3], "--transition", "90:GLACIER", "--transition", "30:STANDARD_IA")
+    assert falling.code == 1 and "the days must rise" in falling.err
+    local = cli("artifact-store", "lifecycle", "default", "--transition", "30:GLACIER")
+    assert local.code == 1 and "has one storage class" in local.err
