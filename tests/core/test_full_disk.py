@@ -134,3 +134,39 @@ def test_a_full_disk_is_named_by_every_command_reads_included(tiny_disk: Path) -
         assert "check that the database is reachable" not in result.err
     filler.unlink()
     assert holdall_process("artifact-store", "list", env=env).code == 0
+
+
+def test_a_prune_on_a_full_disk_says_so_and_deletes_nothing(
+    tiny_disk: Path, tmp_path: Path
+) -> None:
+    env = {"HOLDALL_CONFIG_DIR": str(tiny_disk / "config")}
+    store = tmp_path / "store"
+    for command in (
+        ("artifact-store", "register", "roomy", "--flavor=local", f"--path={store}"),
+        ("stack", "register", "roomy", "-a", "roomy"),
+        ("stack", "set", "roomy"),
+    ):
+        assert holdall_process(*command, env=env).code == 0
+    save = "from holdall import Client\nfor n in range(6): Client().save_artifact(n, 'kept')"
+    saved = subprocess.run([sys.executable, "-c", save], env={**os.environ, **env}, timeout=120)
+    assert saved.returncode == 0
+    folders = sorted(p for p in store.rglob("kept/*") if p.is_dir())
+    assert len(folders) == 6
+    filler = tiny_disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(descriptor, b"f" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+    pruned = holdall_process("artifact", "prune", "--keep-last", "2", "-y", env=env)
+    assert pruned.code == 1 and "the disk under the metadata database is full" in pruned.err
+    assert "Traceback" not in pruned.err
+    assert sorted(p for p in store.rglob("kept/*") if p.is_dir()) == folders  # all still there
+    filler.unlink()
+    again = holdall_process("artifact", "prune", "--keep-last", "2", "-y", env=env)
+    assert again.code == 0 and "Pruned 4 version(s)" in again.out, again.err
+    listed = holdall_process("artifact", "versions", "kept", "-o", "json", env=env)
+    assert [v["version"] for v in json.loads(listed.out)] == [5, 6]
