@@ -205,3 +205,27 @@ def test_a_lifecycle_rule_for_the_store_s_folder_keeps_every_other_rule(
     assert falling.code == 1 and "the days must rise" in falling.err
     local = cli("artifact-store", "lifecycle", "default", "--transition", "30:GLACIER")
     assert local.code == 1 and "has one storage class" in local.err
+
+
+def test_a_step_whose_input_is_archived_fails_before_it_runs_naming_it(s3_server: S3Server) -> None:
+    """A store that saves into GLACIER: the first step's output is archived as soon as it is
+    saved, so the next step cannot be given it."""
+    from holdall import pipeline
+    from holdall.pipelines.runner import StepFailedError
+    from tests.fixtures.pipelines import make_numbers, total
+
+    @pipeline
+    def archived_pipeline():
+        total(make_numbers())
+
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, storage_class="GLACIER")
+    with pytest.raises(StepFailedError) as caught:
+        archived_pipeline()
+    message = str(caught.value)
+    assert "step 'total' of run" in message and "numbers:1 is archived" in message, message
+    assert "holdall artifact version restore numbers 1 --wait" in message
+    steps = caught.value.run.steps
+    assert steps["total"].status == "failed" and not steps["total"].outputs  # it never ran
+    client.restore_artifact_version("numbers", 1)
+    assert client.load_artifact("numbers", 1) == {"values": [1, 2, 3]}
