@@ -125,7 +125,7 @@ def test_an_archived_artifact_says_it_must_be_rehydrated(azurite: Azurite) -> No
     with pytest.raises(HoldallError) as caught:
         client.load_artifact("archived")
     assert "is in the Archive tier" in caught.value.message
-    assert "az storage blob set-tier --tier Hot" in str(caught.value.fix)
+    assert "holdall artifact version restore archived 2 --wait" in str(caught.value.fix)
 
 
 @pytest.mark.parametrize(
