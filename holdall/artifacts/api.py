@@ -430,9 +430,7 @@ class ArtifactsAPI:
                 row = None
             if row is not None and row.status == VersionStatus.DELETING:
                 return ArtifactVersion.of(row, self)
-        if number is None and _is_uuid(name_or_id):
-            return self.get_artifact_version_by_id(name_or_id)
-        return self.get_artifact_version(name_or_id, number)
+        return self._version_to_change(name_or_id, number)
 
     def delete_artifact_version(self, name_or_id: str, version: int | str | None = None) -> Deleted:
         """Delete one version's data (the latest unless `version` is given, as ZenML's

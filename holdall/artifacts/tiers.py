@@ -111,10 +111,18 @@ class RestoreState:
         return self.files - self.archived - self.restoring
 
 
+def _states(store: ObjectArtifactStore, version: ArtifactVersion) -> dict[str, str]:
+    return {path: store.restore_state(path) for path in _paths(version)}
+
+
+def _counted(states: dict[str, str]) -> RestoreState:
+    found = list(states.values())
+    counts = (found.count(ARCHIVED), found.count(RESTORING), found.count(RESTORED))
+    return RestoreState(len(found), *counts)
+
+
 def restore_state(store: ObjectArtifactStore, version: ArtifactVersion) -> RestoreState:
-    states = [store.restore_state(path) for path in _paths(version)]
-    counts = (states.count(ARCHIVED), states.count(RESTORING), states.count(RESTORED))
-    return RestoreState(len(states), *counts)
+    return _counted(_states(store, version))
 
 
 def restore(
@@ -128,15 +136,16 @@ def restore(
     cloud = tiered(store, version)
     if not 1 <= days <= 365:
         raise ConfigError(f"--days {days}: give 1 to 365", fix="--days 7")
-    before = restore_state(cloud, version)
+    states = _states(cloud, version)  # each file asked once
+    before = _counted(states)
     if before.archived == before.restoring == before.restored == 0:
         where = version.storage_class or "its store's own class"
         raise StateError(
             f"{version.label} is not archived (it is in {where}): it loads as it is",
             fix=f"see where it is: holdall artifact describe {version.label}",
         )
-    for path in _paths(version):
-        if cloud.restore_state(path) == ARCHIVED:
+    for path, state in states.items():
+        if state == ARCHIVED:
             cloud.request_restore(path, days, speed)
     return before
 

@@ -36,6 +36,29 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
+def use_a_roomy_store(env: dict[str, str], store: Path) -> None:
+    """The active stack saves into `store`, on another, roomy, disk."""
+    for command in (
+        ("artifact-store", "register", "roomy", "--flavor=local", f"--path={store}"),
+        ("stack", "register", "roomy", "-a", "roomy"),
+        ("stack", "set", "roomy"),
+    ):
+        result = holdall_process(*command, env=env)
+        assert result.code == 0, result.err
+
+
+def fill(filler: Path) -> None:
+    """The disk under `filler` filled to its last byte, as by another program."""
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(descriptor, b"f" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
 SAVE_WHILE_THE_DISK_FILLS = """
 import sys
 from pathlib import Path
@@ -81,13 +104,7 @@ except HoldallError as exc:
 def test_a_disk_full_at_commit_says_so_and_leaves_no_data(tiny_disk: Path, tmp_path: Path) -> None:
     env = {"HOLDALL_CONFIG_DIR": str(tiny_disk / "config")}
     store = tmp_path / "store"  # the data on another, roomy, disk
-    for command in (
-        ("artifact-store", "register", "roomy", "--flavor=local", f"--path={store}"),
-        ("stack", "register", "roomy", "-a", "roomy"),
-        ("stack", "set", "roomy"),
-    ):
-        result = holdall_process(*command, env=env)
-        assert result.code == 0, result.err
+    use_a_roomy_store(env, store)
     script = tmp_path / "save.py"
     script.write_text(SAVE_WHILE_THE_DISK_FILLS)
     filler = tiny_disk / "filler"
@@ -119,14 +136,7 @@ def test_a_full_disk_is_named_by_every_command_reads_included(tiny_disk: Path) -
     made = holdall_process("artifact-store", "register", "s", "--flavor=local", env=env)
     assert made.code == 0, made.err
     filler = tiny_disk / "filler"
-    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:  # the disk filled to its last byte, by another program
-        while os.write(descriptor, b"f" * 4096):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    fill(filler)
     for command in (("artifact", "list"), ("artifact-store", "list"), ("stack", "list")):
         result = holdall_process(*command, env=env)
         assert result.code == 1, result.out
@@ -141,26 +151,14 @@ def test_a_prune_on_a_full_disk_says_so_and_deletes_nothing(
 ) -> None:
     env = {"HOLDALL_CONFIG_DIR": str(tiny_disk / "config")}
     store = tmp_path / "store"
-    for command in (
-        ("artifact-store", "register", "roomy", "--flavor=local", f"--path={store}"),
-        ("stack", "register", "roomy", "-a", "roomy"),
-        ("stack", "set", "roomy"),
-    ):
-        assert holdall_process(*command, env=env).code == 0
+    use_a_roomy_store(env, store)
     save = "from holdall import Client\nfor n in range(6): Client().save_artifact(n, 'kept')"
     saved = subprocess.run([sys.executable, "-c", save], env={**os.environ, **env}, timeout=120)
     assert saved.returncode == 0
     folders = sorted(p for p in store.rglob("kept/*") if p.is_dir())
     assert len(folders) == 6
     filler = tiny_disk / "filler"
-    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(descriptor, b"f" * 4096):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    fill(filler)
     pruned = holdall_process("artifact", "prune", "--keep-last", "2", "-y", env=env)
     assert pruned.code == 1 and "the disk under the metadata database is full" in pruned.err
     assert "Traceback" not in pruned.err
