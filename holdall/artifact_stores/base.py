@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -118,6 +118,14 @@ class BaseArtifactStore(ABC):
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 self.remove(path)
+
+    def remove_versions(self, folders: Mapping[str, Sequence[str]]) -> None:
+        """Remove each folder (a version's, with the files its manifest names) and anything
+        else in it; one already gone is no error. Stores that can do it in fewer calls say
+        so."""
+        for folder in folders:
+            with contextlib.suppress(FileNotFoundError):
+                self.rmtree(folder)
 
     @abstractmethod
     def stat(self, path: str) -> FileStat: ...

@@ -24,7 +24,7 @@ import os
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, Any, ClassVar
 
@@ -312,6 +312,11 @@ class ObjectArtifactStore(FilesystemArtifactStore):
         # A cloud's own upload may call its SDK directly, around the translating filesystem.
         with self.translated():
             self.upload_file(local, target, part_size, tiered)
+
+    def remove_versions(self, folders: Mapping[str, Sequence[str]]) -> None:
+        # No folders, only keys: every file the manifests name, in one batch (S3 deletes a
+        # thousand keys a request).
+        self.remove_files([f"{top}/{path}" for top, paths in folders.items() for path in paths])
 
     def _has_directories(self) -> bool:
         return False

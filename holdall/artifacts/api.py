@@ -457,6 +457,18 @@ class ArtifactsAPI:
                 raise self._missing_version(session, name, None)
         return delete_versions(self._database(), ids, self._stores.by_id, resume=True)
 
+    def plan_artifact_prune(
+        self,
+        keep_last: int | None = None,
+        older_than: timedelta | None = None,
+        *,
+        include_used: bool = False,
+        artifacts: Sequence[str] = (),
+    ) -> PrunePlan:
+        """What `prune_artifacts` with the same rules would delete now, and why each other
+        version stays (a dry run)."""
+        return plan_prune(self._database(), Rules(keep_last, older_than, include_used, artifacts))
+
     def prune_artifacts(
         self,
         keep_last: int | None = None,
@@ -464,15 +476,13 @@ class ArtifactsAPI:
         *,
         include_used: bool = False,
         artifacts: Sequence[str] = (),
-        dry_run: bool = False,
-    ) -> tuple[PrunePlan, Deleted]:
-        """Delete the committed versions the rules let go (see holdall.artifacts.prune):
-        what it planned (the survivors with why each stays) and what it deleted."""
+        within: Sequence[str] | None = None,
+    ) -> Deleted:
+        """Delete the committed versions the rules let go (see holdall.artifacts.prune);
+        their records stay as tombstones. `within`: only these version ids (a plan agreed
+        to), of those the rules still let go."""
         rules = Rules(keep_last, older_than, include_used, tuple(artifacts))
-        the_plan = plan_prune(self._database(), rules)
-        if dry_run:
-            return the_plan, Deleted([], {})
-        return the_plan, prune(self._database(), the_plan, rules, self._stores.by_id)
+        return prune(self._database(), rules, self._stores.by_id, within)
 
     def move_artifacts_to_storage_class(
         self,

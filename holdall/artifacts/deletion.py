@@ -11,16 +11,15 @@ verified before it is handed out, and a load that finds data missing reads the r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from holdall.artifact_stores.base import BaseArtifactStore
-from holdall.artifact_stores.object_store import ObjectArtifactStore
 from holdall.errors import HoldallError, NotFoundError, StateError, error_text
 from holdall.metadata.database import Database
 from holdall.metadata.tables import (
@@ -72,52 +71,52 @@ class Doomed:
     files: tuple[str, ...] = ()  # its manifest's paths, under `uri`
 
 
-def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
+def by_ids(ids: Sequence[str]) -> list[ColumnElement[bool]]:
+    """`ids` as conditions for `mark`, a batch (BATCH) each."""
+    return [ArtifactVersionRow.id.in_(ids[at : at + BATCH]) for at in range(0, len(ids), BATCH)]
 
 
 def mark(
-    database: Database,
-    version_ids: Sequence[str],
-    only_if: Sequence[ColumnElement[bool]] = (),
-    resume: bool = False,
+    database: Database, selections: Sequence[ColumnElement[bool]], resume: bool = False
 ) -> list[Doomed]:
-    """Those of `version_ids` that are committed (and meet `only_if`), marked as being
-    deleted, by this call alone: two deletes at once each mark a version once between them.
-    With `resume`, also those already marked (a delete that was interrupted, taken up
-    again). A version that a save, a migration or another delete changed meanwhile is left
-    as that made it."""
-    doomed: list[Doomed] = []
+    """The committed versions that meet any of `selections`, marked as being deleted, by this
+    call alone: two deletes at once each mark a version once between them. With `resume`
+    (selections by id), also those already marked (a delete that was interrupted, taken up
+    again). A version
+    that a save, a migration or another delete changed meanwhile is left as that made it.
+
+    One transaction, one guarded update per selection: the update's own row locks (and
+    SQLite's write lock) make a delete running beside this one wait, then find the versions
+    marked and leave them. What this call marked is read back by its mark (when and by
+    whom), without a read before the update."""
     now, by = datetime.now(timezone.utc), who()
-    for batch in _batches(list(version_ids)):
-        with database.session() as session:
-            # Locked as chosen (PostgreSQL; SQLite's write lock is already held): a delete
-            # running beside this one waits, then finds them marked and leaves them.
-            chosen = session.scalars(
-                select(ArtifactVersionRow.id)
-                .where(
-                    ArtifactVersionRow.id.in_(batch),
-                    ArtifactVersionRow.status == VersionStatus.COMMITTED,
-                    *only_if,
-                )
-                .with_for_update()
-            ).all()
-            if chosen:
-                session.execute(
-                    update(ArtifactVersionRow)
-                    .where(ArtifactVersionRow.id.in_(chosen))
-                    .values(status=VersionStatus.DELETING, deleted=now, deleted_by=by)
-                )
-                # A deleted version holds no tag: "production" never names a tombstone.
-                session.execute(delete(VersionTagRow).where(VersionTagRow.version_id.in_(chosen)))
-            taken: ColumnElement[bool] = ArtifactVersionRow.id.in_(chosen)
-            if resume:
-                taken = taken | (
-                    ArtifactVersionRow.id.in_(batch)
-                    & (ArtifactVersionRow.status == VersionStatus.DELETING)
-                )
-            doomed += _doomed(session, taken)
+    ours = (
+        (ArtifactVersionRow.status == VersionStatus.DELETING)
+        & (ArtifactVersionRow.deleted == now)
+        & (ArtifactVersionRow.deleted_by == by)
+    )
+    with database.session() as session:
+        for selection in selections:
+            session.execute(
+                update(ArtifactVersionRow)
+                .where(ArtifactVersionRow.status == VersionStatus.COMMITTED, selection)
+                .values(status=VersionStatus.DELETING, deleted=now, deleted_by=by)
+                .execution_options(synchronize_session=False)
+            )
+        # A deleted version holds no tag: "production" never names a tombstone.
+        session.execute(
+            delete(VersionTagRow)
+            .where(VersionTagRow.version_id.in_(select(ArtifactVersionRow.id).where(ours)))
+            .execution_options(synchronize_session=False)
+        )
+        if not resume:
+            return _doomed(session, ours)
+        # Ours among them: a resumed selection names versions by id, which marking keeps.
+        doomed: list[Doomed] = []
+        for selection in selections:
+            doomed += _doomed(
+                session, (ArtifactVersionRow.status == VersionStatus.DELETING) & selection
+            )
     return doomed
 
 
@@ -152,15 +151,13 @@ def _doomed(session: Session, which: ColumnElement[bool]) -> list[Doomed]:
 
 def finish(database: Database, version_ids: Sequence[str]) -> None:
     """Being deleted -> deleted: their data is gone."""
-    for batch in _batches(list(version_ids)):
-        with database.session() as session:
+    with database.session() as session:
+        for batch in by_ids(version_ids):
             session.execute(
                 update(ArtifactVersionRow)
-                .where(
-                    ArtifactVersionRow.id.in_(batch),
-                    ArtifactVersionRow.status == VersionStatus.DELETING,
-                )
+                .where(batch, ArtifactVersionRow.status == VersionStatus.DELETING)
                 .values(status=VersionStatus.DELETED)
+                .execution_options(synchronize_session=False)
             )
 
 
@@ -191,11 +188,9 @@ def remove_marked(
     doomed: Sequence[Doomed],
     store_for: Callable[[str], BaseArtifactStore],
 ) -> Deleted:
-    """The data of versions already marked removed, then the versions marked deleted. Per
-    store, every file their manifests name goes in one batch (S3 deletes a thousand keys a
-    request); a store with folders has each version's folder removed (with anything else in
-    it); the versions are marked deleted together. Versions whose data cannot be
-    removed (a bucket that does not answer) stay marked, for gc."""
+    """The data of versions already marked removed, then the versions marked deleted: per
+    store, in as few calls as the store can make (see `remove_versions`). Versions whose
+    data cannot be removed (a bucket that does not answer) stay marked, for gc."""
     result = Deleted([], {})
     by_store: dict[str | None, list[Doomed]] = {}
     for item in doomed:
@@ -203,21 +198,13 @@ def remove_marked(
     for store_id, items in by_store.items():
         try:
             if store_id is not None:  # None: a tombstone whose store is gone, data with it
-                _remove_all(store_for(store_id), items)
+                store_for(store_id).remove_versions({item.uri: item.files for item in items})
             finish(database, [item.version_id for item in items])
         except (HoldallError, OSError) as exc:
             result.failed.update({item.label: error_text(exc) for item in items})
             continue
         result.done += items
     return result
-
-
-def _remove_all(store: BaseArtifactStore, items: Sequence[Doomed]) -> None:
-    if isinstance(store, ObjectArtifactStore):  # no folders: every object in one batch
-        store.remove_files([f"{item.uri}/{path}" for item in items for path in item.files])
-        return
-    for item in items:  # a folder each, with anything else in it
-        remove_data(store, item.uri)
 
 
 def delete_versions(
@@ -228,7 +215,8 @@ def delete_versions(
     resume: bool = False,
 ) -> Deleted:
     """Mark, then remove: see the module's docstring."""
-    return remove_marked(database, mark(database, version_ids, only_if, resume), store_for)
+    selections = [and_(batch, *only_if) for batch in by_ids(version_ids)]
+    return remove_marked(database, mark(database, selections, resume), store_for)
 
 
 def interrupted(database: Database) -> list[Doomed]:

@@ -295,7 +295,7 @@ def prune(
     if storage_class is not None:
         _tier(client, storage_class, keep_last, age, rules, dry_run, yes)
         return
-    the_plan, _ = client.prune_artifacts(keep_last, age, dry_run=True, **rules)
+    the_plan = client.plan_artifact_prune(keep_last, age, **rules)
     if dry_run:
         for item in the_plan.doomed:
             click.echo(f"would delete {item.label} ({size_text(item.size)})")
@@ -309,9 +309,13 @@ def prune(
     if not the_plan.doomed:
         click.echo(f"Nothing to prune; {len(the_plan.kept)} version(s) kept")
         return
+    # Asked about a plan, the prune deletes from that plan only; told --yes, whatever the
+    # rules let go when it runs.
+    within = None
     if not yes:
         confirm(f"Delete {len(the_plan.doomed)} version(s) ({size_text(the_plan.size)})?")
-    _, deleted = client.prune_artifacts(keep_last, age, **rules)
+        within = [item.version_id for item in the_plan.doomed]
+    deleted = client.prune_artifacts(keep_last, age, within=within, **rules)
     _say_deleted(deleted)
     click.echo(
         f"Pruned {len(deleted.done)} version(s), {size_text(deleted.size)}; "

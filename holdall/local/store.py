@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
+import stat
+from collections.abc import Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -62,6 +67,29 @@ class LocalArtifactStore(FilesystemArtifactStore):
                 f"'{path}' leads outside the artifact store root '{self.path}' through a symlink"
             )
         return resolved
+
+    def remove_versions(self, folders: Mapping[str, Sequence[str]]) -> None:
+        # The files the manifest names, then the folder: two calls to the system for a
+        # one-file version, where a tree walk opens and lists it first. Only names at the
+        # top are unlinked here (a nested path could pass through a symlink); anything
+        # left (a subfolder, a stray file) leaves the folder not empty: then the tree walk,
+        # which follows no symlink.
+        for folder, paths in folders.items():
+            top = self.resolve(folder)
+            try:
+                if not stat.S_ISDIR(os.lstat(top).st_mode):
+                    raise NotADirectoryError(folder)
+                for name in paths:
+                    if "/" not in name and name not in ("", ".", ".."):
+                        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                            os.unlink(os.path.join(top, name))
+                os.rmdir(top)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                if exc.errno != errno.ENOTEMPTY:
+                    raise
+                shutil.rmtree(top)
 
     def open_staged(self, target: str, exclusive: bool) -> StagedFile:
         """Staged beside its target, so that publishing it is one rename."""

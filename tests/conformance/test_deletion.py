@@ -83,17 +83,16 @@ KILLED_DELETE = """
 
         store_class.remove_files = remove_files
     else:
-        original, removed = store_class.rmtree, [0]
+        original = store_class.remove_versions
 
-        def rmtree(self, path):  # a folder a version
-            if removed[0] == at % 6:
-                folder, names = next((d, n) for d, _, n in self.walk(path) if n)
-                self.remove(f"{folder}/{sorted(names)[0]}")  # one of its files gone
-                killed_here()
-            original(self, path)
-            removed[0] += 1
+        def remove_versions(self, folders):  # a folder a version
+            for index, (folder, names) in enumerate(folders.items()):
+                if index == at % 6:
+                    self.remove(f"{folder}/{sorted(names)[0]}")  # one of its files gone
+                    killed_here()
+                original(self, {folder: names})
 
-        store_class.rmtree = rmtree
+        store_class.remove_versions = remove_versions
     client.delete_artifact("doomed")
 """
 

@@ -230,3 +230,34 @@ def test_prune_beside_gc_loses_nothing_that_should_stay() -> None:
     assert [client.load_artifact("pruned", n) for n in range(16, 21)] == list(range(15, 20))
     tombstones = client.list_artifact_versions("pruned", include_deleted=True)
     assert [v.version for v in tombstones if v.is_deleted] == list(range(1, 16))
+
+
+def test_a_local_delete_follows_no_link_planted_in_the_store(tmp_path: Path) -> None:
+    client = Client()
+    store = client.active_stack.artifact_store
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    for path in ("data.bin", "sub/part.bin"):
+        (outside / path).write_bytes(b"not the store's")
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "part.bin").write_bytes(b"saved")
+    (tree / "top.bin").write_bytes(b"saved")
+    flat = client.save_artifact(b"saved", "planted")
+    nested = client.save_artifact(tree, "planted")
+    flat_folder = Path(store.resolve(flat.uri))
+    names = [p.name for p in flat_folder.iterdir()]
+    for name in names:  # each file the manifest names, now a link out of the store
+        (flat_folder / name).unlink()
+        (flat_folder / name).symlink_to(outside / "data.bin")
+    nested_folder = Path(store.resolve(nested.uri))
+    subfolder = next(p for p in nested_folder.rglob("sub") if p.is_dir())
+    for child in subfolder.iterdir():
+        child.unlink()
+    subfolder.rmdir()
+    subfolder.symlink_to(outside / "sub")  # a nested path through a link out of the store
+    deleted = client.delete_artifact("planted")
+    assert sorted(d.label for d in deleted.done) == ["planted:1", "planted:2"], deleted.failed
+    assert not flat_folder.exists() and not nested_folder.exists()
+    for path in ("data.bin", "sub/part.bin"):
+        assert (outside / path).read_bytes() == b"not the store's"

@@ -78,13 +78,14 @@ def test_older_than_keeps_what_is_newer_and_both_rules_must_let_a_version_go() -
     _age(client, "metric:1", 100)
     _age(client, "metric:2", 100)
     _age(client, "metric:4", 100)  # the newest, old or not
-    the_plan, deleted = client.prune_artifacts(older_than=timedelta(days=90), dry_run=True)
+    the_plan = client.plan_artifact_prune(older_than=timedelta(days=90))
     assert [c.label for c in the_plan.doomed] == ["metric:4", "metric:2", "metric:1"]
     assert the_plan.kept == {"metric:3": "newer than 90 days"}
-    assert not deleted.done
-    both, deleted = client.prune_artifacts(keep_last=1, older_than=timedelta(days=90))
-    assert sorted(d.label for d in deleted.done) == ["metric:1", "metric:2"]
+    assert len(client.list_artifact_versions("metric")) == 4  # a plan deletes nothing
+    both = client.plan_artifact_prune(keep_last=1, older_than=timedelta(days=90))
     assert both.kept["metric:4"] == "among the newest 1 of metric"
+    deleted = client.prune_artifacts(keep_last=1, older_than=timedelta(days=90))
+    assert sorted(d.label for d in deleted.done) == ["metric:1", "metric:2"]
     assert [v.version for v in client.list_artifact_versions("metric")] == [3, 4]
 
 
@@ -106,17 +107,22 @@ def test_bad_rules_are_refused_before_anything_is_read(cli) -> None:
         Rules()
 
 
-def test_a_version_tagged_after_the_plan_was_made_stays() -> None:
+def test_a_prune_takes_from_its_plan_only_what_the_rules_still_let_go() -> None:
     client = Client()
     for number in range(3):
         client.save_artifact(number, "late")
     rules = Rules(keep_last=1)
     the_plan = plan(client.database, rules)
     assert [c.label for c in the_plan.doomed] == ["late:2", "late:1"]
+    agreed = [c.version_id for c in the_plan.doomed]
     client.update_artifact_version("late", 1, ["keep-me"])  # between plan and delete
-    deleted = prune(client.database, the_plan, rules, client.stores.by_id)
-    assert [d.label for d in deleted.done] == ["late:2"]
+    client.save_artifact(3, "late")  # late:3 falls out of the newest 1, after the plan
+    deleted = prune(client.database, rules, client.stores.by_id, within=agreed)
+    assert [d.label for d in deleted.done] == ["late:2"]  # of the plan, what still may go
     assert client.load_artifact("late", 1) == 0
+    assert client.load_artifact("late", 3) == 2
+    unbounded = prune(client.database, rules, client.stores.by_id)
+    assert [d.label for d in unbounded.done] == ["late:3"]
 
 
 def test_two_prunes_at_once_delete_each_version_once(database_url: str) -> None:
@@ -142,7 +148,7 @@ def test_a_prune_beside_a_migration_loses_nothing_that_should_stay(tmp_path: Pat
          "--delete-source", "--jobs", "2", "-o", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    _, deleted = client.prune_artifacts(keep_last=5)
+    deleted = client.prune_artifacts(keep_last=5)
     out, err = migrating.communicate(timeout=300)
     assert migrating.returncode == 0, err
     summary = json.loads(out)
