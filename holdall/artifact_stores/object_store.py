@@ -194,16 +194,44 @@ class ObjectArtifactStore(FilesystemArtifactStore):
 
     def lifecycle_rule(
         self, transitions: Sequence[tuple[int, str]], dry_run: bool
-    ) -> tuple[Any, Any]:
-        """Make the bucket's lifecycle rule for this store's folder move its objects through
-        `transitions` ((days, class) pairs; none: remove the rule), keeping every rule that
-        is not this store's; (the rule before, the rule now), as the service writes them.
+    ) -> tuple[list[Any], list[Any]]:
+        """Make the bucket's lifecycle rules for this store's folder move its objects through
+        `transitions` ((days, class) pairs; none: remove them), keeping every rule that is
+        not this store's; (this store's rules before, and now), as the service writes them.
         `dry_run` changes nothing."""
+        rules, version = self.read_lifecycle()
+        before = [rule for rule in rules if self.is_own_rule(rule)]
+        after = self.own_rules(transitions) if transitions else []
+        if [self.rule_effect(r) for r in before] == [self.rule_effect(r) for r in after]:
+            return before, before
+        if not dry_run:
+            others = [rule for rule in rules if not self.is_own_rule(rule)]
+            self.write_lifecycle(others + after, version)
+        return before, after
+
+    def read_lifecycle(self) -> tuple[list[Any], Any]:
+        """The bucket's lifecycle rules, and what the service calls their version (for a
+        write that fails if another changed them meanwhile; None where it has none)."""
         raise HoldallError(
             f"holdall does not write {self.SERVICE}'s lifecycle rules",
             fix=f"set them with {self.SERVICE}'s own tools; move versions one by one with "
             "holdall artifact version update NAME VERSION --storage-class CLASS",
         )
+
+    def write_lifecycle(self, rules: list[Any], version: Any) -> None:
+        """Make `rules` the bucket's whole lifecycle configuration."""
+        raise NotImplementedError
+
+    def own_rules(self, transitions: Sequence[tuple[int, str]]) -> list[Any]:
+        """The rules that move this store's objects through `transitions`."""
+        raise NotImplementedError
+
+    def is_own_rule(self, rule: Any) -> bool:
+        raise NotImplementedError
+
+    def rule_effect(self, rule: Any) -> Any:
+        """A rule as far as it matters here (a service may write the rest back otherwise)."""
+        return rule
 
     def credential_fix(self) -> str:
         """The command that gives the store other credentials."""

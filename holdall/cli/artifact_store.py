@@ -279,22 +279,23 @@ def usage(name: str, output: str) -> None:
 @click.option("--remove", is_flag=True, help="Remove this store's rule (other rules stay).")
 @click.option("--dry-run", is_flag=True, help="Show the rule and what would change.")
 def lifecycle(name: str, transitions: tuple[str, ...], remove: bool, dry_run: bool) -> None:
-    """Write (or show) the bucket's lifecycle rule for this store's folder, keeping every
-    rule that is not holdall's (S3 today)."""
+    """Write (or show) the bucket's lifecycle rules for this store's folder, keeping every
+    rule that is not this store's (S3 and GCS; Azure's are set in its management plane)."""
     import json
 
     if not transitions and not remove:
         raise click.UsageError("give --transition DAYS:CLASS (repeatable), or --remove")
     before, after = _client().set_artifact_store_lifecycle(name, list(transitions), dry_run)
     if before == after:
-        click.echo(f"The lifecycle rule of '{name}' is as asked already: nothing to change")
+        click.echo(f"The lifecycle rules of '{name}' are as asked already: nothing to change")
         return
     what = "replace" if before and after else "add" if after else "remove"
     done = {"replace": "Replaced", "add": "Added", "remove": "Removed"}[what]
-    click.echo(f"Would {what} the rule of '{name}'" if dry_run else f"{done} the rule of '{name}'")
-    for label, rule in (("before", before), ("after", after)):
-        if rule:
-            click.echo(f"{label}:\n{json.dumps(rule, indent=2, sort_keys=True, default=str)}")
+    subject = f"the lifecycle rules of '{name}'"
+    click.echo(f"Would {what} {subject}" if dry_run else f"{done} {subject}")
+    for label, rules in (("before", before), ("after", after)):
+        if rules:
+            click.echo(f"{label}:\n{json.dumps(rules, indent=2, sort_keys=True, default=str)}")
     click.echo("Rules for other folders or other tools are kept as they are.")
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any, get_args
 from urllib.parse import quote
 
 from holdall.artifact_stores.failures import Failure
 from holdall.artifact_stores.object_store import FILESYSTEM_OPTIONS, ObjectArtifactStore
+from holdall.errors import ConfigError
 from holdall.waits import exponential_backoff
 from holdall_gcp.flavor import GCSConfig, StorageClass
 
@@ -145,6 +147,58 @@ class GCSArtifactStore(ObjectArtifactStore):
             if out.get("done", True):
                 return
             token = {"rewriteToken": out["rewriteToken"]}
+
+    def read_lifecycle(self) -> tuple[list[Any], Any]:
+        bucket = self.filesystem.call(
+            "GET", "b/{}", self.config.container, fields="lifecycle,metageneration",
+            json_out=True,
+        )  # fmt: skip
+        return list(bucket.get("lifecycle", {}).get("rule", [])), bucket.get("metageneration")
+
+    def write_lifecycle(self, rules: list[Any], version: Any) -> None:
+        # Against the configuration read: a change another tool made meanwhile fails the
+        # write (412) instead of being lost. An empty list is how GCS's own client clears.
+        match = {"ifMetagenerationMatch": version} if version is not None else {}
+        self.filesystem.call(
+            "PATCH", "b/{}", self.config.container, json={"lifecycle": {"rule": rules}},
+            json_out=True, **match,
+        )  # fmt: skip
+
+    def own_rules(self, transitions: Sequence[tuple[int, str]]) -> list[Any]:
+        # One rule a class (a GCS rule has one action). GCS has no size condition: the
+        # store's marker moves with the rest, and stays readable at once in every GCS class.
+        return [
+            {
+                "action": {"type": "SetStorageClass", "storageClass": kind},
+                "condition": {"age": days, "matchesPrefix": [self._own_prefix()]},
+            }
+            for days, kind in transitions
+        ]
+
+    def is_own_rule(self, rule: Any) -> bool:
+        condition = rule.get("condition", {})
+        return bool(
+            rule.get("action", {}).get("type") == "SetStorageClass"
+            and set(condition) == {"age", "matchesPrefix"}
+            and condition["matchesPrefix"] == [self._own_prefix()]
+        )
+
+    def rule_effect(self, rule: Any) -> Any:
+        condition = rule.get("condition", {})
+        return int(condition.get("age", -1)), rule.get("action", {}).get("storageClass")
+
+    def _own_prefix(self) -> str:
+        # A GCS rule has no id: a store's rules are known by their prefix, which a store at
+        # the root of its bucket does not have.
+        if not self.config.prefix:
+            raise ConfigError(
+                f"artifact store '{self.name}' is the whole bucket "
+                f"{self.config.container}: its lifecycle rules would be the bucket's, and "
+                "holdall could not tell them from others",
+                fix="set the bucket's rules with GCS's own tools (gcloud storage buckets "
+                "update --lifecycle-file)",
+            )
+        return f"{self.config.prefix}/"
 
     def storage_class_of(self, path: str) -> str:
         return str(self.filesystem.info(self.resolve(path)).get("storageClass") or "STANDARD")

@@ -84,11 +84,9 @@ def filesystem_kwargs(config: S3Config) -> dict[str, Any]:
     return kwargs
 
 
-def _what_it_does(rule: dict[str, Any] | None) -> Any:
+def _what_it_does(rule: dict[str, Any]) -> Any:
     """A lifecycle rule as far as it matters here: enabled, for which folder, moving what
-    when (a service may write the rest back differently: moto drops the size filter)."""
-    if rule is None:
-        return None
+    when (moto drops the size filter from what it keeps)."""
     where = rule.get("Filter", {})
     prefix = where.get("And", {}).get("Prefix", where.get("Prefix"))
     moves = [(t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])]
@@ -190,35 +188,36 @@ class S3ArtifactStore(ObjectArtifactStore):
         listed = filesystem.call_s3("list_buckets")
         return sorted(str(bucket["Name"]) for bucket in listed.get("Buckets", []))
 
-    def lifecycle_rule(
-        self, transitions: Sequence[tuple[int, str]], dry_run: bool
-    ) -> tuple[Any, Any]:
-        bucket, rule_id = self.config.bucket, f"holdall-{self.id}"
+    def read_lifecycle(self) -> tuple[list[Any], Any]:
         try:
-            rules = self.filesystem.call_s3(
-                "get_bucket_lifecycle_configuration", Bucket=bucket
-            ).get("Rules", [])
+            found = self.filesystem.call_s3(
+                "get_bucket_lifecycle_configuration", Bucket=self.config.bucket
+            )
         except Exception as exc:
             if "NoSuchLifecycleConfiguration" not in str(exc):
                 raise
-            rules = []
-        before = next((rule for rule in rules if rule.get("ID") == rule_id), None)
-        others = [rule for rule in rules if rule.get("ID") != rule_id]
-        after = self._rule(rule_id, transitions) if transitions else None
-        if _what_it_does(before) == _what_it_does(after):
-            return before, before
-        if dry_run:
-            return before, after
-        kept = others + ([after] if after else [])
-        if kept:
-            self.filesystem.call_s3(
-                "put_bucket_lifecycle_configuration",
-                Bucket=bucket,
-                LifecycleConfiguration={"Rules": kept},
-            )
-        else:
+            return [], None
+        return list(found.get("Rules", [])), None  # S3 has no version to write against
+
+    def write_lifecycle(self, rules: list[Any], version: Any) -> None:
+        bucket = self.config.bucket
+        if not rules:  # S3 takes no empty configuration
             self.filesystem.call_s3("delete_bucket_lifecycle", Bucket=bucket)
-        return before, after
+            return
+        self.filesystem.call_s3(
+            "put_bucket_lifecycle_configuration",
+            Bucket=bucket,
+            LifecycleConfiguration={"Rules": rules},
+        )
+
+    def own_rules(self, transitions: Sequence[tuple[int, str]]) -> list[Any]:
+        return [self._rule(f"holdall-{self.id}", transitions)]
+
+    def is_own_rule(self, rule: Any) -> bool:
+        return bool(rule.get("ID") == f"holdall-{self.id}")
+
+    def rule_effect(self, rule: Any) -> Any:
+        return _what_it_does(rule)
 
     def _rule(self, rule_id: str, transitions: Sequence[tuple[int, str]]) -> dict[str, Any]:
         prefix = self.config.prefix

@@ -164,3 +164,68 @@ def test_gcsfs_never_prints_its_own_tracebacks_beside_holdalls_error(tmp_path: A
     assert moved.code == 1 and "Traceback" not in moved.err and "gcsfs" not in moved.err
     assert moved.err.startswith("error: cannot reach bucket 'far-bucket' of artifact store")
     assert len(moved.err.strip().splitlines()) <= 2, moved.err
+
+
+def _request(sent: bytes, method: str) -> tuple[str, Any]:
+    """The target and JSON body of the first `method` request in what a client sent."""
+    _, separator, rest = sent.partition(f"{method} ".encode())
+    assert separator, f"no {method} request was sent"
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    lines = headers.decode().split("\r\n")
+    length = next(
+        int(v) for k, _, v in (h.partition(": ") for h in lines) if k.lower() == "content-length"
+    )
+    return lines[0].split(" ")[0], json.loads(body[:length])
+
+
+def test_lifecycle_rules_for_the_store_s_folder_are_written_against_what_was_read(
+    gcs_server: GCSServer, cli
+) -> None:
+    """fake-gcs-server takes a bucket's lifecycle and keeps none of it (nor does it give
+    any back): what holdall sends is read off the wire, through a proxy."""
+    bucket = gcs_server.new_bucket()
+    port = int(gcs_server.endpoint.rsplit(":", 1)[1])
+    with proxy_to(port, record=True) as proxy:
+        client = gcs_stack(gcs_server, bucket, endpoint_url=proxy.endpoint)
+        args = ("artifact-store", "lifecycle", "gcs_store", "--transition", "30:nearline",
+                "--transition", "365:ARCHIVE")  # fmt: skip
+        dry = cli(*args, "--dry-run")
+        assert dry.code == 0 and "Would add the lifecycle rules of 'gcs_store'" in dry.out, dry.err
+        assert b"PATCH " not in proxy.sent
+        added = cli(*args)
+        assert added.code == 0 and "Added the lifecycle rules of 'gcs_store'" in added.out
+        target, body = _request(bytes(proxy.sent), "PATCH")
+    assert target.startswith(f"/storage/v1/b/{bucket}?") and "ifMetagenerationMatch=1" in target
+    folder = ["zenml-artifacts/"]
+    assert body == {
+        "lifecycle": {
+            "rule": [
+                {
+                    "action": {"type": "SetStorageClass", "storageClass": "NEARLINE"},
+                    "condition": {"age": 30, "matchesPrefix": folder},
+                },
+                {
+                    "action": {"type": "SetStorageClass", "storageClass": "ARCHIVE"},
+                    "condition": {"age": 365, "matchesPrefix": folder},
+                },
+            ]
+        }
+    }
+    # Rules are told apart by their folder (a GCS rule has no id): another's stays theirs.
+    store: Any = client.active_stack.artifact_store
+    theirs = {
+        "action": {"type": "SetStorageClass", "storageClass": "COLDLINE"},
+        "condition": {"age": 30, "matchesPrefix": ["logs/"]},
+    }
+    wider = {**body["lifecycle"]["rule"][0], "condition": {"age": 30}}
+    assert [store.is_own_rule(rule) for rule in body["lifecycle"]["rule"]] == [True, True]
+    assert not store.is_own_rule(theirs) and not store.is_own_rule(wider)
+    wrong = cli("artifact-store", "lifecycle", "gcs_store", "--transition", "30:GLACIER")
+    assert wrong.code == 1 and "GCS has no storage class 'GLACIER'" in wrong.err, wrong.err
+    client.register_artifact_store(
+        "whole_bucket", "gcs", path=f"gs://{bucket}",
+        config={"endpoint_url": gcs_server.endpoint, "token": "anon"},
+    )  # fmt: skip
+    whole = cli("artifact-store", "lifecycle", "whole_bucket", "--transition", "30:NEARLINE")
+    assert whole.code == 1 and "is the whole bucket" in whole.err, whole.err
+    assert "Traceback" not in whole.err

@@ -173,10 +173,10 @@ def test_a_lifecycle_rule_for_the_store_s_folder_keeps_every_other_rule(
             "--transition", "180:GLACIER")  # fmt: skip
     dry = cli(*args, "--dry-run")
     assert dry.code == 0, dry.err
-    assert "Would add the rule of 's3_store'" in dry.out and '"Days": 180' in dry.out
+    assert "Would add the lifecycle rules of 's3_store'" in dry.out and '"Days": 180' in dry.out
     assert len(s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]) == 1
     added = cli(*args)
-    assert added.code == 0 and "Added the rule of 's3_store'" in added.out, added.err
+    assert added.code == 0 and "Added the lifecycle rules of 's3_store'" in added.out, added.err
     rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
     assert rules["logs-expire"]["Expiration"] == {"Days": 7}  # theirs, kept
     (ours,) = [rule for name, rule in rules.items() if name.startswith("holdall-")]
@@ -189,9 +189,9 @@ def test_a_lifecycle_rule_for_the_store_s_folder_keeps_every_other_rule(
         (180, "GLACIER"),
     ]
     same = cli(*args)
-    assert "is as asked already" in same.out
+    assert "are as asked already" in same.out
     removed = cli("artifact-store", "lifecycle", "s3_store", "--remove")
-    assert removed.code == 0 and "Removed the rule of 's3_store'" in removed.out
+    assert removed.code == 0 and "Removed the lifecycle rules of 's3_store'" in removed.out
     left = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert [rule["ID"] for rule in left] == ["logs-expire"]
     for bad, words in [
