@@ -138,8 +138,9 @@ class S3ArtifactStore(ObjectArtifactStore):
         target = self.resolve(path)
         if self.storage_class_of(path) == storage_class:
             return  # S3 refuses a copy onto itself that changes nothing
-        # A copy onto itself in the new class: one CopyObject, or a multipart copy for an
-        # object over 5 GiB; the object's metadata and encryption carried over.
+        # A copy onto itself in the new class: one CopyObject, or (s3fs, over 150 MiB; S3
+        # copies at most 5 GiB in one call) a multipart copy, whose new upload takes the
+        # store's encryption settings as every upload does.
         self.filesystem.cp_file(target, target, StorageClass=storage_class)
 
     def _head(self, path: str) -> dict[str, Any]:

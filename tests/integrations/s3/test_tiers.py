@@ -53,6 +53,28 @@ def test_a_version_moves_to_another_class_in_place_and_still_loads(
     assert again.code == 0, again.err  # already there: nothing to do, no error
 
 
+def test_a_large_object_moves_class_through_a_multipart_copy_keeping_its_encryption(
+    s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """s3fs copies an object over 150 MiB in parts (S3 copies at most 5 GiB in one call):
+    its threshold lowered, a 9 MiB object takes that path here."""
+    import s3fs.core
+
+    monkeypatch.setattr(s3fs.core, "MANAGED_COPY_THRESHOLD", 8 * 2**20)
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket, sse="AES256")
+    payload = bytes(range(256)) * (9 * 2**12)
+    saved = client.save_artifact(payload, "weights")
+    client.set_artifact_version_storage_class("weights", 1, "GLACIER_IR")
+    prefix = saved.uri.removeprefix(f"s3://{bucket}/")
+    (path,) = saved.files
+    head = s3_server.client().head_object(Bucket=bucket, Key=f"{prefix}/{path}")
+    assert head["StorageClass"] == "GLACIER_IR"
+    assert head["ETag"].strip('"').endswith("-1")  # made by a multipart copy of one part
+    assert head["ServerSideEncryption"] == "AES256"
+    assert client.load_artifact("weights", 1) == payload
+
+
 def test_an_archived_version_names_its_restore_and_loads_once_restored(
     s3_server: S3Server, cli
 ) -> None:
