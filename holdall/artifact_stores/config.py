@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from holdall.compression import DEFAULT_LEVEL, Compression, level_problem
 from holdall.errors import ConfigError
 from holdall.secrets import holds_url_password, secret_fields, url_password_refusal
 from holdall.settings import MAX_SETTING_BYTES
@@ -70,6 +71,23 @@ class ArtifactStoreConfig(BaseModel):
     LOCATION_FIELDS: ClassVar[frozenset[str]] = frozenset({"path"})
 
     path: str
+    # How new files are stored: as they are, zstd-compressed, or compressed where their first
+    # block shrinks enough to pay (see holdall/artifacts/codecs.py). Files already stored keep
+    # theirs: each records its own codec.
+    compression: Literal["none", "zstd", "auto"] = "none"
+    compression_level: int = DEFAULT_LEVEL
+
+    @field_validator("compression_level")
+    @classmethod
+    def _check_level(cls, level: int) -> int:
+        problem = level_problem(level)
+        if problem:
+            raise ValueError(problem)
+        return level
+
+    @property
+    def storing(self) -> Compression:
+        return Compression(self.compression, self.compression_level)
 
     @classmethod
     def usual_scheme(cls) -> str:

@@ -145,11 +145,13 @@ class ArtifactsAPI:
         include_visualizations: bool = True,
         user_metadata: dict[str, Any] | None = None,
         uri: str | None = None,
+        compression: str | None = None,
     ) -> ArtifactVersion:
         """Save `data` as a version of `name` (the next one, or `version`) in the active
         stack's artifact store, as zenml.save_artifact does.
 
         `tags` are given to the version as it is committed (an exclusive tag moves to it).
+        `compression` (none, zstd, auto) is this save's instead of the store's setting.
         artifact_type, extract_metadata and include_visualizations are ZenML's and change
         nothing here; user_metadata and uri are refused rather than dropped.
         """
@@ -164,6 +166,7 @@ class ArtifactsAPI:
             version=parse_version(version),
             materializer=materializer,
             tags=tags or (),
+            compression=compression,
         )
         return ArtifactVersion.of(row, self)
 

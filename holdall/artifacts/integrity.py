@@ -15,6 +15,7 @@ import json
 import os
 import posixpath
 import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from holdall.artifacts.checksum import (
     UnknownChecksumError,
     hasher_for,
 )
+from holdall.artifacts.codecs import SpooledWriter, compress, copy, decompress, worth_compressing
+from holdall.compression import AUTO_BLOCK, Codec, Compression, codec_named
 from holdall.errors import HoldallError
 
 # From this size up, a whole-file read fills its bytes in place while it hashes.
@@ -41,12 +44,24 @@ class CorruptArtifactError(HoldallError):
     pass
 
 
-def encode_files(files: FileDigests) -> str:
-    return json.dumps({path: list(value) for path, value in sorted(files.items())})
+def encode_files(files: FileDigests, codecs: dict[str, str] | None = None) -> str:
+    """The manifest: each stored file's [size, checksum], and its codec if compressed."""
+    codecs = codecs or {}
+    return json.dumps(
+        {
+            path: [*value, codecs[path]] if path in codecs else list(value)
+            for path, value in sorted(files.items())
+        }
+    )
 
 
 def decode_files(text: str) -> FileDigests:
-    return {path: (int(size), str(digest)) for path, (size, digest) in json.loads(text).items()}
+    return {path: (int(entry[0]), str(entry[1])) for path, entry in json.loads(text).items()}
+
+
+def decode_codecs(text: str) -> dict[str, str]:
+    """The stored files that are compressed, and their codecs."""
+    return {path: str(entry[2]) for path, entry in json.loads(text).items() if len(entry) > 2}
 
 
 def hash_file(store: BaseArtifactStore, path: str, hasher: Hasher) -> tuple[int, str]:
@@ -302,21 +317,51 @@ class _StoreView:
 
 
 class RecordingStore(_StoreView):
-    def __init__(self, store: BaseArtifactStore, root: str) -> None:
+    def __init__(
+        self, store: BaseArtifactStore, root: str, compression: Compression | None = None
+    ) -> None:
         super().__init__(store, root)
         self.hashers: dict[str, Hasher | None] = {}
+        self.compression = compression or Compression()
+        self.codecs: dict[str, str] = {}  # stored file -> its codec
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         if not is_write_mode(mode):
             return self.store.open(path, mode, **kwargs)
-        binary_mode = mode.replace("t", "").replace("b", "") + "b"
+        if self.compression.codec is not None and "a" not in mode:
+            spool_dir = getattr(self.store, "spool_dir", None)  # a store's own, if it has one
+            writer: Any = SpooledWriter(
+                lambda spool: self._store(path, spool), spool_dir() if spool_dir else None
+            )
+        else:
+            writer = self._hashing(path, mode.replace("t", "").replace("b", "") + "b")
+        return writer if "b" in mode else text_writer(writer, **kwargs)
+
+    def _hashing(self, path: str, binary_mode: str = "wb") -> _HashingWriter:
         relative = self.relative(path)
 
         def record(hasher: Hasher | None) -> None:
             self.hashers[relative] = hasher
 
-        writer = _HashingWriter(self.store.open(path, binary_mode), record)
-        return writer if "b" in mode else text_writer(writer, **kwargs)
+        return _HashingWriter(self.store.open(path, binary_mode), record)
+
+    def _store(self, path: str, spool: IO[bytes]) -> None:
+        """A spooled file stored compressed (under its codec's extension), or, where `auto`
+        finds its first block does not shrink enough, as it is."""
+        compression, codec = self.compression, self.compression.codec
+        assert codec is not None
+        if compression.mode == "auto":
+            head = spool.read(AUTO_BLOCK)
+            spool.seek(0)
+            if not worth_compressing(head, compression):
+                with self._hashing(path) as plain:
+                    copy(spool, plain)
+                return
+        size = spool.seek(0, io.SEEK_END)
+        spool.seek(0)
+        with self._hashing(path + codec.extension) as packed:
+            compress(spool, packed, compression, size)
+        self.codecs[self.relative(path + codec.extension)] = codec.name
 
     def digests(self) -> FileDigests:
         """Every file under the version's directory: hashed as it was written, or, where that
@@ -335,14 +380,29 @@ class RecordingStore(_StoreView):
 
 
 class VerifyingStore(_StoreView):
-    def __init__(self, store: BaseArtifactStore, root: str, files: FileDigests) -> None:
+    def __init__(
+        self,
+        store: BaseArtifactStore,
+        root: str,
+        files: FileDigests,
+        codecs: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(store, root)
         self.expected = files
         self.verified: set[str] = set()
+        # A compressed file, by the name it was written under: its stored name and codec.
+        self.packed: dict[str, tuple[str, Codec]] = {}
+        for stored, name in (codecs or {}).items():
+            codec = codec_named(name)
+            self.packed[stored.removesuffix(codec.extension)] = (stored, codec)
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         relative = self.relative(path)
-        if mode.replace("t", "").replace("b", "") != "r" or relative not in self.expected:
+        reading = mode.replace("t", "").replace("b", "") == "r"
+        if reading and relative in self.packed:
+            unpacked = self._unpacked(relative)
+            return unpacked if "b" in mode else _text(unpacked, kwargs)
+        if not reading or relative not in self.expected:
             return self.store.open(path, mode, **kwargs)
 
         def check(seen: tuple[int, str] | None) -> None:
@@ -357,34 +417,60 @@ class VerifyingStore(_StoreView):
         reader = _VerifyingReader(
             self.store.open(path, "rb"), self.expected[relative][0], hasher, check
         )
-        if "b" in mode:
-            return reader
-        return io.TextIOWrapper(
-            reader,
-            encoding=kwargs.get("encoding") or "utf-8",
-            errors=kwargs.get("errors"),
-            newline=kwargs.get("newline"),
-        )
+        return reader if "b" in mode else _text(reader, kwargs)
+
+    def _unpacked(self, relative: str) -> IO[bytes]:
+        """A compressed file, read and verified whole before a byte of it is handed out,
+        then served decompressed from a local spool (in which any reader may seek)."""
+        stored, codec = self.packed[relative]
+        spool_dir = getattr(self.store, "spool_dir", None)
+        spool = tempfile.TemporaryFile(dir=spool_dir() if spool_dir else None)  # noqa: SIM115
+        try:
+            with self.open(f"{self.root}/{stored}", "rb") as packed:
+                try:
+                    decompress(codec, packed, spool)
+                except ValueError as exc:
+                    packed.read()  # to its end: its checksum is checked as it closes
+                    damage: ValueError | None = exc
+                else:
+                    damage = None
+            if stored not in self.verified:  # read short, or out of order: checked here
+                self._verify_file(stored)
+            if damage is not None:  # the bytes are what was stored, yet do not decompress
+                raise CorruptArtifactError(
+                    f"cannot decompress {self._uri(stored)} ({codec.name}): {damage}",
+                    fix="the file was written damaged; save the artifact again",
+                )
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool
 
     def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
         """The store's walk, refusing files the version did not record: a load never hands
         out what was added to a version's folder later."""
+        unpacked = {stored: name for name, (stored, _) in self.packed.items()}
         for directory, dirs, names in self.store.walk(top):
+            shown = []
             for name in names:
-                if self.relative(f"{directory}/{name}") not in self.expected:
+                relative = self.relative(f"{directory}/{name}")
+                if relative not in self.expected:
                     raise CorruptArtifactError(
                         f"{directory}/{name} is not part of this version: it was added to the "
                         "version's folder after the version was saved",
                         fix=f"remove it: it is not holdall's ({directory}/{name})",
                     )
-            yield directory, dirs, names
+                shown.append(posixpath.basename(unpacked.get(relative, relative)))
+            yield directory, dirs, sorted(shown)
 
     def exists(self, path: str) -> bool:
         """Answered from the version's manifest: what was added to its folder later is not
         part of it."""
         relative = self.relative(path)
-        return relative in self.expected or any(
-            name.startswith(relative.rstrip("/") + "/") for name in self.expected
+        names = [*self.expected, *self.packed]
+        return relative in names or any(
+            name.startswith(relative.rstrip("/") + "/") for name in names
         )
 
     def holds_same(self, local: Path, under: str) -> bool:
@@ -392,6 +478,8 @@ class VerifyingStore(_StoreView):
         (a folder of the version), each as recorded: its size, and its checksum, hashed here.
         If so, they count as verified: they need not be read from the store again."""
         prefix = self.relative(under).rstrip("/") + "/"
+        if any(name.startswith(prefix) for name in self.packed):
+            return False  # a local copy holds them decompressed: fetched again instead
         wanted = {
             relative[len(prefix) :]: digest
             for relative, digest in self.expected.items()
@@ -415,32 +503,37 @@ class VerifyingStore(_StoreView):
         """Every file read once, verified, and kept in memory: for code that runs what it
         reads, which must see the very bytes that were checked."""
         contents: dict[str, bytes] = {}
+        unpacked = {stored: name for name, (stored, _) in self.packed.items()}
         for relative in sorted(self.expected):
-            with self.open(f"{self.root}/{relative}", "rb") as handle:
-                contents[relative] = handle.read()  # checked as it is read, at close
+            name = unpacked.get(relative, relative)  # a compressed file, by its own name
+            with self.open(f"{self.root}/{name}", "rb") as handle:
+                contents[name] = handle.read()  # checked as it is read, at close
         self.verify_rest()  # a file that was not what its size said is named here
         return _VerifiedInMemory(self.store, self.root, contents)
 
     def verify_rest(self) -> None:
         """Check every file that was not read start to end through `open`."""
         for relative in sorted(set(self.expected) - self.verified):
-            path = f"{self.root}/{relative}"
-            try:
-                actual = hash_file(self.store, path, hasher_for(self.expected[relative][1]))
-            except FileNotFoundError:
-                raise CorruptArtifactError(
-                    f"artifact data is missing: {self._uri(relative)}",
-                    fix="the files were removed from the store; this version cannot be loaded",
-                ) from None
-            except (IsADirectoryError, NotADirectoryError):
-                raise CorruptArtifactError(
-                    f"artifact data is damaged: {self._uri(relative)} is no longer a file",
-                    fix="the store was changed by hand; this version cannot be loaded",
-                ) from None
-            except UnknownChecksumError as exc:
-                raise self._unverifiable(relative, exc) from None
-            self._compare(relative, actual)
-            self.verified.add(relative)
+            self._verify_file(relative)
+
+    def _verify_file(self, relative: str) -> None:
+        path = f"{self.root}/{relative}"
+        try:
+            actual = hash_file(self.store, path, hasher_for(self.expected[relative][1]))
+        except FileNotFoundError:
+            raise CorruptArtifactError(
+                f"artifact data is missing: {self._uri(relative)}",
+                fix="the files were removed from the store; this version cannot be loaded",
+            ) from None
+        except (IsADirectoryError, NotADirectoryError):
+            raise CorruptArtifactError(
+                f"artifact data is damaged: {self._uri(relative)} is no longer a file",
+                fix="the store was changed by hand; this version cannot be loaded",
+            ) from None
+        except UnknownChecksumError as exc:
+            raise self._unverifiable(relative, exc) from None
+        self._compare(relative, actual)
+        self.verified.add(relative)
 
     def _unverifiable(self, relative: str, exc: Exception) -> CorruptArtifactError:
         return CorruptArtifactError(
@@ -458,6 +551,15 @@ class VerifyingStore(_StoreView):
                 f"(size {actual[0]}, expected {self.expected[relative][0]})",
                 fix="the stored data was changed or damaged; save the artifact again",
             )
+
+
+def _text(binary: Any, kwargs: dict[str, Any]) -> IO[str]:
+    return io.TextIOWrapper(
+        binary,
+        encoding=kwargs.get("encoding") or "utf-8",
+        errors=kwargs.get("errors"),
+        newline=kwargs.get("newline"),
+    )
 
 
 class _VerifiedInMemory(_StoreView):

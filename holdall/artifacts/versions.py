@@ -29,10 +29,12 @@ from holdall.artifacts.integrity import (
     CorruptArtifactError,
     RecordingStore,
     VerifyingStore,
+    decode_codecs,
     decode_files,
     encode_files,
 )
 from holdall.artifacts.tags import apply, check_tags, retried
+from holdall.compression import Compression
 from holdall.errors import AlreadyExistsError, HoldallError
 from holdall.materializers.base import BaseMaterializer, UnresolvedType
 from holdall.materializers.registry import by_name, checked, choose, dotted
@@ -152,11 +154,16 @@ def save_value(
     version: int | None = None,
     materializer: type[BaseMaterializer] | None = None,
     tags: Sequence[str] = (),
+    compression: str | None = None,
 ) -> ArtifactVersionRow:
+    """`compression`: this save's (none, zstd, auto), instead of the store's setting."""
     check_name("artifact", name)
     tags = check_tags(tags)
     materializer = checked(materializer) if materializer else choose(value)
     materializer.check_savable(value)  # before anything is written
+    storing = store.config.storing
+    if compression is not None:
+        storing = Compression(compression, storing.level)
     claim(store, database.identity)  # reaches the store, and says why not, before reserving
     row = reserve(database, name, store, producer, version)
     if store.exists(row.uri):
@@ -170,13 +177,14 @@ def save_value(
             "this stack at a store of its own: holdall artifact-store register ...",
         )
     try:
-        recording = RecordingStore(store, row.uri)
+        recording = RecordingStore(store, row.uri, storing)
         materializer(row.uri, recording).save(value)
         # Committed means on disk, not in a cache a crash would lose; the last blocks may
         # still be hashing while the fsync runs.
         store.sync(row.uri)
         files = recording.digests()
-        return _commit(database, row, materializer, type(value), files, name, tags)
+        manifest = encode_files(files, recording.codecs)
+        return _commit(database, row, materializer, type(value), files, manifest, name, tags)
     except BaseException as exc:
         # A failure anywhere (Ctrl-C, and the commit included: a full disk under the
         # database) leaves no version and, as far as it can, no data. If gc had already taken
@@ -202,6 +210,7 @@ def _commit(
     materializer: type[BaseMaterializer],
     data_type: type,
     files: FileDigests,
+    manifest: str,
     name: str,
     tags: Sequence[str],
 ) -> ArtifactVersionRow:
@@ -216,7 +225,7 @@ def _commit(
                 status=VersionStatus.COMMITTED,
                 materializer=dotted(materializer),
                 data_type=dotted(data_type),
-                files=encode_files(files),
+                files=manifest,
                 size=sum(size for size, _ in files.values()),
                 checksum=manifest_checksum(files),
                 committed=_now(),
@@ -291,7 +300,7 @@ def resolve_data_type(recorded: str) -> type:
 
 def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
     materializer = by_name(row.materializer)
-    verifying = VerifyingStore(store, row.uri, decode_files(row.files))
+    verifying = VerifyingStore(store, row.uri, decode_files(row.files), decode_codecs(row.files))
     label = f"{row.artifact.name}:{row.version}"
     # Code that runs what it reads (pickle) gets only bytes already verified, from memory.
     source = verifying.verified_in_memory() if materializer.LOAD_RUNS_CODE else verifying

@@ -51,22 +51,37 @@ def _same(loaded: Any, value: Any) -> None:
         assert loaded == value and type(loaded) is type(value)
 
 
+def _stored_as(version: Any, compression: str) -> None:
+    """zstd: every file the version wrote is stored compressed, under the codec's name."""
+    if compression == "zstd":
+        assert version.files and all(name.endswith(".zst") for name in version.files)
+    else:
+        assert not any(name.endswith(".zst") for name in version.files)
+
+
+@pytest.mark.parametrize("compression", ["none", "zstd"])
 @pytest.mark.parametrize("kind", sorted(VALUES))
-def test_each_materializer_round_trips(client: Client, store: BaseArtifactStore, kind: str) -> None:
-    version = client.save_artifact(VALUES[kind], f"value-{kind}")
+def test_each_materializer_round_trips(
+    client: Client, store: BaseArtifactStore, kind: str, compression: str
+) -> None:
+    version = client.save_artifact(VALUES[kind], f"value-{kind}", compression=compression)
     assert version.uri.startswith(store.path + "/")
+    _stored_as(version, compression)
     _same(client.load_artifact(f"value-{kind}"), VALUES[kind])
 
 
-def test_a_path_to_a_file_and_to_a_directory(client: Client, tmp_path: Path) -> None:
+@pytest.mark.parametrize("compression", ["none", "zstd"])
+def test_a_path_to_a_file_and_to_a_directory(
+    client: Client, tmp_path: Path, compression: str
+) -> None:
     file = tmp_path / "model.bin"
     file.write_bytes(b"weights" * 1000)
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("b")
-    client.save_artifact(file, "a-file")
-    client.save_artifact(tree, "a-tree")
+    _stored_as(client.save_artifact(file, "a-file", compression=compression), compression)
+    _stored_as(client.save_artifact(tree, "a-tree", compression=compression), compression)
     loaded_file = client.load_artifact("a-file")
     assert loaded_file.name == "model.bin" and loaded_file.read_bytes() == file.read_bytes()
     loaded_tree = client.load_artifact("a-tree")
@@ -106,12 +121,14 @@ class ZipMaterializer(BaseMaterializer):
             return Bundle({name: loaded[name] for name in loaded.files})
 
 
+@pytest.mark.parametrize("compression", ["none", "zstd"])
 def test_a_zip_written_through_the_store_loads_back(
-    client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch, compression: str
 ) -> None:
     monkeypatch.setattr(registry, "_registered", [ZipMaterializer])
     value = Bundle(a=numpy.arange(100_000), b=numpy.ones((50, 50)))
-    version = client.save_artifact(value, "bundle")
+    version = client.save_artifact(value, "bundle", compression=compression)
+    _stored_as(version, compression)
     assert version.materializer.endswith("ZipMaterializer")
     for loaded in (client.load_artifact("bundle"), version.load()):
         assert sorted(loaded) == ["a", "b"]
