@@ -98,7 +98,12 @@ class Runner:
             producer = Producer(self.graph.pipeline, invocation.name, run_id, step_row.id)
             for output, value in _outputs(invocation, result).items():
                 version = save_value(
-                    self.database, self.stack.artifact_store, value, output, producer
+                    self.database,
+                    self.stack.artifact_store,
+                    value,
+                    output,
+                    producer,
+                    compression=invocation.step.compression,
                 )
                 self.produced[(id(invocation), output)] = version.id
         except BaseException as exc:

@@ -11,11 +11,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 import zstandard
 
-from holdall import Client
+from holdall import Client, pipeline, step
 from holdall.artifacts.integrity import CorruptArtifactError
 from holdall.compression import UnknownCodecError
 from holdall.errors import ConfigError, NotFoundError
@@ -149,3 +150,29 @@ def test_without_zstandard_a_compressed_save_names_the_install() -> None:
     assert "pip install 'holdall[zstd]'" in out.stdout
     with pytest.raises(NotFoundError):  # nothing was committed
         Client().list_artifact_versions("x")
+
+
+@step(compression="zstd")
+def make_log() -> Annotated[bytes, "log"]:
+    return TEXT
+
+
+@step
+def count_lines(log: bytes) -> Annotated[int, "lines"]:
+    return log.count(b"\n")
+
+
+@pipeline
+def log_pipeline():
+    count_lines(make_log())
+
+
+def test_a_step_stores_its_outputs_as_it_says_and_the_next_step_reads_them() -> None:
+    run = log_pipeline()
+    log = run.steps["make_log"].outputs["log"]
+    lines = run.steps["count_lines"].outputs["lines"]
+    assert list(log.files) == ["data.bin.zst"]  # the step's own choice
+    assert not any(name.endswith(".zst") for name in lines.files)  # the store's: none
+    assert lines.load() == 50_000
+    with pytest.raises(ConfigError, match="compression 'fast' is not one of"):
+        step(compression="fast")(count_lines.func)
