@@ -12,13 +12,12 @@ streaming both ways and frames `zstd -d` reads.
 from __future__ import annotations
 
 import io
-import shutil
 import tempfile
 from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from holdall.artifacts.checksum import BLOCK
-from holdall.compression import AUTO_SHARE, Codec, Compression
+from holdall.compression import AUTO_BLOCK, AUTO_SHARE, Codec, Compression
 from holdall.errors import HoldallError
 
 
@@ -126,5 +125,66 @@ class SpooledWriter(io.BufferedIOBase):
             self.discard()
 
 
-def copy(source: Reads, target: Writes) -> None:
-    shutil.copyfileobj(source, target, BLOCK)
+class DecidingWriter(io.BufferedIOBase):
+    """`auto`: the first block is held in memory; once it is full (or at close), `choose`
+    gives the writer the file goes on in (a spool to compress, or the store itself, the
+    block handed on first), and everything after goes straight there."""
+
+    def __init__(self, choose: Callable[[bytes], Any]) -> None:
+        super().__init__()
+        self._head = io.BytesIO()
+        self._choose = choose
+        self._sink: Any = None
+
+    def _decided(self) -> Any:
+        if self._sink is None:
+            position = self._head.tell()
+            head = self._head.getvalue()
+            self._sink = self._choose(head)
+            self._sink.write(head)
+            self._sink.seek(position)
+        return self._sink
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def write(self, data: Any) -> int:
+        if self._sink is not None:
+            return int(self._sink.write(data))
+        written = self._head.write(data)
+        if self._head.getbuffer().nbytes >= AUTO_BLOCK:
+            self._decided()
+        return written
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int((self._sink or self._head).seek(offset, whence))
+
+    def tell(self) -> int:
+        return int((self._sink or self._head).tell())
+
+    def truncate(self, size: int | None = None) -> int:
+        return int((self._sink or self._head).truncate(size))
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        super().close()
+        self._decided().close()
+
+    def discard(self) -> None:
+        if not self.closed:
+            if self._sink is not None:
+                self._sink.discard()
+            super().close()
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()

@@ -32,8 +32,14 @@ from holdall.artifacts.checksum import (
     UnknownChecksumError,
     hasher_for,
 )
-from holdall.artifacts.codecs import SpooledWriter, compress, copy, decompress, worth_compressing
-from holdall.compression import AUTO_BLOCK, Codec, Compression, codec_named
+from holdall.artifacts.codecs import (
+    DecidingWriter,
+    SpooledWriter,
+    compress,
+    decompress,
+    worth_compressing,
+)
+from holdall.compression import Codec, Compression, codec_named
 from holdall.errors import HoldallError
 
 # From this size up, a whole-file read fills its bytes in place while it hashes.
@@ -302,6 +308,12 @@ class _VerifyingReader(io.BufferedIOBase):
         self._on_close((self._hasher.size, self._hasher.checksum()) if whole else None)
 
 
+def spool_dir(store: BaseArtifactStore) -> str | None:
+    """Where a store keeps local copies on their way (its `spool_dir`), if it says."""
+    where = getattr(store, "spool_dir", None)
+    return str(where()) if where else None
+
+
 @dataclass
 class _StoreView:
     """The artifact store as a materializer sees it; everything but `open` passes through."""
@@ -328,14 +340,24 @@ class RecordingStore(_StoreView):
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         if not is_write_mode(mode):
             return self.store.open(path, mode, **kwargs)
-        if self.compression.codec is not None and "a" not in mode:
-            spool_dir = getattr(self.store, "spool_dir", None)  # a store's own, if it has one
-            writer: Any = SpooledWriter(
-                lambda spool: self._store(path, spool), spool_dir() if spool_dir else None
-            )
+        compressing = self.compression.codec is not None and "a" not in mode
+        if compressing and self.compression.mode == "auto":
+            writer: Any = DecidingWriter(lambda head: self._writer_for(path, head))
+        elif compressing:
+            writer = self._packing(path)
         else:
             writer = self._hashing(path, mode.replace("t", "").replace("b", "") + "b")
         return writer if "b" in mode else text_writer(writer, **kwargs)
+
+    def _writer_for(self, path: str, head: bytes) -> Any:
+        """`auto`, once a file's first block is known: compressed if that block shrinks
+        enough, else stored as it is, with no spool on the way."""
+        if worth_compressing(head, self.compression):
+            return self._packing(path)
+        return self._hashing(path)
+
+    def _packing(self, path: str) -> SpooledWriter:
+        return SpooledWriter(lambda spool: self._store(path, spool), spool_dir(self.store))
 
     def _hashing(self, path: str, binary_mode: str = "wb") -> _HashingWriter:
         relative = self.relative(path)
@@ -346,21 +368,13 @@ class RecordingStore(_StoreView):
         return _HashingWriter(self.store.open(path, binary_mode), record)
 
     def _store(self, path: str, spool: IO[bytes]) -> None:
-        """A spooled file stored compressed (under its codec's extension), or, where `auto`
-        finds its first block does not shrink enough, as it is."""
-        compression, codec = self.compression, self.compression.codec
+        """A spooled file stored compressed, under its codec's extension."""
+        codec = self.compression.codec
         assert codec is not None
-        if compression.mode == "auto":
-            head = spool.read(AUTO_BLOCK)
-            spool.seek(0)
-            if not worth_compressing(head, compression):
-                with self._hashing(path) as plain:
-                    copy(spool, plain)
-                return
         size = spool.seek(0, io.SEEK_END)
         spool.seek(0)
         with self._hashing(path + codec.extension) as packed:
-            compress(spool, packed, compression, size)
+            compress(spool, packed, self.compression, size)
         self.codecs[self.relative(path + codec.extension)] = codec.name
 
     def digests(self) -> FileDigests:
@@ -423,8 +437,7 @@ class VerifyingStore(_StoreView):
         """A compressed file, read and verified whole before a byte of it is handed out,
         then served decompressed from a local spool (in which any reader may seek)."""
         stored, codec = self.packed[relative]
-        spool_dir = getattr(self.store, "spool_dir", None)
-        spool = tempfile.TemporaryFile(dir=spool_dir() if spool_dir else None)  # noqa: SIM115
+        spool = tempfile.TemporaryFile(dir=spool_dir(self.store))  # noqa: SIM115
         try:
             with self.open(f"{self.root}/{stored}", "rb") as packed:
                 try:
