@@ -74,6 +74,8 @@ class ObjectStoreConfig(ArtifactStoreConfig, Waits):
     part_size: int | None = None
     max_concurrency: int | None = Field(default=None, ge=1, le=64)
     spool_dir: str | None = None
+    # Loads read through this machine's cache (holdall/artifacts/cache.py).
+    cache: bool = True
 
     @field_validator("part_size")
     @classmethod

@@ -171,16 +171,23 @@ class ArtifactsAPI:
         return ArtifactVersion.of(row, self)
 
     def load_artifact(
-        self, name_or_id: str, version: int | str | None = None, *, tag: str | None = None
+        self,
+        name_or_id: str,
+        version: int | str | None = None,
+        *,
+        tag: str | None = None,
+        cache: bool = True,
     ) -> Any:
         """The value of a version (the latest unless `version` or `tag` is given), as
-        zenml.load_artifact: by artifact name, or by a version's id."""
+        zenml.load_artifact: by artifact name, or by a version's id. `cache=False` reads a
+        cloud store's files from the store, not through this machine's cache."""
         try:
-            return self.get_artifact_version(name_or_id, version, tag=tag).load()
+            found = self.get_artifact_version(name_or_id, version, tag=tag)
         except NotFoundError:
             if version is not None or not _is_uuid(name_or_id):
                 raise
-            return self.get_artifact_version_by_id(name_or_id).load()
+            found = self.get_artifact_version_by_id(name_or_id)
+        return self.load_artifact_version(found, cache=cache)
 
     def get_artifact_version_by_id(self, version_id: str) -> ArtifactVersion:
         with self._reading() as session:
@@ -193,13 +200,13 @@ class ArtifactsAPI:
                 )
             return ArtifactVersion.of(row, self)
 
-    def load_artifact_version(self, artifact: ArtifactVersion) -> Any:
+    def load_artifact_version(self, artifact: ArtifactVersion, cache: bool = True) -> Any:
         def read_row() -> ArtifactVersionRow:
             session: Session
             with self._reading() as session:
                 return session.get_one(ArtifactVersionRow, artifact.id)
 
-        return load_current(read_row, self._stores.by_id)
+        return load_current(read_row, self._stores.by_id, cache)
 
     # -- artifact versions ----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.staged import is_write_mode, text_writer
 from holdall.artifacts.buffers import fillable_bytes
+from holdall.artifacts.cache import Cache, Teeing
 from holdall.artifacts.checksum import (
     BLOCK,
     Blake3Hasher,
@@ -48,6 +49,15 @@ FILL_IN_PLACE = 16 * 1024 * 1024
 
 class CorruptArtifactError(HoldallError):
     pass
+
+
+class DamagedCacheEntry(CorruptArtifactError):
+    """A cache entry was not what its name says; it was dropped, and the store still has
+    the file."""
+
+
+class Cached(io.BufferedReader):
+    """A file served from the cache (its entry is dropped if it is found damaged)."""
 
 
 def encode_files(files: FileDigests, codecs: dict[str, str] | None = None) -> str:
@@ -400,10 +410,12 @@ class VerifyingStore(_StoreView):
         root: str,
         files: FileDigests,
         codecs: dict[str, str] | None = None,
+        cache: Cache | None = None,
     ) -> None:
         super().__init__(store, root)
         self.expected = files
         self.verified: set[str] = set()
+        self.cache = cache
         # A compressed file, by the name it was written under: its stored name and codec.
         self.packed: dict[str, tuple[str, Codec]] = {}
         for stored, name in (codecs or {}).items():
@@ -419,19 +431,53 @@ class VerifyingStore(_StoreView):
         if not reading or relative not in self.expected:
             return self.store.open(path, mode, **kwargs)
 
-        def check(seen: tuple[int, str] | None) -> None:
-            if seen is not None:
-                self._compare(relative, seen)
-                self.verified.add(relative)
-
         try:
             hasher = hasher_for(self.expected[relative][1])
         except UnknownChecksumError as exc:
             raise self._unverifiable(relative, exc) from None
-        reader = _VerifyingReader(
-            self.store.open(path, "rb"), self.expected[relative][0], hasher, check
-        )
+        source, checked = self._source(path, relative)
+
+        def check(seen: tuple[int, str] | None) -> None:
+            if seen is None:
+                checked(None)
+                return
+            try:
+                self._compare(relative, seen)
+            except CorruptArtifactError as exc:
+                checked(False)
+                if isinstance(source, Cached):
+                    raise DamagedCacheEntry(exc.message, fix=exc.fix) from None
+                raise
+            checked(True)
+            self.verified.add(relative)
+
+        reader = _VerifyingReader(source, self.expected[relative][0], hasher, check)
         return reader if "b" in mode else _text(reader, kwargs)
+
+    def _source(self, path: str, relative: str) -> tuple[Any, Callable[[bool | None], None]]:
+        """Where a file's bytes are read from (a cache entry, or the store, filling an entry
+        on the way), and what is done once they were checked: True, they matched; False,
+        they did not; None, they were not read whole in order."""
+        if self.cache is None:
+            return self.store.open(path, "rb"), lambda matched: None
+        cache = self.cache
+        size, checksum = self.expected[relative]
+        hit = cache.open(checksum, size)
+        if hit is not None:
+            return Cached(hit), lambda matched: cache.drop(checksum) if matched is False else None
+        handle = self.store.open(path, "rb")
+        fill = cache.filling(checksum)
+        if fill is None:
+            return handle, lambda matched: None
+        teeing = Teeing(handle, fill)
+
+        def checked(matched: bool | None) -> None:
+            if matched and teeing.fill is not None:
+                fill.publish()
+            else:
+                fill.abandon()
+
+        return teeing, checked
 
     def _unpacked(self, relative: str) -> IO[bytes]:
         """A compressed file, read and verified whole before a byte of it is handed out,

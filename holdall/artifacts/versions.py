@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.failures import Failure, StoreUnavailableError
 from holdall.artifact_stores.ownership import claim
+from holdall.artifacts.cache import Cache, cache_for
 from holdall.artifacts.checksum import FileDigests, manifest_checksum
 from holdall.artifacts.deletion import GONE, deleted_error
 from holdall.artifacts.integrity import (
     CorruptArtifactError,
+    DamagedCacheEntry,
     RecordingStore,
     VerifyingStore,
     decode_codecs,
@@ -298,9 +300,23 @@ def resolve_data_type(recorded: str) -> type:
     return type("UnresolvedType", (UnresolvedType,), {"recorded": recorded})
 
 
-def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
+def load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: bool = True) -> Any:
+    """The version's value, its files read through this machine's cache unless `cache` is
+    False (see holdall/artifacts/cache.py). A cache entry found damaged is dropped, and the
+    load starts again, that file read from the store (and cached anew)."""
+    chosen = cache_for(store) if cache else None
+    for _ in range(2):
+        try:
+            return _load_value(row, store, chosen)
+        except DamagedCacheEntry:
+            continue
+    return _load_value(row, store, None)  # damaged again: the store alone
+
+
+def _load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: Cache | None) -> Any:
     materializer = by_name(row.materializer)
-    verifying = VerifyingStore(store, row.uri, decode_files(row.files), decode_codecs(row.files))
+    files, codecs = decode_files(row.files), decode_codecs(row.files)
+    verifying = VerifyingStore(store, row.uri, files, codecs, cache)
     label = f"{row.artifact.name}:{row.version}"
     # Code that runs what it reads (pickle) gets only bytes already verified, from memory.
     source = verifying.verified_in_memory() if materializer.LOAD_RUNS_CODE else verifying
@@ -336,7 +352,9 @@ def load_value(row: ArtifactVersionRow, store: BaseArtifactStore) -> Any:
 
 
 def load_current(
-    read_row: Callable[[], ArtifactVersionRow], store_for: Callable[[str], BaseArtifactStore]
+    read_row: Callable[[], ArtifactVersionRow],
+    store_for: Callable[[str], BaseArtifactStore],
+    cache: bool = True,
 ) -> Any:
     """A version's value, read from where its record says. If its data vanished because the
     version moved meanwhile (a migration removed the source copy), from where it is now; if
@@ -345,11 +363,11 @@ def load_current(
     if row.status in GONE or row.artifact_store_id is None:
         raise deleted_error(row)
     try:
-        return load_value(row, store_for(row.artifact_store_id))
+        return load_value(row, store_for(row.artifact_store_id), cache)
     except CorruptArtifactError:
         now = read_row()
         if now.status in GONE or now.artifact_store_id is None:
             raise deleted_error(now) from None  # deleted while it was being read
         if (now.uri, now.artifact_store_id) == (row.uri, row.artifact_store_id):
             raise
-        return load_value(now, store_for(now.artifact_store_id))
+        return load_value(now, store_for(now.artifact_store_id), cache)

@@ -11,6 +11,7 @@ import click
 from holdall import __version__
 from holdall.cli.artifact import artifact
 from holdall.cli.artifact_store import artifact_store
+from holdall.cli.cache import cache
 from holdall.cli.db import db
 from holdall.cli.integration import integration
 from holdall.cli.pipeline import pipeline
@@ -35,6 +36,7 @@ cli.add_command(stack)
 cli.add_command(artifact)
 cli.add_command(pipeline)
 cli.add_command(tag)
+cli.add_command(cache)
 cli.add_command(db)
 cli.add_command(secrets)
 
