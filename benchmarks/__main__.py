@@ -19,6 +19,8 @@ BENCHMARKS = (
     "artifacts_azure",
     "migration_s3",
     "prune",
+    "compression",
+    "cache",
 )
 
 
