@@ -63,7 +63,8 @@ def test_a_third_party_flavor_is_registered_and_used(plugin_env: dict[str, str])
     )
     assert registered.code == 0, registered.err
     described = holdall_process("artifact-store", "describe", "mem", "-o", "json", env=plugin_env)
-    assert json.loads(described.out)["config"] == {"block_size": 4096}
+    config = json.loads(described.out)["config"]
+    assert config == {"block_size": 4096, "compression": "none", "compression_level": 3}
     local = holdall_process("artifact-store", "register", "l", "--flavor=local", env=plugin_env)
     assert local.code == 0, local.err
 
