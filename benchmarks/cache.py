@@ -43,7 +43,7 @@ def _cloud(label: str, flavor: str, path: str, config: dict[str, Any], data: byt
     client.register_artifact_store(f"{flavor}-local", "local", path=tempfile.mkdtemp())
     for store in (flavor, f"{flavor}-local"):
         client.activate_stack(client.register_stack(store, store).name)
-        client.save_artifact(data, "blob")
+        client.save_artifact(data, store)  # an artifact a store: a load names its store
     cache = Cache.from_environment()
     assert cache is not None
     first_on: list[float] = []
@@ -52,19 +52,17 @@ def _cloud(label: str, flavor: str, path: str, config: dict[str, Any], data: byt
     local: list[float] = []
     for round_number in range(ROUNDS):
         cache.clear()
-        client.activate_stack(flavor)
         pair = [
-            (first_off, lambda: client.load_artifact("blob", cache=False)),
-            (first_on, lambda: client.load_artifact("blob")),
+            (first_off, lambda: client.load_artifact(flavor, cache=False)),
+            (first_on, lambda: client.load_artifact(flavor)),
         ]
         for times, action in pair if round_number % 2 == 0 else pair[::-1]:
             times.append(_timed(action))
         if round_number % 2:
             cache.clear()
-            client.load_artifact("blob")  # the cache filled, whichever went first
-        second.append(_timed(lambda: client.load_artifact("blob")))
-        client.activate_stack(f"{flavor}-local")
-        local.append(_timed(lambda: client.load_artifact("blob")))
+            client.load_artifact(flavor)  # the cache filled, whichever went first
+        second.append(_timed(lambda: client.load_artifact(flavor)))
+        local.append(_timed(lambda: client.load_artifact(f"{flavor}-local")))
     again = statistics.median(local) / statistics.median(second)
     filling = statistics.median(first_off) / statistics.median(first_on)
     print(

@@ -54,7 +54,10 @@ def compress(source: Reads, target: Writes, compression: Compression, size: int)
     so that `zstd -d` (and `zstd -l`) need nothing of holdall's."""
     codec = compression.codec
     assert codec is not None
-    compressor = _zstandard(codec).ZstdCompressor(level=compression.level, write_checksum=True)
+    # Every core (zstd's own threads): a multi-threaded frame is an ordinary frame.
+    compressor = _zstandard(codec).ZstdCompressor(
+        level=compression.level, write_checksum=True, threads=-1
+    )
     compressor.copy_stream(source, target, size=size, read_size=BLOCK, write_size=BLOCK)
 
 
@@ -136,11 +139,12 @@ class DecidingWriter(io.BufferedIOBase):
         self._choose = choose
         self._sink: Any = None
 
-    def _decided(self) -> Any:
+    def _decided(self, sample: bytes | None = None) -> Any:
+        """The writer chosen on `sample` (by default the block held), the block handed on."""
         if self._sink is None:
             position = self._head.tell()
             head = self._head.getvalue()
-            self._sink = self._choose(head)
+            self._sink = self._choose(head if sample is None else sample)
             self._sink.write(head)
             self._sink.seek(position)
         return self._sink
@@ -157,10 +161,14 @@ class DecidingWriter(io.BufferedIOBase):
     def write(self, data: Any) -> int:
         if self._sink is not None:
             return int(self._sink.write(data))
-        written = self._head.write(data)
-        if self._head.getbuffer().nbytes >= AUTO_BLOCK:
-            self._decided()
-        return written
+        view = memoryview(data).cast("B")
+        held = self._head.getbuffer().nbytes
+        if held + view.nbytes < AUTO_BLOCK:
+            return self._head.write(view)
+        # Enough to decide on: what is held and the start of this write. The rest of a large
+        # write goes straight on, never copied into memory.
+        sink = self._decided(self._head.getvalue() + bytes(view[: AUTO_BLOCK - held]))
+        return int(sink.write(view))
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         return int((self._sink or self._head).seek(offset, whence))
