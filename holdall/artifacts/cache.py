@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.object_store import ObjectArtifactStore
+from holdall.artifacts.streams import InOrderReader
 from holdall.errors import ConfigError
 from holdall.processes import process_alive, process_tag
 from holdall.settings import config_dir
@@ -251,68 +252,19 @@ class Fill:
             self._cache.prune()
 
 
-class Teeing(io.RawIOBase):
+class Teeing(InOrderReader):
     """A file read from a store, each block read in order also written to a cache fill; the
     fill is abandoned at the first read out of order."""
 
     def __init__(self, handle: Any, fill: Fill) -> None:
-        super().__init__()
-        self._handle = handle
+        super().__init__(handle)
         self.fill: Fill | None = fill
-        self._position = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return bool(self._handle.seekable())
-
-    def _seen(self, data: Any) -> None:
+    def _observe(self, data: Any) -> None:
         if self.fill is not None:
             self.fill.write(data)
-        self._position += len(data)
 
-    def read(self, size: int | None = -1) -> bytes:
-        data: bytes = self._handle.read(-1 if size is None else size)
-        self._seen(data)
-        return data
-
-    def read1(self, size: int = -1) -> bytes:
-        read1 = getattr(self._handle, "read1", None)
-        data: bytes = read1(size) if read1 else self._handle.read(size)
-        self._seen(data)
-        return data
-
-    def readline(self, size: int | None = -1) -> bytes:
-        data: bytes = self._handle.readline(-1 if size is None else size)
-        self._seen(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        count = int(self._handle.readinto(buffer) or 0)
-        self._seen(memoryview(buffer)[:count])
-        return count
-
-    def peek(self, size: int = 0) -> bytes:
-        peek = getattr(self._handle, "peek", None)
-        if peek is not None:
-            return bytes(peek(size))
-        data: bytes = self._handle.read(max(size, 1))
-        self._handle.seek(-len(data), io.SEEK_CUR)
-        return data
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = int(self._handle.seek(offset, whence))
-        if target != self._position and self.fill is not None:
+    def _left_order(self) -> None:
+        if self.fill is not None:
             self.fill.abandon()
             self.fill = None
-        self._position = target
-        return target
-
-    def tell(self) -> int:
-        return self._position
-
-    def close(self) -> None:
-        if not self.closed:
-            self._handle.close()
-            super().close()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from holdall.artifacts.checksum import BLOCK
+from holdall.artifacts.streams import KeptOrDiscarded
 from holdall.compression import AUTO_BLOCK, AUTO_SHARE, Codec, Compression
 from holdall.errors import HoldallError
 
@@ -75,7 +76,7 @@ def decompress(codec: Codec, source: Reads, target: Writes) -> None:
         raise ValueError(str(exc)) from None
 
 
-class SpooledWriter(io.BufferedIOBase):
+class SpooledWriter(KeptOrDiscarded):
     """A file written plain into a local spool, where any writer may seek (a zip patching its
     headers), and handed to `finish` whole at close; nothing is stored if the block that
     writes it fails."""
@@ -85,14 +86,8 @@ class SpooledWriter(io.BufferedIOBase):
         self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - closed by close()
         self._finish = finish
 
-    def writable(self) -> bool:
-        return True
-
     def seekable(self) -> bool:
         return True
-
-    def readable(self) -> bool:
-        return False
 
     def write(self, data: Any) -> int:
         return self._spool.write(data)
@@ -121,14 +116,8 @@ class SpooledWriter(io.BufferedIOBase):
             self._spool.close()
             super().close()
 
-    def __exit__(self, kind: object, *rest: object) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.discard()
 
-
-class DecidingWriter(io.BufferedIOBase):
+class DecidingWriter(KeptOrDiscarded):
     """`auto`: the first block is held in memory; once it is full (or at close), `choose`
     gives the writer the file goes on in (a spool to compress, or the store itself, the
     block handed on first), and everything after goes straight there."""
@@ -149,14 +138,8 @@ class DecidingWriter(io.BufferedIOBase):
             self._sink.seek(position)
         return self._sink
 
-    def writable(self) -> bool:
-        return True
-
     def seekable(self) -> bool:
         return True
-
-    def readable(self) -> bool:
-        return False
 
     def write(self, data: Any) -> int:
         if self._sink is not None:
@@ -190,9 +173,3 @@ class DecidingWriter(io.BufferedIOBase):
             if self._sink is not None:
                 self._sink.discard()
             super().close()
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.discard()

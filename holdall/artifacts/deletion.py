@@ -82,8 +82,8 @@ def mark(
     """The committed versions that meet any of `selections`, marked as being deleted, by this
     call alone: two deletes at once each mark a version once between them. With `resume`
     (selections by id), also those already marked (a delete that was interrupted, taken up
-    again). A version
-    that a save, a migration or another delete changed meanwhile is left as that made it.
+    again). A version that a save, a migration or another delete changed meanwhile is left
+    as that made it.
 
     One transaction, one guarded update per selection: the update's own row locks (and
     SQLite's write lock) make a delete running beside this one wait, then find the versions

@@ -40,6 +40,7 @@ from holdall.artifacts.codecs import (
     decompress,
     worth_compressing,
 )
+from holdall.artifacts.streams import InOrderReader, KeptOrDiscarded
 from holdall.compression import Codec, Compression, codec_named
 from holdall.errors import HoldallError
 
@@ -113,7 +114,7 @@ def _view(data: Any) -> memoryview:
     return memoryview(data).cast("B")
 
 
-class _HashingWriter(io.BufferedIOBase):
+class _HashingWriter(KeptOrDiscarded):
     """Hashes what is written while every write appends at the end; after an overwrite or a
     truncation it says at close that the stored file must be hashed instead."""
 
@@ -124,9 +125,6 @@ class _HashingWriter(io.BufferedIOBase):
         self._on_close = on_close
         self._position = 0
         self._end = 0
-
-    def writable(self) -> bool:
-        return True
 
     def seekable(self) -> bool:
         return bool(self._handle.seekable())
@@ -195,14 +193,8 @@ class _HashingWriter(io.BufferedIOBase):
             self._handle.close()
         super().close()
 
-    def __exit__(self, kind: object, *rest: object) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.discard()  # the exception goes on, and nothing is published
 
-
-class _VerifyingReader(io.BufferedIOBase):
+class _VerifyingReader(InOrderReader):
     """Hashes what is read, as long as it is read in order; says at close what it saw."""
 
     def __init__(
@@ -212,35 +204,22 @@ class _VerifyingReader(io.BufferedIOBase):
         hasher: Hasher,
         on_close: Callable[[tuple[int, str] | None], None],
     ) -> None:
-        super().__init__()
-        self._handle = handle
+        super().__init__(handle)
         self._hasher = hasher
-        self._position = 0
-        self._sequential = True
         self._size = size
         self._on_close = on_close
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return bool(self._handle.seekable())
-
-    def _seen(self, data: Any) -> None:
-        if self._sequential:
-            self._hasher.update(data)
-        self._position += len(data)
+    def _observe(self, data: Any) -> None:
+        self._hasher.update(data)
 
     def read(self, size: int | None = -1) -> bytes:
         whole = size is None or size < 0
         remaining = self._size - self._position
-        if whole and self._sequential and remaining >= FILL_IN_PLACE:
+        if whole and self.sequential and remaining >= FILL_IN_PLACE:
             filled = self._read_in_place(remaining)
             if filled is not None:
                 return filled
-        data: bytes = self._handle.read(-1 if size is None else size)
-        self._seen(data)
-        return data
+        return super().read(size)
 
     def _read_in_place(self, remaining: int) -> bytes | None:
         """The rest of the file in one bytes object, hashed block by block as it is read."""
@@ -256,25 +235,6 @@ class _VerifyingReader(io.BufferedIOBase):
         self._seen(beyond)
         return data + beyond if beyond else data
 
-    def read1(self, size: int = -1) -> bytes:
-        read1 = getattr(self._handle, "read1", None)
-        data: bytes = read1(size) if read1 else self._handle.read(size)
-        self._seen(data)
-        return data
-
-    def readline(self, size: int | None = -1) -> bytes:
-        data: bytes = self._handle.readline(-1 if size is None else size)
-        self._seen(data)
-        return data
-
-    def peek(self, size: int = 0) -> bytes:
-        peek = getattr(self._handle, "peek", None)
-        if peek is not None:
-            return bytes(peek(size))
-        data: bytes = self._handle.read(max(size, 1))
-        self._handle.seek(-len(data), io.SEEK_CUR)
-        return data
-
     def readinto(self, buffer: Any) -> int:
         """Fill `buffer` a block at a time, each block hashing while the next one is read."""
         view = _view(buffer)
@@ -284,7 +244,7 @@ class _VerifyingReader(io.BufferedIOBase):
                 count = int(self._handle.readinto(view[total : total + BLOCK]) or 0)
                 if not count:
                     break
-                if self._sequential:
+                if self.sequential:
                     self._hasher.update(view[total : total + count], wait=False)
                 total += count
         finally:
@@ -292,29 +252,11 @@ class _VerifyingReader(io.BufferedIOBase):
         self._position += total
         return total
 
-    def readinto1(self, buffer: Any) -> int:
-        return self.readinto(buffer)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = int(self._handle.seek(offset, whence))
-        if target != self._position:
-            self._sequential = False
-        self._position = target
-        return target
-
-    def tell(self) -> int:
-        return self._position
-
-    @property
-    def name(self) -> Any:
-        return getattr(self._handle, "name", None)
-
     def close(self) -> None:
         if self.closed:
             return
-        self._handle.close()
         super().close()
-        whole = self._sequential and self._position == self._size
+        whole = self.sequential and self._position == self._size
         self._on_close((self._hasher.size, self._hasher.checksum()) if whole else None)
 
 
@@ -421,6 +363,8 @@ class VerifyingStore(_StoreView):
         for stored, name in (codecs or {}).items():
             codec = codec_named(name)
             self.packed[stored.removesuffix(codec.extension)] = (stored, codec)
+        # A compressed file's stored name -> the name it was written under.
+        self.written_as = {stored: name for name, (stored, _) in self.packed.items()}
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         relative = self.relative(path)
@@ -509,7 +453,6 @@ class VerifyingStore(_StoreView):
     def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
         """The store's walk, refusing files the version did not record: a load never hands
         out what was added to a version's folder later."""
-        unpacked = {stored: name for name, (stored, _) in self.packed.items()}
         for directory, dirs, names in self.store.walk(top):
             shown = []
             for name in names:
@@ -520,7 +463,7 @@ class VerifyingStore(_StoreView):
                         "version's folder after the version was saved",
                         fix=f"remove it: it is not holdall's ({directory}/{name})",
                     )
-                shown.append(posixpath.basename(unpacked.get(relative, relative)))
+                shown.append(posixpath.basename(self.written_as.get(relative, relative)))
             yield directory, dirs, sorted(shown)
 
     def exists(self, path: str) -> bool:
@@ -562,9 +505,8 @@ class VerifyingStore(_StoreView):
         """Every file read once, verified, and kept in memory: for code that runs what it
         reads, which must see the very bytes that were checked."""
         contents: dict[str, bytes] = {}
-        unpacked = {stored: name for name, (stored, _) in self.packed.items()}
         for relative in sorted(self.expected):
-            name = unpacked.get(relative, relative)  # a compressed file, by its own name
+            name = self.written_as.get(relative, relative)  # a compressed file: its own name
             with self.open(f"{self.root}/{name}", "rb") as handle:
                 contents[name] = handle.read()  # checked as it is read, at close
         self.verify_rest()  # a file that was not what its size said is named here
