@@ -13,7 +13,14 @@ data: the load that finds it drops it and reads the store again. A hit first che
 entry's size and that it is a plain file (not a link). Entries are never changed in place,
 only replaced whole or removed, so a process reading one while another evicts it keeps
 reading what it opened. Least recently used entries go first when the cache outgrows its
-limit (`HOLDALL_CACHE_SIZE`, 5 GiB by default; 0 turns it off).
+limit (`HOLDALL_CACHE_SIZE`, 5 GiB by default; 0 turns it off). The cache is walked to
+measure it once a process, then again only when what that process added passes the limit.
+
+A `Path` artifact's files are served as a tree of hard links to their entries (one rule:
+a link where the cache and the loaded copies share a file system, a copy where they do not),
+so a folder loaded from the cache takes no second copy of its bytes, and versions that share
+files share their entries. A file edited where it was loaded changes its entry too: the next
+load that links or reads that entry finds it damaged and fetches the file again.
 """
 
 from __future__ import annotations
@@ -57,6 +64,13 @@ def parse_size(text: str, what: str) -> int:
     return int(float(found.group(1)) * _UNITS[found.group(2)])
 
 
+FileId = tuple[int, int]  # a file's device and inode: the file itself, whatever its name
+
+
+def file_id(details: os.stat_result) -> FileId:
+    return details.st_dev, details.st_ino
+
+
 @dataclass(frozen=True)
 class CacheUsage:
     entries: int
@@ -69,6 +83,9 @@ class Cache:
         self.root = root
         self.limit = limit
         self._warned = False
+        # What the cache held when this process last walked it, plus what it added since:
+        # the whole cache is walked again only when that passes the limit, not at each fill.
+        self._known_size: int | None = None
 
     @classmethod
     def from_environment(cls) -> Cache | None:
@@ -114,6 +131,30 @@ class Cache:
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last
         return io.FileIO(descriptor, "rb")
+
+    def holds(self, checksum: str) -> bool:
+        path = self._entry(checksum)
+        return path is not None and os.path.lexists(path)
+
+    def link(self, checksum: str, size: int, target: Path) -> bool:
+        """Whether `target` (a new name) is now a hard link to the entry for these bytes; not
+        where there is none, or the cache is on another file system. What the link leads to
+        is the caller's to check (a link put in an entry's place is linked as a link)."""
+        path = self._entry(checksum)
+        if path is None:
+            return False
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except OSError:  # a miss, another file system, or one that allows no links
+            return False
+        details = target.lstat()
+        if not stat.S_ISREG(details.st_mode) or details.st_size != size:
+            target.unlink()
+            self.drop(checksum)
+            return False
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
+        return True
 
     def drop(self, checksum: str) -> None:
         path = self._entry(checksum)
@@ -167,6 +208,14 @@ class Cache:
         filling = len(list((self.root / "filling").glob("*")))
         return CacheUsage(len(sizes), sum(sizes), filling)
 
+    def added(self, size: int) -> None:
+        """An entry of `size` bytes was published: the cache kept within its limit (walked
+        the first time in a process, and then when what it knows of passes the limit)."""
+        if self._known_size is not None:
+            self._known_size += size
+        if self._known_size is None or self._known_size > self.limit:
+            self.prune()
+
     def prune(self, max_size: int | None = None) -> CacheUsage:
         """Least recently used entries removed until the rest fit in `max_size` (the limit
         by default), with fills whose process is gone; what was removed."""
@@ -182,6 +231,7 @@ class Cache:
                 removed += 1
                 freed += details.st_size
             total -= details.st_size
+        self._known_size = total
         stale = 0
         for path in self._stale_fills():
             with contextlib.suppress(FileNotFoundError):
@@ -233,13 +283,14 @@ class Fill:
                 os.unlink(name)
             self._handle = None
 
-    def publish(self) -> None:
+    def publish(self) -> FileId | None:
         """The whole file, verified: made an entry in one rename, then the cache kept within
-        its limit."""
+        its limit. The entry's file id, unless it could not be kept."""
         if self._handle is None:
-            return
+            return None
         handle, self._handle = self._handle, None
         try:
+            details = os.fstat(handle.fileno())
             handle.close()
             self._final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(handle.name, self._final)
@@ -247,9 +298,10 @@ class Fill:
             self._cache.cannot_write(exc)
             with contextlib.suppress(OSError):
                 os.unlink(handle.name)
-            return
+            return None
         with contextlib.suppress(OSError):
-            self._cache.prune()
+            self._cache.added(details.st_size)
+        return file_id(details)
 
 
 class Teeing(InOrderReader):

@@ -14,17 +14,18 @@ import io
 import json
 import os
 import posixpath
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.staged import is_write_mode, text_writer
 from holdall.artifacts.buffers import fillable_bytes
-from holdall.artifacts.cache import Cache, Teeing
+from holdall.artifacts.cache import Cache, FileId, Teeing, file_id
 from holdall.artifacts.checksum import (
     BLOCK,
     Blake3Hasher,
@@ -61,24 +62,40 @@ class Cached(io.BufferedReader):
     """A file served from the cache (its entry is dropped if it is found damaged)."""
 
 
-def encode_files(files: FileDigests, codecs: dict[str, str] | None = None) -> str:
-    """The manifest: each stored file's [size, checksum], and its codec if compressed."""
-    codecs = codecs or {}
-    return json.dumps(
-        {
-            path: [*value, codecs[path]] if path in codecs else list(value)
-            for path, value in sorted(files.items())
-        }
-    )
+class Packing(NamedTuple):
+    """How a stored file was compressed: its codec, and the size and checksum of the bytes
+    it decompresses to (None in manifests written before they were recorded)."""
+
+    codec: str
+    plain: tuple[int, str] | None = None
+
+
+def encode_files(files: FileDigests, packings: dict[str, Packing] | None = None) -> str:
+    """The manifest: each stored file's [size, checksum], and if it is compressed its codec
+    and the [size, checksum] it decompresses to, flattened: [size, checksum, codec, size,
+    checksum]."""
+    packings = packings or {}
+
+    def entry(path: str) -> list[Any]:
+        packing = packings.get(path)
+        if packing is None:
+            return list(files[path])
+        return [*files[path], packing.codec, *(packing.plain or ())]
+
+    return json.dumps({path: entry(path) for path in sorted(files)})
 
 
 def decode_files(text: str) -> FileDigests:
     return {path: (int(entry[0]), str(entry[1])) for path, entry in json.loads(text).items()}
 
 
-def decode_codecs(text: str) -> dict[str, str]:
-    """The stored files that are compressed, and their codecs."""
-    return {path: str(entry[2]) for path, entry in json.loads(text).items() if len(entry) > 2}
+def decode_codecs(text: str) -> dict[str, Packing]:
+    """The stored files that are compressed, and how."""
+    return {
+        path: Packing(str(entry[2]), (int(entry[3]), str(entry[4])) if len(entry) > 4 else None)
+        for path, entry in json.loads(text).items()
+        if len(entry) > 2
+    }
 
 
 def hash_file(store: BaseArtifactStore, path: str, hasher: Hasher) -> tuple[int, str]:
@@ -110,8 +127,49 @@ def _local_files(folder: Path) -> set[str] | None:
     return found
 
 
+def _same_file(local: Path, digest: tuple[int, str]) -> bool:
+    """Whether the local file (a regular file, not a link) holds the bytes of `digest`."""
+    try:
+        descriptor = os.open(local, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    with open(descriptor, "rb") as handle:
+        details = os.fstat(descriptor)
+        if not stat.S_ISREG(details.st_mode) or details.st_size != digest[0]:
+            return False
+        try:
+            return hash_handle(handle, hasher_for(digest[1])) == digest
+        except (OSError, UnknownChecksumError):
+            return False
+
+
 def _view(data: Any) -> memoryview:
     return memoryview(data).cast("B")
+
+
+class _HashedReads:
+    """A file whose reads are hashed on their way (the plain bytes a compressor reads)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.hasher = Blake3Hasher()
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._handle.read(size)
+        self.hasher.update(data)
+        return data
+
+
+class _HashedWrites:
+    """A file whose writes are hashed on their way (the bytes a decompressor writes)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.hasher = Blake3Hasher()
+
+    def write(self, data: Any, /) -> int:
+        self.hasher.update(data, alongside=lambda: self._handle.write(data))
+        return len(memoryview(data).cast("B"))
 
 
 class _HashingWriter(KeptOrDiscarded):
@@ -287,7 +345,7 @@ class RecordingStore(_StoreView):
         super().__init__(store, root)
         self.hashers: dict[str, Hasher | None] = {}
         self.compression = compression or Compression()
-        self.codecs: dict[str, str] = {}  # stored file -> its codec
+        self.codecs: dict[str, Packing] = {}  # stored file -> how it was compressed
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         if not is_write_mode(mode):
@@ -325,9 +383,11 @@ class RecordingStore(_StoreView):
         assert codec is not None
         size = spool.seek(0, io.SEEK_END)
         spool.seek(0)
+        plain = _HashedReads(spool)  # what a load decompresses is checked against this
         with self._hashing(path + codec.extension) as packed:
-            compress(spool, packed, self.compression, size)
-        self.codecs[self.relative(path + codec.extension)] = codec.name
+            compress(plain, packed, self.compression, size)
+        digest = (plain.hasher.size, plain.hasher.checksum())
+        self.codecs[self.relative(path + codec.extension)] = Packing(codec.name, digest)
 
     def digests(self) -> FileDigests:
         """Every file under the version's directory: hashed as it was written, or, where that
@@ -351,20 +411,22 @@ class VerifyingStore(_StoreView):
         store: BaseArtifactStore,
         root: str,
         files: FileDigests,
-        codecs: dict[str, str] | None = None,
+        codecs: dict[str, Packing] | None = None,
         cache: Cache | None = None,
     ) -> None:
         super().__init__(store, root)
         self.expected = files
         self.verified: set[str] = set()
         self.cache = cache
-        # A compressed file, by the name it was written under: its stored name and codec.
-        self.packed: dict[str, tuple[str, Codec]] = {}
-        for stored, name in (codecs or {}).items():
-            codec = codec_named(name)
-            self.packed[stored.removesuffix(codec.extension)] = (stored, codec)
+        self.filled: dict[str, FileId] = {}  # cache entries this load filled, and checked
+        # A compressed file, by the name it was written under: its stored name, its codec
+        # and what it decompresses to.
+        self.packed: dict[str, tuple[str, Codec, tuple[int, str] | None]] = {}
+        for stored, packing in (codecs or {}).items():
+            codec = codec_named(packing.codec)
+            self.packed[stored.removesuffix(codec.extension)] = (stored, codec, packing.plain)
         # A compressed file's stored name -> the name it was written under.
-        self.written_as = {stored: name for name, (stored, _) in self.packed.items()}
+        self.written_as = {stored: name for name, (stored, *_) in self.packed.items()}
 
     def open(self, path: str, mode: str = "r", **kwargs: Any) -> Any:
         relative = self.relative(path)
@@ -417,7 +479,9 @@ class VerifyingStore(_StoreView):
 
         def checked(matched: bool | None) -> None:
             if matched and teeing.fill is not None:
-                fill.publish()
+                published = fill.publish()
+                if published is not None:
+                    self.filled[checksum] = published
             else:
                 fill.abandon()
 
@@ -426,29 +490,42 @@ class VerifyingStore(_StoreView):
     def _unpacked(self, relative: str) -> IO[bytes]:
         """A compressed file, read and verified whole before a byte of it is handed out,
         then served decompressed from a local spool (in which any reader may seek)."""
-        stored, codec = self.packed[relative]
         spool = tempfile.TemporaryFile(dir=spool_dir(self.store))  # noqa: SIM115
         try:
-            with self.open(f"{self.root}/{stored}", "rb") as packed:
-                try:
-                    decompress(codec, packed, spool)
-                except ValueError as exc:
-                    packed.read()  # to its end: its checksum is checked as it closes
-                    damage: ValueError | None = exc
-                else:
-                    damage = None
-            if stored not in self.verified:  # read short, or out of order: checked here
-                self._verify_file(stored)
-            if damage is not None:  # the bytes are what was stored, yet do not decompress
-                raise CorruptArtifactError(
-                    f"cannot decompress {self._uri(stored)} ({codec.name}): {damage}",
-                    fix="the file was written damaged; save the artifact again",
-                )
+            self._unpack_into(relative, spool)
         except BaseException:
             spool.close()
             raise
         spool.seek(0)
         return spool
+
+    def _unpack_into(self, relative: str, target: IO[bytes]) -> None:
+        """A compressed file decompressed into `target`, which is not handed out unless this
+        returns: the stored bytes checked whole, and what they decompressed to as well."""
+        stored, codec, plain = self.packed[relative]
+        unpacked = _HashedWrites(target)
+        with self.open(f"{self.root}/{stored}", "rb") as packed:
+            try:
+                decompress(codec, packed, unpacked)
+            except ValueError as exc:
+                packed.read()  # to its end: its checksum is checked as it closes
+                damage: ValueError | None = exc
+            else:
+                damage = None
+        if stored not in self.verified:  # read short, or out of order: checked here
+            self._verify_file(stored)
+        if damage is not None:  # the bytes are what was stored, yet do not decompress
+            raise CorruptArtifactError(
+                f"cannot decompress {self._uri(stored)} ({codec.name}): {damage}",
+                fix="the file was written damaged; save the artifact again",
+            )
+        seen = (unpacked.hasher.size, unpacked.hasher.checksum())
+        if plain is not None and seen != plain:
+            raise CorruptArtifactError(
+                f"{self._uri(stored)} decompresses to bytes that are not what was saved "
+                f"(size {seen[0]}, expected {plain[0]})",
+                fix="upgrade holdall (pip install --upgrade holdall), or save the artifact again",
+            )
 
     def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
         """The store's walk, refusing files the version did not record: a load never hands
@@ -477,28 +554,63 @@ class VerifyingStore(_StoreView):
 
     def holds_same(self, local: Path, under: str) -> bool:
         """Whether the local folder `local` holds exactly the version's files under `under`
-        (a folder of the version), each as recorded: its size, and its checksum, hashed here.
-        If so, they count as verified: they need not be read from the store again."""
+        (a folder of the version), each as recorded: its size, and its checksum, hashed here
+        (a compressed file's, of what it decompresses to). If so, they count as verified:
+        they need not be read from the store again."""
         prefix = self.relative(under).rstrip("/") + "/"
-        if any(name.startswith(prefix) for name in self.packed):
-            return False  # a local copy holds them decompressed: fetched again instead
-        wanted = {
-            relative[len(prefix) :]: digest
+        # Each local name: what it must hold, and the stored file that is then verified.
+        wanted: dict[str, tuple[tuple[int, str] | None, str]] = {
+            relative[len(prefix) :]: (digest, relative)
             for relative, digest in self.expected.items()
-            if relative.startswith(prefix)
+            if relative.startswith(prefix) and relative not in self.written_as
         }
+        for name, (stored, _codec, plain) in self.packed.items():
+            if stored.startswith(prefix):  # a plain digest not recorded: fetched again
+                wanted[name[len(prefix) :]] = (plain, stored)
         if not local.is_dir() or _local_files(local) != set(wanted):
             return False
-        for name, (size, checksum) in sorted(wanted.items()):
-            try:
-                if (local / name).stat().st_size != size:
-                    return False
-                with (local / name).open("rb") as handle:
-                    if hash_handle(handle, hasher_for(checksum)) != (size, checksum):
-                        return False
-            except (OSError, UnknownChecksumError):
+        for name, (digest, _stored) in sorted(wanted.items()):
+            if digest is None or not _same_file(local / name, digest):
                 return False
-        self.verified.update(prefix + name for name in wanted)
+        self.verified.update(stored for _digest, stored in wanted.values())
+        return True
+
+    def fetch(self, path: str, local: Path) -> None:
+        """The file at `path`, verified, placed at `local` (a new file): from the cache, a
+        hard link to its entry where the two share a file system (a copy otherwise), so a
+        tree loaded from the cache takes no second copy of its bytes; a compressed file is
+        decompressed there."""
+        relative = self.relative(path)
+        if relative in self.packed:
+            with local.open("wb") as out:
+                self._unpack_into(relative, out)
+            return
+        if self.cache is not None and relative in self.expected:
+            if self._linked(relative, local):
+                return
+            checksum = self.expected[relative][1]
+            if not self.cache.holds(checksum):
+                with self.open(path, "rb") as source:  # a miss: fills the entry as it reads
+                    while source.read(BLOCK):
+                        pass
+                if self._linked(relative, local, self.filled.pop(checksum, None)):
+                    return
+        # No cache, or one on another file system: a copy (from the entry, if there is one).
+        with self.open(path, "rb") as source, local.open("wb") as out:
+            shutil.copyfileobj(source, out, BLOCK)
+
+    def _linked(self, relative: str, local: Path, filled: FileId | None = None) -> bool:
+        """Whether `local` is now a link to the file's cache entry, checked as a hit is,
+        unless it is the very file this load just `filled` (and checked as it filled it)."""
+        assert self.cache is not None
+        size, checksum = self.expected[relative]
+        if not self.cache.link(checksum, size, local):
+            return False
+        if file_id(local.lstat()) != filled and not _same_file(local, (size, checksum)):
+            local.unlink()
+            self.cache.drop(checksum)
+            return False
+        self.verified.add(relative)
         return True
 
     def verified_in_memory(self) -> _VerifiedInMemory:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from holdall.artifacts.checksum import FileDigests
 from holdall.artifacts.deletion import GONE
-from holdall.artifacts.integrity import decode_files
+from holdall.artifacts.integrity import Packing, decode_codecs, decode_files
 from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class ArtifactVersion:
     client: ArtifactsAPI = field(repr=False, compare=False)
     # Each file under the version's uri: (size, "blake3:<hex>", the hex b3sum prints for it).
     files: FileDigests = field(default_factory=dict, repr=False, compare=False)
+    # The files among them stored compressed: codec, and the size and checksum decompressed.
+    codecs: dict[str, Packing] = field(default_factory=dict, repr=False, compare=False)
     # A tombstone's: when it was deleted (or its delete began), and by whom (user@host).
     deleted: datetime | None = None
     deleted_by: str = ""
@@ -59,6 +61,7 @@ class ArtifactVersion:
             pipeline_run_id=row.pipeline_run_id,
             client=client,
             files=decode_files(row.files) if row.files else {},
+            codecs=decode_codecs(row.files) if row.files else {},
             deleted=row.deleted if row.status in GONE else None,
             deleted_by=row.deleted_by if row.status in GONE else "",
             tags=tuple(sorted(link.tag.name for link in row.tag_links)),

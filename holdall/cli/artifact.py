@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from holdall.cli.output import OUTPUT_OPTION, print_record, print_rows
 from holdall.errors import HoldallError
+
+if TYPE_CHECKING:
+    from holdall.artifacts.views import ArtifactVersion
 
 
 def _client() -> Any:
@@ -227,14 +230,28 @@ def describe(spec: str, tag: str | None, output: str) -> None:
         "producer_step": producer.name if producer else None,
         "pipeline_run": producer.run.name if producer else None,
         # Each file's own checksum: the hex b3sum prints for the stored file.
-        "files": {
-            path: {"size": size, "checksum": digest}
-            if output == "json"
-            else f"{digest}  ({size} bytes)"
-            for path, (size, digest) in version.files.items()
-        },
+        "files": {path: _file_record(version, path, output) for path in version.files},
     }
     print_record(record, output)
+
+
+def _file_record(version: ArtifactVersion, path: str, output: str) -> Any:
+    """A stored file's size and checksum, and if it is compressed, its codec and what it
+    decompresses to."""
+    size, digest = version.files[path]
+    packing = version.codecs.get(path)
+    plain = packing.plain if packing else None
+    if output == "json":
+        record: dict[str, Any] = {"size": size, "checksum": digest}
+        if packing:
+            record["codec"] = packing.codec
+        if plain:
+            record.update(plain_size=plain[0], plain_checksum=plain[1])
+        return record
+    if not packing:
+        return f"{digest}  ({size} bytes)"
+    unpacked = f", {plain[0]} decompressed" if plain else ""
+    return f"{digest}  ({size} bytes, {packing.codec}{unpacked})"
 
 
 @artifact.command("lineage")

@@ -44,6 +44,8 @@ class KnowsItsFiles(Protocol):
 
     def holds_same(self, local: Path, under: str) -> bool: ...
 
+    def fetch(self, path: str, local: Path) -> None: ...
+
 
 def loaded_copy(uri: str) -> Path:
     import blake3
@@ -181,6 +183,9 @@ class PathMaterializer(BaseMaterializer):
                 relative = self.artifact_store.resolve(remote)[len(prefix) + 1 :]
                 local = target / relative
                 local.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(self.artifact_store, KnowsItsFiles):
+                    self.artifact_store.fetch(remote, local)  # linked from the cache, or not
+                    continue
                 with self.artifact_store.open(remote, "rb") as source, local.open("wb") as out:
                     _copy(source, out)
 

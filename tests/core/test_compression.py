@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import blake3
 import numpy
 import pytest
 import zstandard
@@ -90,6 +91,56 @@ def test_an_unknown_codec_in_a_manifest_is_named_and_nothing_is_imported() -> No
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.split() == ["UnknownCodecError", "False"], out.stderr
+
+
+def test_a_compressed_folder_loaded_once_is_handed_out_again_as_it_lies(tmp_path: Path) -> None:
+    client = Client()
+    folder = tmp_path / "logs"
+    (folder / "day").mkdir(parents=True)
+    (folder / "day" / "one.log").write_bytes(TEXT)
+    (folder / "two.log").write_bytes(TEXT[::-1])
+    version = client.save_artifact(folder, "logs", compression="zstd")
+    assert sorted(version.files) == ["files/day/one.log.zst", "files/two.log.zst", "kind.zst"]
+    loaded = client.load_artifact("logs")
+    assert sorted(p.name for p in loaded.rglob("*.log")) == ["one.log", "two.log"]
+    assert (loaded / "day" / "one.log").read_bytes() == TEXT
+    # What it decompressed to was recorded: the copy is checked against that, and the
+    # stored file (made garbage of its size here) is not read again.
+    stored = _stored(client, version) / "files" / "two.log.zst"
+    stored.write_bytes(b"\0" * stored.stat().st_size)
+    assert client.load_artifact("logs") == loaded
+    assert (loaded / "two.log").read_bytes() == TEXT[::-1]
+    (loaded / "two.log").write_bytes(b"edited where it lies")  # now it must be fetched
+    with pytest.raises(CorruptArtifactError, match=r"two\.log\.zst is not what was saved"):
+        client.load_artifact("logs")
+
+
+def test_describe_shows_each_files_codec_and_its_size_decompressed(cli) -> None:
+    version = Client().save_artifact(TEXT, "log", compression="zstd")
+    (size, checksum) = version.files["data.bin.zst"]
+    described = json.loads(cli("artifact", "describe", "log", "-o", "json").out)
+    assert described["files"]["data.bin.zst"] == {
+        "size": size,
+        "checksum": checksum,
+        "codec": "zstd",
+        "plain_size": len(TEXT),
+        "plain_checksum": "blake3:" + blake3.blake3(TEXT).hexdigest(),
+    }
+    text = cli("artifact", "describe", "log").out
+    assert f"{checksum}  ({size} bytes, zstd, {len(TEXT)} decompressed)" in text, text
+
+
+def test_bytes_that_decompress_to_what_was_not_saved_are_refused() -> None:
+    client = Client()
+    version = client.save_artifact(TEXT, "log", compression="zstd")
+    with client.database.session() as session:
+        row = session.get_one(ArtifactVersionRow, version.id)
+        manifest = json.loads(row.files)
+        assert manifest["data.bin.zst"][3] == len(TEXT)  # [size, checksum, codec, size, checksum]
+        manifest["data.bin.zst"][4] = "blake3:" + "0" * 64  # as a codec that decodes wrongly
+        row.files = json.dumps(manifest)
+    with pytest.raises(CorruptArtifactError, match="decompresses to bytes that are not what"):
+        client.load_artifact("log")
 
 
 def test_bad_settings_are_refused_in_one_line(cli) -> None:

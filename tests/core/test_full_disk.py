@@ -15,25 +15,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import holdall_process
+from tests.fixtures.disks import fill, small_disk
 
 DISK_BYTES = 4 * 1024 * 1024
 
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "tiny-disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small disk here (needs root): {mounted.stderr.strip()}")
-    try:
+    with small_disk(tmp_path / "tiny-disk", DISK_BYTES) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
 def use_a_roomy_store(env: dict[str, str], store: Path) -> None:
@@ -45,18 +35,6 @@ def use_a_roomy_store(env: dict[str, str], store: Path) -> None:
     ):
         result = holdall_process(*command, env=env)
         assert result.code == 0, result.err
-
-
-def fill(filler: Path) -> None:
-    """The disk under `filler` filled to its last byte, as by another program."""
-    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(descriptor, b"f" * 4096):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 SAVE_WHILE_THE_DISK_FILLS = """

@@ -13,6 +13,7 @@ import pytest
 
 from holdall import Client
 from holdall.artifacts.integrity import CorruptArtifactError
+from tests.fixtures.disks import small_disk
 from tests.fixtures.integrations import require
 from tests.fixtures.moto import CREDENTIALS, S3Server
 from tests.fixtures.stores import active_stack
@@ -178,3 +179,107 @@ def test_two_processes_loading_at_once_fill_one_whole_entry(
     (entry,) = _entries(cache_dir)
     assert entry.read_bytes() == value
     assert list((cache_dir / "filling").iterdir()) == []
+
+
+def _folder(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def _same_inode(one: Path, other: Path) -> bool:
+    return (one.stat().st_dev, one.stat().st_ino) == (other.stat().st_dev, other.stat().st_ino)
+
+
+def test_a_folder_is_served_from_the_cache_as_links_to_its_entries(
+    s3_server: S3Server, cache_dir: Path, tmp_path: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_stack(s3_server, bucket)
+    files = {"a.bin": PAYLOAD, "sub/b.bin": PAYLOAD[::-1], "c.txt": b"three\n"}
+    first = client.save_artifact(_folder(tmp_path / "v1", files), "dataset")
+    loaded = client.load_artifact("dataset", version=first.version)
+    entries = {path.name: path for path in _entries(cache_dir)}
+    assert len(entries) == 4  # one entry a file (the marker of its kind too)
+    for name, data in files.items():
+        assert (loaded / name).read_bytes() == data
+        digest = first.files[f"files/{name}"][1].split(":")[1]
+        assert _same_inode(loaded / name, entries[digest]), name  # no second copy
+
+    # The next version changes one file: the two it shares come from the cache alone. In
+    # the bucket they are made garbage of their size: a read from there would be refused.
+    changed = {**files, "c.txt": b"four\n"}
+    second = client.save_artifact(_folder(tmp_path / "v2", changed), "dataset")
+    prefix = second.uri.removeprefix(f"s3://{bucket}/")
+    for name in ("a.bin", "sub/b.bin"):
+        s3_server.client().put_object(
+            Bucket=bucket, Key=f"{prefix}/files/{name}", Body=b"\0" * len(PAYLOAD)
+        )
+    again = client.load_artifact("dataset", version=second.version)
+    assert {name: (again / name).read_bytes() for name in changed} == changed
+    assert _same_inode(again / "a.bin", loaded / "a.bin")
+
+
+def test_a_damaged_entry_is_never_linked_into_a_tree(
+    s3_server: S3Server, cache_dir: Path, tmp_path: Path
+) -> None:
+    client = s3_stack(s3_server, s3_server.new_bucket())
+    files = {"a.bin": PAYLOAD, "b.bin": PAYLOAD[::-1]}
+    first = client.save_artifact(_folder(tmp_path / "v1", files), "dataset")
+    loaded = client.load_artifact("dataset", version=first.version)
+    # Edited in place where it was loaded: the cache entry is the same file, so it changes.
+    with (loaded / "a.bin").open("r+b") as handle:
+        handle.write(b"edited")
+    second = client.save_artifact(_folder(tmp_path / "v2", {**files, "c": b"new"}), "dataset")
+    again = client.load_artifact("dataset", version=second.version)
+    assert (again / "a.bin").read_bytes() == PAYLOAD  # the entry was refused and fetched anew
+    assert not _same_inode(again / "a.bin", loaded / "a.bin")
+    reloaded = client.load_artifact("dataset", version=first.version)
+    assert (reloaded / "a.bin").read_bytes() == PAYLOAD  # the edited copy was replaced
+
+
+def test_a_cache_on_another_file_system_serves_a_folder_as_copies(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with small_disk(tmp_path / "other-disk", 16 * len(PAYLOAD)) as disk:
+        monkeypatch.setenv("HOLDALL_CACHE_DIR", str(disk / "cache"))
+        client = s3_stack(s3_server, s3_server.new_bucket())
+        files = {"a.bin": PAYLOAD, "b.bin": PAYLOAD[::-1]}
+        version = client.save_artifact(_folder(tmp_path / "v1", files), "dataset")
+        loaded = client.load_artifact("dataset")
+        assert {name: (loaded / name).read_bytes() for name in files} == files
+        assert [(loaded / name).stat().st_nlink for name in files] == [1, 1]  # copies
+        assert {p.name for p in _entries(disk / "cache")} == {
+            digest.split(":")[1] for _size, digest in version.files.values()
+        }
+
+
+def test_a_cache_on_a_full_disk_warns_once_and_loads_go_on(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    client = s3_stack(s3_server, s3_server.new_bucket())
+    big = os.urandom(4 * len(PAYLOAD))
+    client.save_artifact(big, "big")
+    client.save_artifact(_folder(tmp_path / "v1", {"a.bin": big, "b.bin": PAYLOAD}), "dataset")
+    with small_disk(tmp_path / "tiny-disk", 2 * len(PAYLOAD)) as disk:
+        # Room for the small file, not for the large one, which fills the disk midway.
+        script = (
+            "import hashlib, sys\nfrom holdall import Client\nc = Client()\n"
+            "print(hashlib.sha256(c.load_artifact('big')).hexdigest())\n"
+            "tree = c.load_artifact('dataset')\n"
+            "for name in ('a.bin', 'b.bin'):\n"
+            "    print(hashlib.sha256((tree / name).read_bytes()).hexdigest())\n"
+        )
+        env = {**os.environ, "HOLDALL_CACHE_DIR": str(disk / "cache")}
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env
+        )
+        assert out.returncode == 0, out.stderr
+        digests = [hashlib.sha256(value).hexdigest() for value in (big, big, PAYLOAD)]
+        assert out.stdout.split() == digests
+        assert out.stderr.count("cannot be written") == 1, out.stderr
+        assert "No space left on device" in out.stderr, out.stderr
+        assert list((disk / "cache" / "filling").iterdir()) == []  # nothing half-written
+        kept = _entries(disk / "cache")  # the small file's, and the marker of its kind
+        assert sorted(path.stat().st_size for path in kept) == [len(b"directory\n"), len(PAYLOAD)]
