@@ -63,7 +63,12 @@ def who() -> str:
 
 
 def process_tag() -> str:
-    pid = os.getpid()
+    return _tag_of(os.getpid())  # by pid: a forked child gets a tag of its own
+
+
+@lru_cache(maxsize=4)
+def _tag_of(pid: int) -> str:
+    # Fixed for the life of the process: read from /proc once, not at every save.
     start = f"c{psutil.Process(pid).create_time():.2f}"
     boot = f"b{psutil.boot_time():.0f}"
     return f"{socket.gethostname()}:{pid}:{_pid_namespace()}:{start}:{boot}"

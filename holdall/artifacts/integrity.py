@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import posixpath
 import shutil
@@ -143,6 +144,18 @@ def _same_file(local: Path, digest: tuple[int, str]) -> bool:
             return False
 
 
+COPIES_IN_KERNEL = hasattr(os, "copy_file_range")
+COPY_PIECE = 16 * 1024 * 1024  # a multiple of mmap's granularity: each piece maps alone
+
+
+def _mapped(descriptor: int, offset: int, count: int) -> memoryview:
+    """Bytes of a local file, mapped from the page cache rather than read into a copy;
+    unmapped once the last view of them goes."""
+    start = offset - offset % mmap.ALLOCATIONGRANULARITY
+    mapped = mmap.mmap(descriptor, offset + count - start, offset=start, access=mmap.ACCESS_READ)
+    return memoryview(mapped)[offset - start :]
+
+
 def _view(data: Any) -> memoryview:
     return memoryview(data).cast("B")
 
@@ -207,6 +220,36 @@ class _HashingWriter(KeptOrDiscarded):
     def writelines(self, lines: Iterable[Any]) -> None:
         for line in lines:
             self.write(line)
+
+    def copy_from(self, source: int) -> bool:
+        """Whether the rest of the local file open as `source` was appended here by the
+        kernel (copy_file_range: no pass through this process), each piece hashed from
+        where it landed while the next is copied. False, with nothing copied, where the
+        kernel cannot (a target that is no local file, another file system on old kernels):
+        the caller copies as usual."""
+        if self._hasher is None or self._position != self._end or not COPIES_IN_KERNEL:
+            return False
+        try:
+            self._handle.flush()
+            target = self._handle.fileno()
+        except (OSError, ValueError, AttributeError):
+            return False
+        offset = self._position
+        while True:
+            try:
+                count = os.copy_file_range(source, target, COPY_PIECE, offset_dst=offset)
+            except OSError:
+                if offset == self._position:
+                    return False
+                raise
+            if not count:
+                break
+            self._hasher.update(_mapped(target, offset, count), wait=False)
+            offset += count
+        self._hasher.wait()
+        self._handle.seek(offset)
+        self._position = self._end = offset
+        return True
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         self._position = int(self._handle.seek(offset, whence))

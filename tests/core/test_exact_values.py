@@ -17,10 +17,11 @@ from typing import Any
 import numpy
 import pandas
 import pytest
+from blake3 import blake3
 from sqlalchemy import func, select, update
 
 from holdall import Client, load_artifact, save_artifact
-from holdall.artifacts.integrity import CorruptArtifactError
+from holdall.artifacts.integrity import COPY_PIECE, CorruptArtifactError
 from holdall.errors import HoldallError, NotFoundError
 from holdall.materializers import registry
 from holdall.materializers.registry import UnsupportedTypeError
@@ -405,3 +406,14 @@ def test_a_path_load_that_fails_leaves_nothing(tmp_path: Path, config_dir: Path)
     with pytest.raises(CorruptArtifactError, match=r"a\.txt is not what was saved"):
         load_artifact("tree")
     assert list((config_dir / LOADED).iterdir()) == []
+
+
+def test_a_large_file_copied_in_by_the_kernel_is_hashed_piece_by_piece(tmp_path: Path) -> None:
+    # Pieces of 16 MiB: this one ends mid-piece, and its last piece is a few bytes.
+    data = os.urandom(COPY_PIECE) * 2 + os.urandom(4099)
+    (tmp_path / "big.bin").write_bytes(data)
+    version = save_artifact(tmp_path / "big.bin", "big")
+    assert version.files["files/big.bin"] == (len(data), "blake3:" + blake3(data).hexdigest())
+    stored = Path(version.uri, "files", "big.bin")
+    assert stored.read_bytes() == data
+    assert load_artifact("big").read_bytes() == data
