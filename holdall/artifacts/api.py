@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from holdall.artifacts.deletion import (
     GONE,
@@ -204,7 +204,9 @@ class ArtifactsAPI:
         def read_row() -> ArtifactVersionRow:
             session: Session
             with self._reading() as session:
-                return session.get_one(ArtifactVersionRow, artifact.id)
+                # Its tags are not needed to load it: one query, not two (read only if asked for).
+                skip_tags = lazyload(ArtifactVersionRow.tag_links)
+                return session.get_one(ArtifactVersionRow, artifact.id, options=[skip_tags])
 
         return load_current(read_row, self._stores.by_id, cache)
 

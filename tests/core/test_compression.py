@@ -73,14 +73,22 @@ def test_a_damaged_or_cut_frame_is_named_and_nothing_is_handed_out(damage: str) 
         client.load_artifact("log")
 
 
-def test_an_unknown_codec_in_a_manifest_is_named_and_nothing_is_imported() -> None:
+def _with_manifest_entry_changed(index: int, value: object) -> Client:
+    """TEXT saved compressed as "log", then one field of its manifest entry ([size, checksum,
+    codec, size decompressed, checksum decompressed]) changed in the database."""
     client = Client()
     version = client.save_artifact(TEXT, "log", compression="zstd")
     with client.database.session() as session:
         row = session.get_one(ArtifactVersionRow, version.id)
         manifest = json.loads(row.files)
-        manifest["data.bin.zst"][2] = "lz9"
+        assert manifest["data.bin.zst"][3] == len(TEXT)
+        manifest["data.bin.zst"][index] = value
         row.files = json.dumps(manifest)
+    return client
+
+
+def test_an_unknown_codec_in_a_manifest_is_named_and_nothing_is_imported() -> None:
+    client = _with_manifest_entry_changed(2, "lz9")
     with pytest.raises(UnknownCodecError, match="codec 'lz9', which this holdall does not"):
         client.load_artifact("log")
     # In a fresh process: the refusal comes before any codec library is imported.
@@ -131,14 +139,8 @@ def test_describe_shows_each_files_codec_and_its_size_decompressed(cli) -> None:
 
 
 def test_bytes_that_decompress_to_what_was_not_saved_are_refused() -> None:
-    client = Client()
-    version = client.save_artifact(TEXT, "log", compression="zstd")
-    with client.database.session() as session:
-        row = session.get_one(ArtifactVersionRow, version.id)
-        manifest = json.loads(row.files)
-        assert manifest["data.bin.zst"][3] == len(TEXT)  # [size, checksum, codec, size, checksum]
-        manifest["data.bin.zst"][4] = "blake3:" + "0" * 64  # as a codec that decodes wrongly
-        row.files = json.dumps(manifest)
+    # As a codec that decodes wrongly would: the bytes decompressed are not those recorded.
+    client = _with_manifest_entry_changed(4, "blake3:" + "0" * 64)
     with pytest.raises(CorruptArtifactError, match="decompresses to bytes that are not what"):
         client.load_artifact("log")
 

@@ -28,7 +28,7 @@ MiB = 1024 * 1024
 # One test process builds the ZenML environment (a minute) and runs every test that uses it.
 pytestmark = pytest.mark.xdist_group("zenml")
 
-PIPELINE = """
+STEPS = """
 from zenml import pipeline, step
 
 
@@ -45,11 +45,45 @@ def total(numbers: dict) -> int:
 @pipeline
 def numbers_pipeline():
     total(make_numbers())
+"""
 
+PIPELINE = (
+    STEPS
+    + """
 
 if __name__ == "__main__":
     numbers_pipeline()
 """
+)
+
+# One ZenML process (its start-up is seconds) registers the holdall-backed store and a stack
+# through ZenML's Client (the CLI's own path, which other tests take), runs the pipeline and
+# loads its artifacts back.
+REGISTER_RUN_LOAD = (
+    STEPS
+    + """
+import json, sys
+from zenml.client import Client
+from zenml.enums import StackComponentType
+
+if __name__ == "__main__":
+    client = Client()
+    client.create_stack_component(
+        name="hs", flavor="holdall", component_type=StackComponentType.ARTIFACT_STORE,
+        configuration={"path": sys.argv[1], "holdall_store": sys.argv[2]},
+    )
+    client.create_stack(name="hstack", components={
+        StackComponentType.ORCHESTRATOR: "default", StackComponentType.ARTIFACT_STORE: "hs",
+    })
+    client.activate_stack("hstack")
+    numbers_pipeline()
+    loaded = {}
+    for name in ("numbers_pipeline::make_numbers::output", "numbers_pipeline::total::output"):
+        version = client.get_artifact_version(name)
+        loaded[name.split("::")[1]] = {"uri": version.uri, "value": version.load()}
+    print(json.dumps(loaded))
+"""
+)
 
 # A step whose output is written a MiB at a time, and says when four are written.
 SLOW_SAVE = """
@@ -90,7 +124,32 @@ def slow_pipeline():
 
 
 if __name__ == "__main__":
+    from zenml.client import Client
+
+    Client().activate_stack(os.environ["STACK"])
     slow_pipeline()
+"""
+
+# Two local stores, holdall's and ZenML's own, each in a stack of its own.
+TWO_STACKS = """
+import sys
+from zenml.client import Client
+from zenml.enums import StackComponentType
+
+ours, theirs = sys.argv[1:]
+client = Client()
+client.create_stack_component(
+    name="hs", flavor="holdall", component_type=StackComponentType.ARTIFACT_STORE,
+    configuration={"path": ours, "holdall_store": "local_store"},
+)
+client.create_stack_component(
+    name="zs", flavor="local", component_type=StackComponentType.ARTIFACT_STORE,
+    configuration={"path": theirs},
+)
+for stack, store in (("hstack", "hs"), ("zstack", "zs")):
+    client.create_stack(name=stack, components={
+        StackComponentType.ORCHESTRATOR: "default", StackComponentType.ARTIFACT_STORE: store,
+    })
 """
 
 OTHER_BUCKET = """
@@ -135,18 +194,6 @@ except NotImplementedError as exc:
 print(json.dumps(left))
 """
 
-LOAD = """
-import json
-from zenml.client import Client
-
-client = Client()
-loaded = {}
-for name in ("numbers_pipeline::make_numbers::output", "numbers_pipeline::total::output"):
-    version = client.get_artifact_version(name)
-    loaded[name.split("::")[1]] = {"uri": version.uri, "value": version.load()}
-print(json.dumps(loaded))
-"""
-
 
 @dataclass
 class ZenMLWorld:
@@ -163,14 +210,14 @@ class ZenMLWorld:
     def out(self, program: str, *args: str) -> str:
         return self.environment.run(program, *args, env=self.env, cwd=self.work).stdout
 
-    def killed_halfway(self, source: str) -> None:
-        """Run `source`, and SIGKILL it (its whole session) once it says it is halfway."""
+    def killed_halfway(self, source: str, stack: str) -> None:
+        """Run `source` on `stack`, and SIGKILL it (its whole session) once it says it is
+        halfway."""
         (self.work / "killed.py").write_text(source)
         halfway = self.work / "halfway"
         halfway.unlink(missing_ok=True)
-        process = self.environment.start(
-            "python", "killed.py", env={**self.env, "HALFWAY": str(halfway)}, cwd=self.work
-        )
+        env = {**self.env, "HALFWAY": str(halfway), "STACK": stack}
+        process = self.environment.start("python", "killed.py", env=env, cwd=self.work)
         deadline = time.monotonic() + 120
         while not halfway.exists():
             assert process.poll() is None, "it ended before it was halfway"
@@ -239,12 +286,9 @@ def world(zenml_environment: FreshVenv, zenml_template: Path, tmp_path: Path) ->
 
 
 def _run_pipeline_on(world: ZenMLWorld, path: str, holdall_store: str) -> dict[str, dict]:
-    world.run("zenml", "artifact-store", "register", "hs", "--flavor=holdall",
-              f"--path={path}", f"--holdall_store={holdall_store}")  # fmt: skip
-    world.run("zenml", "stack", "register", "hstack", "-o", "default", "-a", "hs", "--set")
-    (world.work / "pipeline.py").write_text(PIPELINE)
-    world.run("python", "pipeline.py")
-    return dict(json.loads(world.python(LOAD).strip().splitlines()[-1]))
+    (world.work / "run_on_holdall.py").write_text(REGISTER_RUN_LOAD)
+    printed = world.out("python", "run_on_holdall.py", path, holdall_store)
+    return dict(json.loads(printed.strip().splitlines()[-1]))
 
 
 @pytest.mark.slow
@@ -439,13 +483,11 @@ def test_a_step_killed_while_saving_leaves_no_half_file(world: ZenMLWorld, tmp_p
     ours, theirs = tmp_path / "holdall_artifacts", tmp_path / "zenml_artifacts"
     world.run("holdall", "artifact-store", "register", "local_store", "--flavor=local",
               f"--path={ours}")  # fmt: skip
-    world.run("zenml", "artifact-store", "register", "hs", "--flavor=holdall",
-              f"--path={ours}", "--holdall_store=local_store")  # fmt: skip
-    world.run("zenml", "artifact-store", "register", "zs", "--flavor=local", f"--path={theirs}")
+    (world.work / "two_stacks.py").write_text(TWO_STACKS)
+    world.run("python", "two_stacks.py", str(ours), str(theirs))
     left: dict[str, list[Path]] = {}
-    for stack, store, root in (("hstack", "hs", ours), ("zstack", "zs", theirs)):
-        world.run("zenml", "stack", "register", stack, "-o", "default", "-a", store, "--set")
-        world.killed_halfway(SLOW_SAVE)
+    for stack, root in (("hstack", ours), ("zstack", theirs)):
+        world.killed_halfway(SLOW_SAVE, stack)
         left[stack] = [path for path in root.rglob("*") if path.is_file()]
     assert not [path for path in left["hstack"] if path.name == "data.bin"], left["hstack"]
     staged = [path for path in left["hstack"] if path.name.startswith(".holdall-staged_")]
