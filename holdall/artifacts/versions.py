@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.failures import Failure, StoreUnavailableError
@@ -232,13 +233,23 @@ def _commit(
                 checksum=manifest_checksum(files),
                 committed=_now(),
             )
+            # No object of this new session holds the row: nothing to bring up to date.
+            .execution_options(synchronize_session=False)
         )
         if won.rowcount != 1:  # type: ignore[attr-defined]
             raise CollectedError(name, row.version)
+        if not tags:  # a new version holds none: one query, not a second for its tags
+            committed = session.get_one(
+                ArtifactVersionRow,
+                row.id,
+                populate_existing=True,
+                options=[lazyload(ArtifactVersionRow.tag_links)],
+            )
+            set_committed_value(committed, "tag_links", [])
+            return committed
         committed = session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
-        if tags:  # in the same transaction: a version is never seen without its tags
-            apply(session, committed, tags)
-            session.refresh(committed)
+        apply(session, committed, tags)  # in the same transaction: never seen without them
+        session.refresh(committed)
         return committed
 
     # Tried again while another process moves one of its exclusive tags at the same moment.
