@@ -5,6 +5,11 @@ Target (issue 13): the migration, verification included (each file hashed as it 
 and read back from the destination), at 0.6 or more of the raw copy's throughput (same
 number of transfers at once, no verification); and the time per small artifact. Run from the
 repository root: `python -m benchmarks.migration_s3 [--mib 1024] [--files 64] [--small 1000]`.
+
+Target (issue 24): 512 MiB in 32 files from a local store to S3 (moto), at 0.8 or more of
+raw s3fs uploading the same files one PUT per object. Printed beside it: the same objects
+read back whole (what the migration's verification downloads again), so that what reading
+back costs is seen apart from the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from tests.fixtures.moto import CREDENTIALS, S3Server, running_moto
@@ -59,6 +65,8 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--files", type=int, default=64)
     parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--local-mib", type=int, default=512)
+    parser.add_argument("--local-files", type=int, default=32)
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as config,
@@ -119,7 +127,62 @@ def main() -> int:
         f"{args.small} small artifacts: {small_s:6.2f}s, {small_s / args.small * 1000:5.1f} ms "
         "per artifact"
     )
-    return 0 if verdict == "ok" else 1
+    local_verdict = local_to_s3(args.local_mib, args.local_files)
+    return 0 if verdict == "ok" and local_verdict == "ok" else 1
+
+
+LOCAL_TARGET = 0.8
+
+
+def local_to_s3(mib: int, files: int) -> str:
+    """A local store's artifacts migrated to S3, against raw uploads of the same files."""
+    with (
+        tempfile.TemporaryDirectory() as config,
+        tempfile.TemporaryDirectory() as folder,
+        running_moto() as server,
+    ):
+        os.environ["HOLDALL_CONFIG_DIR"] = config
+        from holdall import Client
+
+        Client.close_shared()
+        client = Client()
+        bucket = server.new_bucket()
+        client.register_artifact_store("here", "local", path=f"{folder}/store")
+        store(client, "there", server, bucket)
+        client.register_stack("local", "here")
+        client.activate_stack("local")
+        size = mib * MiB // files
+        for index in range(files):
+            client.save_artifact(os.urandom(size), f"file{index}")
+        local_files = sorted(str(path) for path in Path(folder, "store").rglob("data.bin"))
+        raw = raw_filesystem(server)
+
+        def upload(path: str) -> None:
+            raw.put_file(path, f"{bucket}/raw/{Path(path).parent.name}-{hash(path)}")
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(JOBS) as pool:
+            list(pool.map(upload, local_files))
+        raw_s = time.perf_counter() - start
+        start = time.perf_counter()
+        _, summary = client.migrate_artifact_store("here", "there", jobs=JOBS)
+        ours_s = time.perf_counter() - start
+        assert len(summary.moved) == files and not summary.failed, summary.failed
+        keys = [key for key in raw.find(f"{bucket}/there") if key.endswith("/data.bin")]
+        start = time.perf_counter()
+        with ThreadPoolExecutor(JOBS) as pool:
+            list(pool.map(raw.cat_file, keys))
+        read_back_s = time.perf_counter() - start
+        Client.close_shared()
+    ratio = raw_s / ours_s
+    verdict = "ok" if ratio >= LOCAL_TARGET else "UNDER"
+    print(
+        f"{mib} MiB in {files} files, local store -> S3 (moto), {JOBS} at once: migrate "
+        f"(verified) {ours_s:6.2f}s | raw s3fs, one PUT per object {raw_s:6.2f}s | ratio "
+        f"{ratio:4.2f} ({verdict} target {LOCAL_TARGET}) | the same objects read back alone "
+        f"{read_back_s:6.2f}s ({read_back_s / ours_s:4.0%} of the migration)"
+    )
+    return verdict
 
 
 if __name__ == "__main__":
