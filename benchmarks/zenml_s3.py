@@ -2,8 +2,9 @@
 ZenML's own S3 artifact store (`zenml integration install s3`), on the same moto server, in
 the same run.
 
-Target (issue 14): the holdall-backed store at 1.5x ZenML's throughput or better (ratio =
-ZenML's time / holdall's). Each side runs ZenML's own `save_artifact` then `load_artifact`
+Target (issue 24, which withdrew issue 14's 1.5 on moto: moto's single process is the
+limit): the holdall-backed store at 1.2x ZenML's throughput or better (ratio = ZenML's time
+/ holdall's). Each side runs ZenML's own `save_artifact` then `load_artifact`
 of the same bytes (ZenML's bytes materializer, its artifact store, its metadata), timed
 apart, in a process of its own, the sides alternating. Also printed: what the moto server
 itself takes for the same bytes from raw s3fs, put in one PUT or in parallel parts and read
@@ -15,6 +16,7 @@ with ZenML (minutes, and the package registry). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -25,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.moto import CREDENTIALS, S3Server, running_moto
+from tests.fixtures.package_index import build_wheels, serving
 from tests.fixtures.venvs import FreshVenv, tracked_copy
 
 MiB = 1024 * 1024
 STACKS = ("zenml_s3", "holdall_s3")
+TARGET = 1.2
 
 SAVE_AND_LOAD = """
 import json, os, sys, time
@@ -79,10 +83,18 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, running_moto() as server:
+    with (
+        contextlib.ExitStack() as resources,
+        tempfile.TemporaryDirectory() as scratch,
+        running_moto() as server,
+    ):
         where = Path(scratch)
-        environment = FreshVenv.create(where)
-        environment.pip_install("zenml[local]", str(tracked_copy(where / "checkout")))
+        # As a user installs: holdall and its integrations from a package index (this tree's
+        # wheels, served on 127.0.0.1), the rest from the index pip is configured with.
+        wheels = build_wheels(tracked_copy(where / "checkout"))
+        index = resources.enter_context(serving(wheels))
+        environment = FreshVenv.create(where / "user", settings=index.pip_env())
+        environment.pip_install("zenml[local]", "holdall")
         for integration in ("s3", "zenml"):
             environment.run("holdall", "integration", "install", integration, "-y")
         env = {
@@ -129,13 +141,13 @@ def report(args: Any, times: dict[str, list[dict[str, float]]], raw: dict[str, f
 
     totals = {stack: median(stack, "save") + median(stack, "load") for stack in STACKS}
     ratio = totals["zenml_s3"] / totals["holdall_s3"]
-    verdict = "ok" if ratio >= 1.5 else "UNDER"
+    verdict = "ok" if ratio >= TARGET else "UNDER"
     print(f"ZenML save_artifact + load_artifact of {args.mib} MiB on moto's S3, medians of "
           f"{args.runs}:")  # fmt: skip
     for stack, label in (("holdall_s3", "holdall-backed"), ("zenml_s3", "ZenML's own S3")):
         print(f"  {label:15} save {median(stack, 'save'):5.2f}s  load "
               f"{median(stack, 'load'):5.2f}s  total {totals[stack]:5.2f}s")  # fmt: skip
-    print(f"  ratio {ratio:4.2f} | {verdict} target 1.5")
+    print(f"  ratio {ratio:4.2f} | {verdict} target {TARGET}")
     print(f"  the server alone, raw s3fs, best of {args.runs} (no ZenML, no hashing):")
     for label, seconds in raw.items():
         print(f"    put in {label:26} then one GET {seconds:5.2f}s")
