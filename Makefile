@@ -12,6 +12,10 @@ LINTED := holdall integrations tests benchmarks examples tools
 # folder git ignores. Pinned: 3.37.0 runs on Node 20; later releases may ask for newer Node.
 AZURITE_VERSION := 3.37.0
 AZURITE := .emulators/azurite/.installed
+# s3rver, for the ZenML benchmark: an S3 server that serves a range without reading the
+# whole object again (moto does). Pinned: 3.7.1 is its last release.
+S3RVER_VERSION := 3.7.1
+S3RVER := .emulators/s3rver/.installed
 
 .PHONY: test lint typecheck pytest demo bench bench-install bench-zenml wheels catalogue clean
 
@@ -61,8 +65,12 @@ bench-install: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks.install_time
 
 # ZenML in a fresh environment, its own S3 store beside the holdall-backed one: minutes.
-bench-zenml: $(VENV)/.test-installed
+bench-zenml: $(VENV)/.test-installed $(S3RVER)
 	$(BIN)/python -m benchmarks.zenml_s3
+
+$(S3RVER):
+	npm install --silent --no-audit --no-fund --prefix $(dir $@) s3rver@$(S3RVER_VERSION)
+	touch $@
 
 # flavors.yaml, from the integrations' project files and classes (a test fails when stale).
 catalogue: $(VENV)/.test-installed
