@@ -136,7 +136,7 @@ class Cache:
         path = self._entry(checksum)
         return path is not None and os.path.lexists(path)
 
-    def link(self, checksum: str, size: int, target: Path) -> bool:
+    def link(self, checksum: str, target: Path) -> bool:
         """Whether `target` (a new name) is now a hard link to the entry for these bytes; not
         where there is none, or the cache is on another file system. What the link leads to
         is the caller's to check (a link put in an entry's place is linked as a link)."""
@@ -146,11 +146,6 @@ class Cache:
         try:
             os.link(path, target, follow_symlinks=False)
         except OSError:  # a miss, another file system, or one that allows no links
-            return False
-        details = target.lstat()
-        if not stat.S_ISREG(details.st_mode) or details.st_size != size:
-            target.unlink()
-            self.drop(checksum)
             return False
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last

@@ -181,8 +181,9 @@ class _HashedWrites:
         self.hasher = Blake3Hasher()
 
     def write(self, data: Any, /) -> int:
-        self.hasher.update(data, alongside=lambda: self._handle.write(data))
-        return len(memoryview(data).cast("B"))
+        view = _view(data)
+        self.hasher.update(view, alongside=lambda: self._handle.write(view))
+        return view.nbytes
 
 
 class _HashingWriter(KeptOrDiscarded):
@@ -647,7 +648,7 @@ class VerifyingStore(_StoreView):
         unless it is the very file this load just `filled` (and checked as it filled it)."""
         assert self.cache is not None
         size, checksum = self.expected[relative]
-        if not self.cache.link(checksum, size, local):
+        if not self.cache.link(checksum, local):
             return False
         if file_id(local.lstat()) != filled and not _same_file(local, (size, checksum)):
             local.unlink()

@@ -238,16 +238,14 @@ def _commit(
         )
         if won.rowcount != 1:  # type: ignore[attr-defined]
             raise CollectedError(name, row.version)
-        if not tags:  # a new version holds none: one query, not a second for its tags
-            committed = session.get_one(
-                ArtifactVersionRow,
-                row.id,
-                populate_existing=True,
-                options=[lazyload(ArtifactVersionRow.tag_links)],
-            )
+        # A new version without tags holds none: one query, not a second for its tags.
+        options = [] if tags else [lazyload(ArtifactVersionRow.tag_links)]
+        committed = session.get_one(
+            ArtifactVersionRow, row.id, populate_existing=True, options=options
+        )
+        if not tags:
             set_committed_value(committed, "tag_links", [])
             return committed
-        committed = session.get_one(ArtifactVersionRow, row.id, populate_existing=True)
         apply(session, committed, tags)  # in the same transaction: never seen without them
         session.refresh(committed)
         return committed

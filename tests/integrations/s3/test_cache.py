@@ -84,6 +84,15 @@ def test_a_damaged_entry_is_dropped_and_fetched_again(
         assert (tmp_path / "elsewhere").read_bytes() == b"\0" * len(PAYLOAD)
 
 
+def _loaded_in_a_process(script: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """`script` run in a process of its own (whose cache warns once) with `cache` as its
+    cache folder; it must succeed."""
+    env = {**os.environ, "HOLDALL_CACHE_DIR": str(cache)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
 def test_a_cache_that_cannot_be_written_warns_once_and_loads_go_on(
     s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,9 +106,7 @@ def test_a_cache_that_cannot_be_written_warns_once_and_loads_go_on(
         "for name in ('one', 'two', 'one'):\n"
         "    print(hashlib.sha256(c.load_artifact(name)).hexdigest())\n"
     )
-    env = {**os.environ, "HOLDALL_CACHE_DIR": str(blocker / "cache")}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
+    out = _loaded_in_a_process(script, blocker / "cache")
     one, two = hashlib.sha256(PAYLOAD).hexdigest(), hashlib.sha256(PAYLOAD[::-1]).hexdigest()
     assert out.stdout.split() == [one, two, one]
     assert out.stderr.count("cannot be written") == 1, out.stderr
@@ -271,11 +278,7 @@ def test_a_cache_on_a_full_disk_warns_once_and_loads_go_on(
             "for name in ('a.bin', 'b.bin'):\n"
             "    print(hashlib.sha256((tree / name).read_bytes()).hexdigest())\n"
         )
-        env = {**os.environ, "HOLDALL_CACHE_DIR": str(disk / "cache")}
-        out = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env
-        )
-        assert out.returncode == 0, out.stderr
+        out = _loaded_in_a_process(script, disk / "cache")
         digests = [hashlib.sha256(value).hexdigest() for value in (big, big, PAYLOAD)]
         assert out.stdout.split() == digests
         assert out.stderr.count("cannot be written") == 1, out.stderr
