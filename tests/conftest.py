@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,3 +100,11 @@ def holdall_process(
         **kwargs,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def assert_interrupted(process: subprocess.Popen, err: str | bytes) -> None:
+    """Ctrl-C ended `process` as a stopped command ends: its last word one line, no
+    traceback, then killed by SIGINT (which a shell shows as 130)."""
+    text = err.decode() if isinstance(err, bytes) else err
+    assert process.returncode == -signal.SIGINT, text
+    assert text.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in text

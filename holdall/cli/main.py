@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from types import TracebackType
 
 import click
 
@@ -41,6 +42,9 @@ cli.add_command(db)
 cli.add_command(secrets)
 
 
+INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for a command Ctrl-C stopped
+
+
 def _fail(message: str, code: int = 1) -> int:
     click.echo(f"error: {message}", err=True)
     return code
@@ -62,7 +66,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C inside a command into Abort; it is still an interruption.
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            return _fail("interrupted", 130)
+            return _fail("interrupted", INTERRUPTED)
         return _fail("aborted")
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "holdall"
@@ -75,7 +79,7 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return _fail(str(exc))
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", INTERRUPTED)
     except OSError as exc:
         if debug():
             traceback.print_exc()
@@ -90,4 +94,23 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    if code == INTERRUPTED:
+        _die_of_sigint()
+    sys.exit(code)
+
+
+def _die_of_sigint() -> None:
+    """End as a program Ctrl-C stopped, once cleaned up: killed by SIGINT (the shell shows
+    130). A shell script running holdall stops only then: bash goes on after a child that
+    merely exits 130. Python does this after its own shutdown for a KeyboardInterrupt no one
+    caught; the one `run` caught and reported goes on up, its traceback unshown."""
+    sys.excepthook = _unshown_interrupt
+    raise KeyboardInterrupt
+
+
+def _unshown_interrupt(
+    kind: type[BaseException], value: BaseException, trace: TracebackType | None
+) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, trace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from holdall.client import Client
-from tests.conftest import Result, holdall_process
+from tests.conftest import Result, assert_interrupted, holdall_process
 from tests.core.test_cli_artifact_store import error_of
 
 
@@ -167,11 +168,21 @@ def _has_open(pid: int, path: str) -> bool:
     return False
 
 
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listed:
+        return [int(child) for child in listed.read().split()]
+
+
 def check_ctrl_c_stops_the_wait() -> None:
-    """Ctrl-C while waiting for the write lock (60 s here) ends the command at once."""
-    waiting = subprocess.Popen(
-        [sys.executable, "-m", "holdall", "artifact-store", "register", "y", "--flavor=local"],
+    """Ctrl-C while waiting for the write lock (60 s here) ends the command at once, and the
+    shell script that ran it: Ctrl-C at a terminal signals the whole foreground group, and
+    bash goes on to its next line unless its child died of the signal."""
+    script = f"{sys.executable} -m holdall artifact-store register y --flavor=local; echo went on"
+    shell = subprocess.Popen(
+        ["bash", "-c", script],
         env={**os.environ, "HOLDALL_DB_BUSY_TIMEOUT": "60"},
+        start_new_session=True,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -179,17 +190,17 @@ def check_ctrl_c_stops_the_wait() -> None:
     # for is held until the test ends), whatever the machine's speed.
     database = os.path.realpath(os.path.join(os.environ["HOLDALL_CONFIG_DIR"], "holdall.db"))
     deadline = time.monotonic() + 60
-    while not _has_open(waiting.pid, database):
-        assert waiting.poll() is None and time.monotonic() < deadline
+    while not any(_has_open(child, database) for child in _children(shell.pid)):
+        assert shell.poll() is None and time.monotonic() < deadline
         time.sleep(0.01)
-    assert waiting.poll() is None
-    waiting.send_signal(signal.SIGINT)
+    os.killpg(shell.pid, signal.SIGINT)
     try:
-        _, err = waiting.communicate(timeout=10)  # far less than the 60 s wait
+        out, err = shell.communicate(timeout=10)  # far less than the 60 s wait
     finally:
-        waiting.kill()
-    assert waiting.returncode == 130, err
-    assert err.strip() == "error: interrupted"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGKILL)
+    assert "went on" not in out
+    assert_interrupted(shell, err)
 
 
 def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(

@@ -18,7 +18,7 @@ from typing import Annotated
 import pytest
 
 from holdall import Client, load_artifact, pipeline, step
-from tests.conftest import holdall_process
+from tests.conftest import assert_interrupted, holdall_process
 from tests.core.test_cli_artifact_store import error_of
 from tests.fixtures.pipelines import make_numbers, total
 
@@ -357,8 +357,7 @@ def test_ctrl_c_stops_it_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     _until(migration, lambda: _moved(tmp_path) >= 3)  # interrupted once seen at work
     migration.send_signal(signal.SIGINT)
     _, err = migration.communicate(timeout=60)
-    assert migration.returncode == 130, err.decode()
-    assert b"Traceback" not in err
+    assert_interrupted(migration, err)
     moved = [i for i in range(40) if "/new/" in client.get_artifact_version(f"c{i}").uri]
     assert 0 < len(moved) < 40, moved
     finished = holdall_process("artifact-store", "migrate", "old", "new")  # not "busy"
