@@ -168,7 +168,7 @@ class ArtifactsAPI:
             tags=tags or (),
             compression=compression,
         )
-        return ArtifactVersion.of(row, self)
+        return ArtifactVersion.of_columns(row, name, tuple(sorted(set(tags or ()))), self)
 
     def load_artifact(
         self,
@@ -334,7 +334,7 @@ class ArtifactsAPI:
             session.refresh(row)
             return ArtifactVersion.of(row, self)
 
-        return retried(self._database(), change)
+        return retried(self._database().session, change)
 
     def create_tag(self, name: str, exclusive: bool = False) -> Tag:
         return create(self._database(), name, exclusive)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from holdall.metadata.tables import ArtifactVersionRow, TagRow, VersionTagRow
 from holdall.names import check_name
 
 T = TypeVar("T")
+S = TypeVar("S")
 RETRY_S = 30
 
 
@@ -123,15 +125,16 @@ def holding(tag: str) -> ColumnElement[bool]:
     )
 
 
-def retried(database: Database, change: Callable[[Session], T]) -> T:
-    """`change` in a transaction of its own, tried again while another process's concurrent
-    move of an exclusive tag (or creation of the same tag) makes it collide."""
+def retried(transaction: Callable[[], ContextManager[S]], change: Callable[[S], T]) -> T:
+    """`change` in a `transaction` of its own (a database's session or plain transaction),
+    tried again while another process's concurrent move of an exclusive tag (or creation of
+    the same tag) makes it collide."""
     deadline = time.monotonic() + RETRY_S
     pause = 0.005
     while True:
         try:
-            with database.session() as session:
-                return change(session)
+            with transaction() as opened:
+                return change(opened)
         except IntegrityError:
             if time.monotonic() > deadline:
                 raise HoldallError(
@@ -162,7 +165,7 @@ def create(database: Database, name: str, exclusive: bool = False) -> Tag:
         row = tag_row(session, name, exclusive)
         return Tag(row.name, row.exclusive, 0)
 
-    return retried(database, made)
+    return retried(database.session, made)
 
 
 def delete_tag(database: Database, name: str, force: bool = False) -> int:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.base import BaseArtifactStore
 from holdall.artifact_stores.failures import Failure, StoreUnavailableError
@@ -68,24 +68,59 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _artifact(session: Session, name: str) -> ArtifactRow:
-    # FOR UPDATE: PostgreSQL then queues the processes reserving versions of one name, where
-    # they would otherwise all take the same next number (SQLite's write lock does it there).
-    artifact = session.scalar(select(ArtifactRow).where(ArtifactRow.name == name).with_for_update())
-    if artifact is None:
-        artifact = ArtifactRow(name=name)
-        session.add(artifact)
-        session.flush()
-    return artifact
-
-
-def _next_version(session: Session, artifact: ArtifactRow) -> int:
-    highest = session.scalar(
-        select(func.max(ArtifactVersionRow.version)).where(
-            ArtifactVersionRow.artifact_id == artifact.id
-        )
+# A save's statements, made once: built anew at every save, they cost more than their SQL.
+# FOR UPDATE: PostgreSQL then queues the processes reserving versions of one name, where they
+# would otherwise all take the same next number (SQLite's write lock does it there).
+_FIND_ARTIFACT = (
+    select(ArtifactRow.id).where(ArtifactRow.name == bindparam("name")).with_for_update()
+)
+_NEW_ARTIFACT = insert(ArtifactRow)
+_HIGHEST_VERSION = select(func.max(ArtifactVersionRow.version)).where(
+    ArtifactVersionRow.artifact_id == bindparam("artifact_id")
+)
+_VERSION_TAKEN = select(ArtifactVersionRow.id).where(
+    ArtifactVersionRow.artifact_id == bindparam("artifact_id"),
+    ArtifactVersionRow.version == bindparam("number"),
+)
+_NEW_VERSION = insert(ArtifactVersionRow)
+# Only if still reserved: gc may have judged the save dead and taken its data. What to set
+# comes with each call; the row as committed comes back.
+_COMMIT = (
+    update(ArtifactVersionRow)
+    .where(
+        ArtifactVersionRow.id == bindparam("version_id"),
+        ArtifactVersionRow.status == VersionStatus.RESERVED,
     )
-    return (highest or 0) + 1
+    .returning(*ArtifactVersionRow.__table__.columns)
+)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A version's number taken, its row not yet visible to readers."""
+
+    id: str
+    version: int
+    uri: str
+
+
+def _artifact_id(connection: Connection, name: str) -> str:
+    found = connection.execute(_FIND_ARTIFACT, {"name": name}).scalar()
+    if found is not None:
+        return str(found)
+    made = str(uuid.uuid4())
+    connection.execute(_NEW_ARTIFACT, {"id": made, "name": name})
+    return made
+
+
+def _taken(connection: Connection, artifact_id: str, version: int) -> bool:
+    found = connection.execute(_VERSION_TAKEN, {"artifact_id": artifact_id, "number": version})
+    return found.first() is not None
+
+
+def _next_number(connection: Connection, artifact_id: str) -> int:
+    highest = connection.execute(_HIGHEST_VERSION, {"artifact_id": artifact_id}).scalar()
+    return int(highest or 0) + 1
 
 
 def reserve(
@@ -94,34 +129,40 @@ def reserve(
     store: BaseArtifactStore,
     producer: Producer,
     version: int | None = None,
-) -> ArtifactVersionRow:
+) -> Reservation:
     """A new version of `name` (the next number, or `version`), unique even among processes
     saving at once."""
     deadline = time.monotonic() + RESERVE_TIMEOUT_S
     pause = 0.005
     while True:
         try:
-            with database.session() as session:
-                artifact = _artifact(session, name)
-                if version is not None and _taken(session, artifact, version):
+            with database.transaction() as connection:
+                artifact_id = _artifact_id(connection, name)
+                if version is not None and _taken(connection, artifact_id, version):
                     raise AlreadyExistsError(
                         f"artifact '{name}' already has a version {version}",
                         fix=f"leave the version out to save the next one: holdall artifact "
                         f"versions {name}",
                     )
-                number = version or _next_version(session, artifact)
-                row = ArtifactVersionRow(
-                    artifact_id=artifact.id,
-                    version=number,
-                    status=VersionStatus.RESERVED,
-                    uri=f"{store.path}/{producer.directory(name, number)}",
-                    artifact_store_id=store.id,
-                    producer_step_run_id=producer.step_run_id,
-                    pipeline_run_id=producer.pipeline_run_id,
-                    reserved_by=process_tag(),
+                number = version or _next_number(connection, artifact_id)
+                reservation = Reservation(
+                    str(uuid.uuid4()), number, f"{store.path}/{producer.directory(name, number)}"
                 )
-                session.add(row)
-            return row
+                connection.execute(
+                    _NEW_VERSION,
+                    {
+                        "id": reservation.id,
+                        "artifact_id": artifact_id,
+                        "version": number,
+                        "status": VersionStatus.RESERVED,
+                        "uri": reservation.uri,
+                        "artifact_store_id": store.id,
+                        "producer_step_run_id": producer.step_run_id,
+                        "pipeline_run_id": producer.pipeline_run_id,
+                        "reserved_by": process_tag(),
+                    },
+                )
+            return reservation
         except IntegrityError:
             # Another process created the artifact, or took the number, first: again, after a
             # pause that grows and differs between processes so that they stop colliding.
@@ -135,18 +176,6 @@ def reserve(
             pause = min(pause * 2, 0.5)
 
 
-def _taken(session: Session, artifact: ArtifactRow, version: int) -> bool:
-    return (
-        session.scalar(
-            select(ArtifactVersionRow.id).where(
-                ArtifactVersionRow.artifact_id == artifact.id,
-                ArtifactVersionRow.version == version,
-            )
-        )
-        is not None
-    )
-
-
 def save_value(
     database: Database,
     store: BaseArtifactStore,
@@ -158,8 +187,9 @@ def save_value(
     materializer: type[BaseMaterializer] | None = None,
     tags: Sequence[str] = (),
     compression: str | None = None,
-) -> ArtifactVersionRow:
-    """`compression`: this save's (none, zstd, auto), instead of the store's setting."""
+) -> Row[Any]:
+    """The version's row as committed. `compression`: this save's (none, zstd, auto),
+    instead of the store's setting."""
     check_name("artifact", name)
     tags = check_tags(tags)
     materializer = checked(materializer) if materializer else choose(value)
@@ -168,33 +198,34 @@ def save_value(
     if compression is not None:
         storing = Compression(compression, storing.level)
     claim(store, database.identity)  # reaches the store, and says why not, before reserving
-    row = reserve(database, name, store, producer, version)
-    if store.exists(row.uri):
+    reserved = reserve(database, name, store, producer, version)
+    if store.exists(reserved.uri):
         # Not ours: another metadata database using this store, or one that was reset.
         # Nothing there is overwritten, and nothing removed, by this save or by gc later.
-        mark_abandoned(database, row.id, status=VersionStatus.COLLIDED)
+        mark_abandoned(database, reserved.id, status=VersionStatus.COLLIDED)
         raise HoldallError(
-            f"cannot save {name}:{row.version}: {row.uri} already holds data this database "
-            "did not write (another metadata database uses this store, or this one was reset)",
+            f"cannot save {name}:{reserved.version}: {reserved.uri} already holds data this "
+            "database did not write (another metadata database uses this store, or this one was "
+            "reset)",
             fix="share one database (HOLDALL_DATABASE_URL, PostgreSQL for teams), or point "
             "this stack at a store of its own: holdall artifact-store register ...",
         )
     try:
-        recording = RecordingStore(store, row.uri, storing)
-        materializer(row.uri, recording).save(value)
+        recording = RecordingStore(store, reserved.uri, storing)
+        materializer(reserved.uri, recording).save(value)
         # Committed means on disk, not in a cache a crash would lose; the last blocks may
         # still be hashing while the fsync runs.
-        store.sync(row.uri)
+        store.sync(reserved.uri)
         files = recording.digests()
         manifest = encode_files(files, recording.codecs)
-        return _commit(database, row, materializer, type(value), files, manifest, name, tags)
+        return _commit(database, reserved, materializer, type(value), files, manifest, name, tags)
     except BaseException as exc:
         # A failure anywhere (Ctrl-C, and the commit included: a full disk under the
         # database) leaves no version and, as far as it can, no data. If gc had already taken
         # the version, that is what made the save fail (its files vanished): say so.
-        taken = not abandon(database, store, row.id)
+        taken = not abandon(database, store, reserved.id)
         if taken and isinstance(exc, Exception) and not isinstance(exc, CollectedError):
-            raise CollectedError(name, row.version) from None
+            raise CollectedError(name, reserved.version) from None
         raise
 
 
@@ -209,49 +240,36 @@ class CollectedError(HoldallError):
 
 def _commit(
     database: Database,
-    row: ArtifactVersionRow,
+    reservation: Reservation,
     materializer: type[BaseMaterializer],
     data_type: type,
     files: FileDigests,
     manifest: str,
     name: str,
     tags: Sequence[str],
-) -> ArtifactVersionRow:
-    def commit(session: Session) -> ArtifactVersionRow:
-        # Only if still reserved: gc may have judged this save dead and taken its data.
-        won = session.execute(
-            update(ArtifactVersionRow)
-            .where(
-                ArtifactVersionRow.id == row.id, ArtifactVersionRow.status == VersionStatus.RESERVED
-            )
-            .values(
-                status=VersionStatus.COMMITTED,
-                materializer=dotted(materializer),
-                data_type=dotted(data_type),
-                files=manifest,
-                size=sum(size for size, _ in files.values()),
-                checksum=manifest_checksum(files),
-                committed=_now(),
-            )
-            # No object of this new session holds the row: nothing to bring up to date.
-            .execution_options(synchronize_session=False)
-        )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            raise CollectedError(name, row.version)
-        # A new version without tags holds none: one query, not a second for its tags.
-        options = [] if tags else [lazyload(ArtifactVersionRow.tag_links)]
-        committed = session.get_one(
-            ArtifactVersionRow, row.id, populate_existing=True, options=options
-        )
-        if not tags:
-            set_committed_value(committed, "tag_links", [])
-            return committed
-        apply(session, committed, tags)  # in the same transaction: never seen without them
-        session.refresh(committed)
+) -> Row[Any]:
+    values = {
+        "version_id": reservation.id,
+        "status": VersionStatus.COMMITTED,
+        "materializer": dotted(materializer),
+        "data_type": dotted(data_type),
+        "files": manifest,
+        "size": sum(size for size, _ in files.values()),
+        "checksum": manifest_checksum(files),
+        "committed": _now(),
+    }
+
+    def commit(connection: Connection) -> Row[Any]:
+        committed = connection.execute(_COMMIT, values).first()
+        if committed is None:
+            raise CollectedError(name, reservation.version)
+        if tags:  # in the same transaction: never seen without them
+            with Session(bind=connection) as session:
+                apply(session, session.get_one(ArtifactVersionRow, reservation.id), tags)
         return committed
 
     # Tried again while another process moves one of its exclusive tags at the same moment.
-    return retried(database, commit)
+    return retried(database.transaction, commit)
 
 
 def mark_abandoned(

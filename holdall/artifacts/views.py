@@ -13,6 +13,8 @@ from holdall.artifacts.integrity import Packing, decode_codecs, decode_files
 from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from holdall.artifacts.api import ArtifactsAPI
 
 
@@ -46,9 +48,22 @@ class ArtifactVersion:
 
     @classmethod
     def of(cls, row: ArtifactVersionRow, client: ArtifactsAPI) -> ArtifactVersion:
+        tags = tuple(sorted(link.tag.name for link in row.tag_links))
+        return cls.of_columns(row, row.artifact.name, tags, client)
+
+    @classmethod
+    def of_columns(
+        cls,
+        row: ArtifactVersionRow | Row[Any],
+        name: str,
+        tags: tuple[str, ...],
+        client: ArtifactsAPI,
+    ) -> ArtifactVersion:
+        """From a version's columns (its ORM row, or a plain row of its table), its
+        artifact's name and its tags."""
         return cls(
             id=row.id,
-            name=row.artifact.name,
+            name=name,
             version=row.version,
             uri=row.uri,
             materializer=row.materializer,
@@ -64,7 +79,7 @@ class ArtifactVersion:
             codecs=decode_codecs(row.files) if row.files else {},
             deleted=row.deleted if row.status in GONE else None,
             deleted_by=row.deleted_by if row.status in GONE else "",
-            tags=tuple(sorted(link.tag.name for link in row.tag_links)),
+            tags=tags,
             storage_class=row.storage_class,
         )
 

@@ -69,10 +69,13 @@ def _configure_sqlite(engine: Engine, enforce_foreign_keys: bool) -> None:
     def _begin_immediate(connection: Any) -> None:
         # A read-only transaction takes no lock up front: in WAL mode it reads a snapshot and
         # never waits for a writer.
+        # Straight to the driver: a save opens two transactions, and SQLAlchemy's statement
+        # machinery cost more than their SQL.
+        driver = connection.connection.driver_connection
         if connection.get_execution_options().get(READ_ONLY, False):
-            connection.exec_driver_sql("BEGIN")
+            driver.execute("BEGIN")
         else:
-            _take_write_lock(connection, busy_timeout())
+            _take_write_lock(driver, busy_timeout())
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -89,23 +92,23 @@ def application_name() -> str:
     return f"holdall pid {os.getpid()} on {socket.gethostname()}"[:63]  # NAMEDATALEN - 1
 
 
-def _take_write_lock(connection: Any, timeout: float) -> None:
+def _take_write_lock(driver: sqlite3.Connection, timeout: float) -> None:
     """BEGIN IMMEDIATE, waited for in short slices: SQLite's own busy wait sleeps in C, where
     Ctrl-C is not seen until it gives up (a minute later). Between slices Python is back, and
     an interrupt stops the wait at once."""
     deadline = time.monotonic() + timeout
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
+    driver.execute(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
     try:
         while True:
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                driver.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as exc:
-                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
-                    raise
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
     finally:
         # Statements inside the transaction (a WAL checkpoint, say) keep the whole wait.
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
+        driver.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
 
 
 def use_write_ahead_log(path: Path) -> None:
@@ -295,12 +298,31 @@ class Database:
     def session(self, read_only: bool = False) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on any error.
         `read_only` ones must not write: they take no lock and wait for no writer."""
+        sessions = self._ready()
+        bind = self._reader if read_only else self.engine
+        with self._described(), sessions(bind=bind) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A writing transaction as `session` makes one, on a plain connection: for the
+        statements of a save, which need none of the ORM's bookkeeping and paid more for it
+        than for their SQL."""
+        self._ready()
+        with self._described(), self.engine.begin() as connection:
+            yield connection
+
+    def _ready(self) -> sessionmaker[Session]:
         if self._sessions is None:
             self._sessions = self._connect()
-        bind = self._reader if read_only else self.engine
+        return self._sessions
+
+    @contextmanager
+    def _described(self) -> Iterator[None]:
+        """Database failures as holdall's errors; a constraint's left to the caller, which
+        knows what it means."""
         try:
-            with self._sessions(bind=bind) as session, session.begin():
-                yield session
+            yield
         except IntegrityError:
             raise
         except DBAPIError as exc:

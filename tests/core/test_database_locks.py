@@ -19,14 +19,12 @@ from tests.fixtures.waiting import bounded
 # commit: the stop lands on a known state, whatever the machine's speed.
 STOPPED_SAVER = """
 import os, signal
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event
 from holdall.client import Client
-from holdall.metadata.tables import ArtifactVersionRow
 
-@event.listens_for(Session, "after_flush")
-def stop_inside_the_reservation(session, _context):
-    if any(isinstance(row, ArtifactVersionRow) for row in session.new):
+@event.listens_for(Engine, "after_cursor_execute")
+def stop_inside_the_reservation(_connection, _cursor, statement, *_):
+    if statement.startswith("INSERT INTO artifact_versions"):
         print("reserved", flush=True)
         os.kill(os.getpid(), signal.SIGSTOP)
 
