@@ -10,14 +10,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from holdall.artifact_stores.locks import refuse_if_held
 from holdall.errors import AlreadyExistsError, ConfigError, HoldallError, InUseError, NotFoundError
 from holdall.metadata.database import Database
-from holdall.metadata.tables import ArtifactVersionRow, ComponentRow, StackRow, VersionStatus
+from holdall.metadata.tables import (
+    ArtifactVersionRow,
+    ComponentRow,
+    ServiceConnectorRow,
+    StackRow,
+    VersionStatus,
+)
 from holdall.models import ArtifactStoreModel
 from holdall.names import check_name
 from holdall.secrets import sealed_json, secret_fields, unseal
@@ -27,22 +33,37 @@ if TYPE_CHECKING:
     from holdall.artifact_stores.config import ArtifactStoreConfig
     from holdall.artifact_stores.flavor import ArtifactStoreFlavor
     from holdall.connectors.registrations import ServiceConnectors
+    from holdall.metadata.tables import PlainRow
     from holdall.registry import Registry
 
 ARTIFACT_STORE = "artifact_store"
 
 
 def store_model(row: ComponentRow) -> ArtifactStoreModel:
+    return store_model_of(row, row.connector.name if row.connector else None)
+
+
+def store_model_of(row: ComponentRow | PlainRow, connector: str | None) -> ArtifactStoreModel:
+    """From a store's columns (its ORM row, or a plain row of its table) and its connector's
+    name."""
     return ArtifactStoreModel(
         id=row.id,
         name=row.name,
         flavor=row.flavor,
         config=json.loads(row.config),
         created=row.created,
-        connector=row.connector.name if row.connector else None,
+        connector=connector,
         connector_id=row.connector_id,
         connector_resource_id=row.connector_resource_id,
     )
+
+
+# A store by id, as every load finds its own: made once, a plain statement.
+_BY_ID = (
+    select(*ComponentRow.__table__.columns, ServiceConnectorRow.name.label("connector_name"))
+    .outerjoin_from(ComponentRow, ServiceConnectorRow)
+    .where(ComponentRow.id == bindparam("store_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -158,8 +179,9 @@ class ArtifactStores:
             raise duplicate from None  # registered by another process at the same moment
 
     def get_by_id(self, store_id: str) -> ArtifactStoreModel:
-        with self._database().session(read_only=True) as session:
-            return store_model(session.get_one(ComponentRow, store_id))
+        with self._database().transaction(read_only=True) as connection:
+            row = connection.execute(_BY_ID, {"store_id": store_id}).one()
+        return store_model_of(row, row.connector_name)
 
     def get(self, name: str) -> ArtifactStoreModel:
         with self._database().session(read_only=True) as session:

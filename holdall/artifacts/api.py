@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from holdall.artifacts.deletion import (
     GONE,
@@ -193,7 +193,7 @@ class ArtifactsAPI:
         with self._reading() as session:
             row = session.get(ArtifactVersionRow, version_id)
             if row is not None and row.status in GONE:
-                raise deleted_error(row)
+                raise deleted_error(row, row.artifact.name)
             if row is None or row.status != VersionStatus.COMMITTED:
                 raise NotFoundError(
                     f"no artifact version with id {version_id}", fix="holdall artifact list"
@@ -201,14 +201,7 @@ class ArtifactsAPI:
             return ArtifactVersion.of(row, self)
 
     def load_artifact_version(self, artifact: ArtifactVersion, cache: bool = True) -> Any:
-        def read_row() -> ArtifactVersionRow:
-            session: Session
-            with self._reading() as session:
-                # Its tags are not needed to load it: one query, not two (read only if asked for).
-                skip_tags = lazyload(ArtifactVersionRow.tag_links)
-                return session.get_one(ArtifactVersionRow, artifact.id, options=[skip_tags])
-
-        return load_current(read_row, self._stores.by_id, cache)
+        return load_current(self._database(), artifact.id, self._stores.by_id, cache)
 
     # -- artifact versions ----------------------------------------------------------------
 
@@ -241,7 +234,7 @@ class ArtifactsAPI:
             if row is not None and row.status in GONE:
                 if include_deleted:
                     return ArtifactVersion.of(row, self)
-                raise deleted_error(row)
+                raise deleted_error(row, row.artifact.name)
             if row is None or row.status != VersionStatus.COMMITTED:
                 raise self._missing_version(session, name, number)
             return ArtifactVersion.of(row, self)
@@ -328,7 +321,7 @@ class ArtifactsAPI:
         def change(session: Session) -> ArtifactVersion:
             row = session.get_one(ArtifactVersionRow, found.id)
             if row.status != VersionStatus.COMMITTED:
-                raise deleted_error(row)
+                raise deleted_error(row, row.artifact.name)
             apply(session, row, adding, removing, exclusive)
             session.flush()
             session.refresh(row)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +35,9 @@ from holdall.metadata.tables import (
 )
 from holdall.processes import process_alive, who
 
+if TYPE_CHECKING:
+    from holdall.metadata.tables import PlainRow
+
 GONE = (VersionStatus.DELETING, VersionStatus.DELETED)
 # Ids per statement: well under every database's limit on bound parameters.
 BATCH = 500
@@ -44,8 +48,9 @@ class DeletedError(NotFoundError):
     whom."""
 
 
-def deleted_error(row: ArtifactVersionRow) -> DeletedError:
-    label = f"{row.artifact.name}:{row.version}"
+def deleted_error(row: ArtifactVersionRow | PlainRow, name: str) -> DeletedError:
+    """For a version of artifact `name` (its ORM row, or a plain row of its table)."""
+    label = f"{name}:{row.version}"
     when = row.deleted.strftime("%Y-%m-%d %H:%M:%S UTC") if row.deleted else "an unknown time"
     by = f" by {row.deleted_by}" if row.deleted_by else ""
     if row.status == VersionStatus.DELETING:
@@ -55,7 +60,7 @@ def deleted_error(row: ArtifactVersionRow) -> DeletedError:
         )
     return DeletedError(
         f"{label} was deleted on {when}{by}; its record stays for lineage",
-        fix=f"load another version: holdall artifact versions {row.artifact.name}",
+        fix=f"load another version: holdall artifact versions {name}",
     )
 
 

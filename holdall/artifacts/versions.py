@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,9 @@ from holdall.metadata.database import Database
 from holdall.metadata.tables import ArtifactRow, ArtifactVersionRow, VersionStatus
 from holdall.names import check_name
 from holdall.processes import process_tag
+
+if TYPE_CHECKING:
+    from holdall.metadata.tables import PlainRow
 
 RESERVE_TIMEOUT_S = 60
 
@@ -187,7 +190,7 @@ def save_value(
     materializer: type[BaseMaterializer] | None = None,
     tags: Sequence[str] = (),
     compression: str | None = None,
-) -> Row[Any]:
+) -> PlainRow:
     """The version's row as committed. `compression`: this save's (none, zstd, auto),
     instead of the store's setting."""
     check_name("artifact", name)
@@ -247,7 +250,7 @@ def _commit(
     manifest: str,
     name: str,
     tags: Sequence[str],
-) -> Row[Any]:
+) -> PlainRow:
     values = {
         "version_id": reservation.id,
         "status": VersionStatus.COMMITTED,
@@ -259,7 +262,7 @@ def _commit(
         "committed": _now(),
     }
 
-    def commit(connection: Connection) -> Row[Any]:
+    def commit(connection: Connection) -> PlainRow:
         committed = connection.execute(_COMMIT, values).first()
         if committed is None:
             raise CollectedError(name, reservation.version)
@@ -327,7 +330,7 @@ def resolve_data_type(recorded: str) -> type:
     return type("UnresolvedType", (UnresolvedType,), {"recorded": recorded})
 
 
-def load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: bool = True) -> Any:
+def load_value(row: PlainRow, store: BaseArtifactStore, cache: bool = True) -> Any:
     """The version's value, its files read through this machine's cache unless `cache` is
     False (see holdall/artifacts/cache.py). A cache entry found damaged is dropped, and the
     load starts again, that file read from the store (and cached anew)."""
@@ -340,11 +343,12 @@ def load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: bool = 
     return _load_value(row, store, None)  # damaged again: the store alone
 
 
-def _load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: Cache | None) -> Any:
+def _load_value(row: PlainRow, store: BaseArtifactStore, cache: Cache | None) -> Any:
+    """`row`: as _TO_LOAD reads it."""
     materializer = by_name(row.materializer)
     files, codecs = decode_files(row.files), decode_codecs(row.files)
     verifying = VerifyingStore(store, row.uri, files, codecs, cache)
-    label = f"{row.artifact.name}:{row.version}"
+    label = f"{row.artifact_name}:{row.version}"
     # Code that runs what it reads (pickle) gets only bytes already verified, from memory.
     source = verifying.verified_in_memory() if materializer.LOAD_RUNS_CODE else verifying
     try:
@@ -355,7 +359,7 @@ def _load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: Cache 
             where = f" in {row.storage_class}" if row.storage_class else ""
             raise StoreUnavailableError(
                 f"{label} is archived{where}: {exc.message}",
-                fix=f"holdall artifact version restore {row.artifact.name} {row.version} "
+                fix=f"holdall artifact version restore {row.artifact_name} {row.version} "
                 "--wait, then load it again",
                 failure=Failure.ARCHIVED,
             ) from None
@@ -378,23 +382,37 @@ def _load_value(row: ArtifactVersionRow, store: BaseArtifactStore, cache: Cache 
     return value
 
 
+# What a load needs of a version: its columns, and its artifact's name.
+_TO_LOAD = (
+    select(*ArtifactVersionRow.__table__.columns, ArtifactRow.name.label("artifact_name"))
+    .join_from(ArtifactVersionRow, ArtifactRow)
+    .where(ArtifactVersionRow.id == bindparam("version_id"))
+)
+
+
+def _record(database: Database, version_id: str) -> PlainRow:
+    with database.transaction(read_only=True) as connection:
+        return connection.execute(_TO_LOAD, {"version_id": version_id}).one()
+
+
 def load_current(
-    read_row: Callable[[], ArtifactVersionRow],
+    database: Database,
+    version_id: str,
     store_for: Callable[[str], BaseArtifactStore],
     cache: bool = True,
 ) -> Any:
     """A version's value, read from where its record says. If its data vanished because the
     version moved meanwhile (a migration removed the source copy), from where it is now; if
     because it was deleted meanwhile, DeletedError."""
-    row = read_row()
+    row = _record(database, version_id)
     if row.status in GONE or row.artifact_store_id is None:
-        raise deleted_error(row)
+        raise deleted_error(row, row.artifact_name)
     try:
         return load_value(row, store_for(row.artifact_store_id), cache)
     except CorruptArtifactError:
-        now = read_row()
+        now = _record(database, version_id)
         if now.status in GONE or now.artifact_store_id is None:
-            raise deleted_error(now) from None  # deleted while it was being read
+            raise deleted_error(now, now.artifact_name) from None  # deleted while being read
         if (now.uri, now.artifact_store_id) == (row.uri, row.artifact_store_id):
             raise
         return load_value(now, store_for(now.artifact_store_id), cache)

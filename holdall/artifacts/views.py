@@ -13,9 +13,8 @@ from holdall.artifacts.integrity import Packing, decode_codecs, decode_files
 from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, StepRunRow
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row
-
     from holdall.artifacts.api import ArtifactsAPI
+    from holdall.metadata.tables import PlainRow
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class ArtifactVersion:
     @classmethod
     def of_columns(
         cls,
-        row: ArtifactVersionRow | Row[Any],
+        row: ArtifactVersionRow | PlainRow,
         name: str,
         tags: tuple[str, ...],
         client: ArtifactsAPI,

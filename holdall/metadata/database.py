@@ -304,12 +304,13 @@ class Database:
             yield session
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A writing transaction as `session` makes one, on a plain connection: for the
-        statements of a save, which need none of the ORM's bookkeeping and paid more for it
+    def transaction(self, read_only: bool = False) -> Iterator[Connection]:
+        """A transaction as `session` makes one, on a plain connection: for the statements
+        of a save or a load, which need none of the ORM's bookkeeping and paid more for it
         than for their SQL."""
         self._ready()
-        with self._described(), self.engine.begin() as connection:
+        bind = self._reader if read_only else self.engine
+        with self._described(), bind.begin() as connection:
             yield connection
 
     def _ready(self) -> sessionmaker[Session]:

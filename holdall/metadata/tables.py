@@ -9,9 +9,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from typing import TypeAlias, Unpack
+
+    from sqlalchemy import Row
+
+    # A row of a plain statement (no ORM), its columns read by name.
+    PlainRow: TypeAlias = Row[Unpack[tuple[Any, ...]]]
 
 
 def _uuid() -> str:

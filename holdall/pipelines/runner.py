@@ -10,11 +10,9 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
 from holdall.artifacts.versions import Producer, load_current, save_value
 from holdall.errors import HoldallError
-from holdall.metadata.tables import ArtifactVersionRow, PipelineRunRow, RunStatus, StepRunRow
+from holdall.metadata.tables import PipelineRunRow, RunStatus, StepRunRow
 from holdall.pipelines import records
 from holdall.pipelines.graph import Graph, Invocation, OutputRef
 
@@ -115,12 +113,5 @@ class Runner:
     def _load_input(self, step_run_id: str, parameter: str, ref: OutputRef) -> Any:
         version_id = self.produced[(id(ref.invocation), ref.output)]
 
-        def read_row() -> ArtifactVersionRow:
-            session: Session
-            with self.database.session(read_only=True) as session:
-                row = session.get_one(ArtifactVersionRow, version_id)
-                row.artifact  # noqa: B018 - load the relationship while the session is open
-                return row
-
         records.record_input(self.database, step_run_id, parameter, version_id)
-        return load_current(read_row, self.store_by_id)
+        return load_current(self.database, version_id, self.store_by_id)
