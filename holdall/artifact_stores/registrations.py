@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,7 +180,12 @@ class ArtifactStores:
 
     def get_by_id(self, store_id: str) -> ArtifactStoreModel:
         with self._database().transaction(read_only=True) as connection:
-            row = connection.execute(_BY_ID, {"store_id": store_id}).one()
+            return self.model_in(connection, store_id)
+
+    @staticmethod
+    def model_in(connection: Connection, store_id: str) -> ArtifactStoreModel:
+        """The store `store_id`, read in `connection`'s transaction."""
+        row = connection.execute(_BY_ID, {"store_id": store_id}).one()
         return store_model_of(row, row.connector_name)
 
     def get(self, name: str) -> ArtifactStoreModel:
