@@ -40,7 +40,13 @@ from holdall.artifacts.tiers import (
     restore,
     wait_until_readable,
 )
-from holdall.artifacts.versions import Producer, load_current, save_value
+from holdall.artifacts.versions import (
+    Producer,
+    committed_record,
+    load_current,
+    load_record,
+    save_value,
+)
 from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun, Usage
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.tables import (
@@ -181,6 +187,11 @@ class ArtifactsAPI:
         """The value of a version (the latest unless `version` or `tag` is given), as
         zenml.load_artifact: by artifact name, or by a version's id. `cache=False` reads a
         cloud store's files from the store, not through this machine's cache."""
+        if tag is None:
+            # The usual case, in one read: a committed version of that name.
+            record = committed_record(self._database(), name_or_id, parse_version(version))
+            if record is not None:
+                return load_record(self._database(), record, self._stores.by_id, cache)
         try:
             found = self.get_artifact_version(name_or_id, version, tag=tag)
         except NotFoundError:

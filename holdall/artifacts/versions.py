@@ -383,16 +383,29 @@ def _load_value(row: PlainRow, store: BaseArtifactStore, cache: Cache | None) ->
 
 
 # What a load needs of a version: its columns, and its artifact's name.
-_TO_LOAD = (
-    select(*ArtifactVersionRow.__table__.columns, ArtifactRow.name.label("artifact_name"))
-    .join_from(ArtifactVersionRow, ArtifactRow)
-    .where(ArtifactVersionRow.id == bindparam("version_id"))
+_LOADED = select(
+    *ArtifactVersionRow.__table__.columns, ArtifactRow.name.label("artifact_name")
+).join_from(ArtifactVersionRow, ArtifactRow)
+_TO_LOAD = _LOADED.where(ArtifactVersionRow.id == bindparam("version_id"))
+_COMMITTED = _LOADED.where(
+    ArtifactRow.name == bindparam("name"), ArtifactVersionRow.status == VersionStatus.COMMITTED
 )
+_LATEST = _COMMITTED.order_by(ArtifactVersionRow.version.desc()).limit(1)
+_NUMBERED = _COMMITTED.where(ArtifactVersionRow.version == bindparam("number"))
 
 
 def _record(database: Database, version_id: str) -> PlainRow:
     with database.transaction(read_only=True) as connection:
         return connection.execute(_TO_LOAD, {"version_id": version_id}).one()
+
+
+def committed_record(database: Database, name: str, number: int | None) -> PlainRow | None:
+    """The committed version `number` of `name` (the latest if None) as a load reads it; None
+    if there is none (why not is for the caller to say)."""
+    with database.transaction(read_only=True) as connection:
+        if number is None:
+            return connection.execute(_LATEST, {"name": name}).first()
+        return connection.execute(_NUMBERED, {"name": name, "number": number}).first()
 
 
 def load_current(
@@ -401,16 +414,24 @@ def load_current(
     store_for: Callable[[str], BaseArtifactStore],
     cache: bool = True,
 ) -> Any:
-    """A version's value, read from where its record says. If its data vanished because the
-    version moved meanwhile (a migration removed the source copy), from where it is now; if
-    because it was deleted meanwhile, DeletedError."""
-    row = _record(database, version_id)
+    return load_record(database, _record(database, version_id), store_for, cache)
+
+
+def load_record(
+    database: Database,
+    row: PlainRow,
+    store_for: Callable[[str], BaseArtifactStore],
+    cache: bool = True,
+) -> Any:
+    """A version's value, read from where its record `row` says. If its data vanished
+    because the version moved meanwhile (a migration removed the source copy), from where it
+    is now; if because it was deleted meanwhile, DeletedError."""
     if row.status in GONE or row.artifact_store_id is None:
         raise deleted_error(row, row.artifact_name)
     try:
         return load_value(row, store_for(row.artifact_store_id), cache)
     except CorruptArtifactError:
-        now = _record(database, version_id)
+        now = _record(database, row.id)
         if now.status in GONE or now.artifact_store_id is None:
             raise deleted_error(now, now.artifact_name) from None  # deleted while being read
         if (now.uri, now.artifact_store_id) == (row.uri, row.artifact_store_id):
