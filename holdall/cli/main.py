@@ -13,6 +13,7 @@ from holdall import __version__
 from holdall.cli.artifact import artifact
 from holdall.cli.artifact_store import artifact_store
 from holdall.cli.cache import cache
+from holdall.cli.dashboard import dashboard
 from holdall.cli.db import db
 from holdall.cli.integration import integration
 from holdall.cli.pipeline import pipeline
@@ -40,6 +41,7 @@ cli.add_command(tag)
 cli.add_command(cache)
 cli.add_command(db)
 cli.add_command(secrets)
+cli.add_command(dashboard)
 
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for a command Ctrl-C stopped

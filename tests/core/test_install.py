@@ -33,3 +33,14 @@ def test_pip_install_from_the_root_gives_a_working_command(tmp_path: Path) -> No
     assert catalogue == (REPO / "flavors.yaml").read_text()
 
     environment.run("holdall", "artifact-store", "register", "s", "--flavor=local")
+
+    # The dashboard's pages ship in the wheel; its libraries come only with its extra.
+    shipped = (
+        "import importlib.resources as r; d = r.files('holdall.dashboard'); "
+        "print((d / 'templates' / 'version.html').is_file(), (d / 'static' / 'holdall.css')"
+        ".is_file())"
+    )
+    assert environment.run("python", "-c", shipped).stdout.split() == ["True", "True"]
+    without = environment.run("holdall", "dashboard", check=False)
+    assert without.returncode == 1
+    assert "fix: pip install 'holdall[dashboard]'" in without.stderr

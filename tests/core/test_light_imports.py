@@ -13,6 +13,8 @@ from tests.fixtures.integrations import require
 CLOUD_SDKS = ("boto3", "botocore", "s3fs", "gcsfs", "adlfs", "azure", "google")
 # Heavy libraries that `--help` and `integration list` must not pay for (see benchmarks/).
 HEAVY = ("sqlalchemy", "pydantic")
+# The extras' libraries: the dashboard's and the zstd codec, imported only where used.
+EXTRAS = ("starlette", "uvicorn", "jinja2", "zstandard")
 
 PROBE = """
 import json, sys
@@ -47,6 +49,7 @@ def test_no_cloud_sdk_and_nothing_heavy_is_imported(action: str) -> None:
     loaded = loaded_after(action)
     assert not loaded & set(CLOUD_SDKS), loaded & set(CLOUD_SDKS)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    assert not loaded & set(EXTRAS), loaded & set(EXTRAS)
 
 
 def test_registering_and_using_the_local_store_imports_no_cloud_sdk() -> None:

@@ -1,0 +1,123 @@
+"""`holdall dashboard`, served by its own process on 127.0.0.1 and read over HTTP: what the
+pages show, what they escape, and who they refuse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from holdall.client import Client
+from tests.conftest import holdall_process
+from tests.core.test_cli_artifact_store import error_of
+
+TOKEN = "a-token-of-thirty-two-characters"
+
+
+class Served(NamedTuple):
+    url: str  # as printed: http://HOST:PORT/
+    said: str  # the line it printed on starting
+
+
+@contextmanager
+def dashboard(*args: str) -> Iterator[Served]:
+    """The dashboard on a free port, once it has said where (it listens before it says)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "holdall", "dashboard", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        said = process.stdout.readline()
+        assert said.startswith("holdall dashboard: http://"), said + process.communicate()[1]
+        url = said.split()[2].rstrip(";")
+        yield Served(url.replace("0.0.0.0", "127.0.0.1"), said)
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=60)
+        assert TOKEN not in err
+
+
+class Answer(NamedTuple):
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> Answer:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=60) as response:
+            return Answer(response.status, response.read().decode(), dict(response.headers))
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.read().decode(), dict(exc.headers))
+
+
+def test_pages_show_artifacts_versions_and_files_escaping_what_they_show(tmp_path: Path) -> None:
+    client = Client()
+    client.save_artifact({"k": 1}, "metrics")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "<img src=x onerror=alert(1)>.txt").write_text("x")
+    saved = client.save_artifact(folder, "dataset", tags=["production"])
+    client.save_artifact(folder, "dataset")
+    with dashboard() as served:
+        assert "(this machine only)" in served.said
+        listed = get(served.url)
+        assert listed.status == 200
+        assert '<a href="/artifacts/dataset/2">2</a>' in listed.body
+        assert ">metrics</a>" in listed.body
+        versions = get(served.url + "artifacts/dataset")
+        assert versions.status == 200 and "production" in versions.body
+        page = get(served.url + "artifacts/dataset/1")
+        assert page.status == 200
+        assert saved.checksum in page.body and saved.id in page.body
+        assert "&lt;img src=x onerror=alert(1)&gt;.txt" in page.body
+        assert "<img" not in page.body
+        assert get(served.url + "static/holdall.css").status == 200
+        missing = get(served.url + "artifacts/nothing")
+        assert missing.status == 404 and "no artifact called &#39;nothing&#39;" in missing.body
+        assert get(served.url + "artifacts/dataset/9").status == 404
+
+
+def test_any_address_but_loopback_needs_a_token_which_it_never_shows(tmp_path: Path) -> None:
+    refused = holdall_process("dashboard", "--host", "0.0.0.0", "--port", "0")
+    assert refused.code == 1 and refused.out == ""
+    err = error_of(refused)
+    assert "would answer anyone who reaches 0.0.0.0 without a token" in err
+    assert "--token-file" in err
+
+    token_file = tmp_path / "token"
+    token_file.write_text("short\n")
+    assert "too short" in error_of(
+        holdall_process("dashboard", "--host", "0.0.0.0", "--token-file", str(token_file))
+    )
+    token_file.write_text(TOKEN + "\n")
+    with dashboard("--host", "0.0.0.0", "--token-file", str(token_file)) as served:
+        assert TOKEN not in served.said
+        assert get(served.url).status == 401
+        assert get(served.url + "static/holdall.css").status == 401
+        assert get(served.url, {"Authorization": "Bearer wrong-token"}).status == 401
+        assert get(served.url, {"Authorization": f"Bearer {TOKEN}"}).status == 200
+
+        login = served.said.split("log in once at ")[1].split()[0]
+        opened = get(login.replace("0.0.0.0", "127.0.0.1"))
+        assert opened.status == 303 and opened.headers["location"] == "/"
+        cookie = opened.headers["set-cookie"].split(";")[0]
+        assert "httponly" in opened.headers["set-cookie"].lower()
+        assert get(served.url, {"Cookie": cookie}).status == 200
+        assert get(login.replace("0.0.0.0", "127.0.0.1")).status == 401  # once only
+        assert get(served.url, {"Cookie": "holdall_session=guessed"}).status == 401
