@@ -5,6 +5,7 @@ blocking reads (SQLAlchemy, files) in a thread pool without an async database dr
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from holdall.cli.progress import size_text
 from holdall.client import Client
 from holdall.dashboard.access import SESSION_COOKIE, Access
 from holdall.errors import HoldallError, NotFoundError
+from holdall.secrets import masked
 
 HERE = Path(__file__).parent
 
@@ -32,7 +34,18 @@ def _templates() -> Environment:
         autoescape=select_autoescape(default=True),
     )
     environment.filters["size"] = size_text
+    environment.filters["when"] = _when
+    environment.filters["took"] = _took
     return environment
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _took(span: tuple[datetime, datetime | None]) -> str:
+    start, end = span
+    return f"{(end - start).total_seconds():.1f} s" if end else "running"
 
 
 class _Guard(BaseHTTPMiddleware):
@@ -78,6 +91,30 @@ def make_app(client: Client, access: Access) -> Starlette:
         found = client.get_artifact_version(params["name"], params["version"])
         return page("version.html", version=found)
 
+    def stores(request: Request) -> Response:
+        active = client.active_stack.model.name
+        rows = []
+        for model in client.list_artifact_stores():
+            usage = client.get_artifact_store_usage(model.name)
+            rows.append(
+                {
+                    "model": model,
+                    # Secret settings masked exactly as `artifact-store describe` masks them.
+                    "config": {k: v for k, v in masked(model.config).items() if k != "path"},
+                    "versions": sum(u.versions for u in usage),
+                    "size": sum(u.size for u in usage),
+                }
+            )
+        return page("stores.html", stacks=client.list_stacks(), active=active, stores=rows)
+
+    def runs(request: Request) -> Response:
+        return page("runs.html", runs=list(reversed(client.list_pipeline_runs())))
+
+    def run(request: Request) -> Response:
+        found = client.get_pipeline_run(request.path_params["run"])
+        steps = [(step, step.inputs, step.outputs) for step in found.steps.values()]
+        return page("run.html", run=found, steps=steps)
+
     def login(request: Request) -> Response:
         session = access.log_in(request.query_params.get("code", ""))
         if session is None:
@@ -95,6 +132,9 @@ def make_app(client: Client, access: Access) -> Starlette:
             Route("/", artifacts),
             Route("/artifacts/{name}", versions),
             Route("/artifacts/{name}/{version:int}", version),
+            Route("/stores", stores),
+            Route("/runs", runs),
+            Route("/runs/{run}", run),
             Route("/login", login),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],

@@ -12,11 +12,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from holdall import pipeline
 from holdall.client import Client
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
+from tests.fixtures.integrations import require
+from tests.fixtures.pipelines import make_numbers, total
 
 TOKEN = "a-token-of-thirty-two-characters"
+SECRET = "wJalrXUtnFEMI-secret-access-key"
+
+
+@pipeline
+def numbers() -> None:
+    total(make_numbers())
 
 
 class Served(NamedTuple):
@@ -91,6 +100,34 @@ def test_pages_show_artifacts_versions_and_files_escaping_what_they_show(tmp_pat
         missing = get(served.url + "artifacts/nothing")
         assert missing.status == 404 and "no artifact called &#39;nothing&#39;" in missing.body
         assert get(served.url + "artifacts/dataset/9").status == 404
+
+
+def test_runs_with_their_steps_and_stores_with_their_secrets_masked() -> None:
+    require("holdall_s3")
+    client = Client()
+    client.register_artifact_store(
+        "cloud",
+        "s3",
+        path="s3://some-bucket/p",
+        config={"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": SECRET},
+    )
+    numbers()
+    run = client.list_pipeline_runs()[0]
+    with dashboard() as served:
+        stores = get(served.url + "stores")
+        assert stores.status == 200
+        assert "<code>s3://some-bucket/p</code>" in stores.body
+        assert "aws_secret_access_key=[HIDDEN]" in stores.body and SECRET not in stores.body
+        assert "aws_access_key_id=AKIDEXAMPLE" in stores.body
+        assert "<td>default</td><td>default</td><td>active</td>" in stores.body
+        runs = get(served.url + "runs")
+        assert f'<a href="/runs/{run.id}">{run.name}</a>' in runs.body
+        assert "completed" in runs.body
+        steps = get(served.url + f"runs/{run.id}")
+        assert steps.status == 200
+        assert "<td>make_numbers</td>" in steps.body and "<td>total</td>" in steps.body
+        assert 'numbers: <a href="/artifacts/numbers/1">numbers:1</a>' in steps.body
+        assert get(served.url + "runs/no-such-run").status == 404
 
 
 def test_any_address_but_loopback_needs_a_token_which_it_never_shows(tmp_path: Path) -> None:
