@@ -599,6 +599,17 @@ class ArtifactsAPI:
             ).all()
             return {name: ArtifactVersion.of(row, self) for name, row in pairs}
 
+    def steps_using(self, version_id: str) -> list[tuple[str, StepRun]]:
+        """The step runs that took a version as an input: (the parameter, the step run)."""
+        with self._reading() as session:
+            pairs = session.execute(
+                select(StepInputRow.name, StepRunRow)
+                .join(StepRunRow, StepRunRow.id == StepInputRow.step_run_id)
+                .where(StepInputRow.artifact_version_id == version_id)
+                .order_by(StepRunRow.start)
+            ).all()
+            return [(name, StepRun.of(row, self)) for name, row in pairs]
+
     def step_outputs(self, step_run_id: str) -> dict[str, ArtifactVersion]:
         with self._reading() as session:
             rows = session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from holdall.artifacts.views import ArtifactVersion
 
@@ -51,49 +52,98 @@ def render_tree(root: LineageNode) -> str:
     return "\n".join(lines)
 
 
-def _edges(root: LineageNode) -> tuple[dict[str, str], dict[str, str], set[tuple[str, str, str]]]:
-    """Artifact nodes, step nodes and labelled edges, each once however often it is reached."""
-    artifacts: dict[str, str] = {}
-    steps: dict[str, str] = {}
-    edges: set[tuple[str, str, str]] = set()
+@dataclass(frozen=True)
+class GraphNode:
+    label: str
+    step: bool  # a step run (else an artifact version)
+    # Where the dashboard shows it: an artifact version's page, or its step's run.
+    page: str
 
-    def visit(node: LineageNode) -> None:
-        artifact_id = f"a_{node.artifact.id.replace('-', '')[:12]}"
-        artifacts[artifact_id] = _label(node.artifact)
-        if node.step is None or node.artifact.producer_step_run_id is None:
-            return
-        step_id = f"s_{node.artifact.producer_step_run_id.replace('-', '')[:12]}"
-        steps[step_id] = node.step
-        edges.add((step_id, artifact_id, ""))
+
+def version_node(version: ArtifactVersion) -> str:
+    return f"a_{version.id.replace('-', '')[:12]}"
+
+
+@dataclass
+class Graph:
+    """Lineage as nodes (keyed by id) and labelled edges, each once however often reached."""
+
+    nodes: dict[str, GraphNode] = field(default_factory=dict)
+    edges: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def add_version(self, version: ArtifactVersion) -> str:
+        node = version_node(version)
+        page = f"/artifacts/{quote(version.name, safe='')}/{version.version}"
+        self.nodes[node] = GraphNode(_label(version), False, page)
+        return node
+
+    def add_step(self, step_run_id: str, name: str, run_id: str | None) -> str:
+        node = f"s_{step_run_id.replace('-', '')[:12]}"
+        self.nodes[node] = GraphNode(name, True, f"/runs/{run_id}" if run_id else "")
+        return node
+
+
+def upstream(root: LineageNode) -> Graph:
+    """The steps and versions `root` was made from."""
+    graph = Graph()
+
+    def visit(node: LineageNode) -> str:
+        artifact = graph.add_version(node.artifact)
+        producer = node.artifact.producer_step_run_id
+        if node.step is None or producer is None:
+            return artifact
+        step = graph.add_step(producer, node.step, node.artifact.pipeline_run_id)
+        graph.edges.add((step, artifact, ""))
         for parameter, child in node.inputs.items():
-            visit(child)
-            edges.add((f"a_{child.artifact.id.replace('-', '')[:12]}", step_id, parameter))
+            graph.edges.add((visit(child), step, parameter))
+        return artifact
 
     visit(root)
-    return artifacts, steps, edges
+    return graph
+
+
+def both_ways(version: ArtifactVersion, depth: int = 50) -> Graph:
+    """What `version` was made from, and what was made from it (steps that took it, what
+    they made, and on), `depth` steps each way at most."""
+    graph = upstream(lineage(version, depth))
+    seen: set[str] = set()
+
+    def downstream(artifact: ArtifactVersion, left: int) -> None:
+        if artifact.id in seen or left == 0:
+            return
+        seen.add(artifact.id)
+        source = graph.add_version(artifact)
+        for parameter, step_run in artifact.used_by:
+            step = graph.add_step(step_run.id, step_run.name, step_run.pipeline_run_id)
+            graph.edges.add((source, step, parameter))
+            for made in step_run.outputs.values():
+                graph.edges.add((step, graph.add_version(made), ""))
+                downstream(made, left - 1)
+
+    downstream(version, depth)
+    return graph
 
 
 def render_mermaid(root: LineageNode) -> str:
-    artifacts, steps, edges = _edges(root)
+    graph = upstream(root)
     lines = ["graph LR"]
-    lines += [f'    {node}["{label}"]' for node, label in sorted(artifacts.items())]
-    lines += [f'    {node}(["{label}"])' for node, label in sorted(steps.items())]
-    for source, target, label in sorted(edges):
+    for node, found in sorted(graph.nodes.items(), key=lambda item: (item[1].step, item[0])):
+        lines.append(
+            f'    {node}(["{found.label}"])' if found.step else f'    {node}["{found.label}"]'
+        )
+    for source, target, label in sorted(graph.edges):
         arrow = f"-- {label} -->" if label else "-->"
         lines.append(f"    {source} {arrow} {target}")
     return "\n".join(lines)
 
 
 def render_dot(root: LineageNode) -> str:
-    artifacts, steps, edges = _edges(root)
+    graph = upstream(root)
     lines = ["digraph lineage {", "    rankdir=LR;"]
-    lines += [
-        f'    {node} [label="{label}", shape=box];' for node, label in sorted(artifacts.items())
-    ]
-    lines += [
-        f'    {node} [label="{label}", shape=ellipse];' for node, label in sorted(steps.items())
-    ]
-    for source, target, label in sorted(edges):
+    for node, found in sorted(graph.nodes.items(), key=lambda item: (item[1].step, item[0])):
+        shape = "ellipse" if found.step else "box"
+        lines.append(f'    {node} [label="{found.label}", shape={shape}];')
+    for source, target, label in sorted(graph.edges):
         suffix = f' [label="{label}"]' if label else ""
         lines.append(f"    {source} -> {target}{suffix};")
     lines.append("}")

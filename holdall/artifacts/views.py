@@ -106,6 +106,11 @@ class ArtifactVersion:
             return None
         return self.client.get_pipeline_run_by_id(self.pipeline_run_id)
 
+    @property
+    def used_by(self) -> list[tuple[str, StepRun]]:
+        """The step runs that took it as an input, each with the parameter it filled."""
+        return self.client.steps_using(self.id)
+
 
 @dataclass(frozen=True)
 class StepRun:

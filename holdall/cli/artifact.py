@@ -259,16 +259,24 @@ def _file_record(version: ArtifactVersion, path: str, output: str) -> Any:
 @click.option(
     "--format",
     "style",
-    type=click.Choice(["tree", "mermaid", "dot"]),
+    type=click.Choice(["tree", "mermaid", "dot", "svg"]),
     default="tree",
     show_default=True,
-    help="A tree for the terminal, or a graph to draw.",
+    help="A tree for the terminal, a graph to draw (mermaid, dot), or a picture (svg, which "
+    "also shows what was made from the version).",
 )
 def lineage(spec: str, style: str) -> None:
     """Show the steps and artifacts a version was made from."""
     from holdall.artifacts import lineage as graph
 
-    root = graph.lineage(_version(spec, include_deleted=True))
+    version = _version(spec, include_deleted=True)
+    if style == "svg":
+        from holdall.artifacts.drawing import render_svg
+
+        picture = graph.both_ways(version)
+        click.echo(render_svg(picture, highlight=graph.version_node(version), links=False))
+        return
+    root = graph.lineage(version)
     render = {"tree": graph.render_tree, "mermaid": graph.render_mermaid, "dot": graph.render_dot}
     click.echo(render[style](root))
 

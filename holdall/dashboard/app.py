@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -18,6 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from holdall.artifacts.drawing import render_svg
+from holdall.artifacts.lineage import both_ways, version_node
 from holdall.cli.progress import size_text
 from holdall.client import Client
 from holdall.dashboard.access import SESSION_COOKIE, Access
@@ -88,8 +91,15 @@ def make_app(client: Client, access: Access) -> Starlette:
 
     def version(request: Request) -> Response:
         params = request.path_params
-        found = client.get_artifact_version(params["name"], params["version"])
-        return page("version.html", version=found)
+        found = client.get_artifact_version(params["name"], params["version"], True)
+        picture = render_svg(both_ways(found), highlight=version_node(found))
+        return page("version.html", version=found, lineage=Markup(picture), used=found.used_by)
+
+    def lineage_svg(request: Request) -> Response:
+        params = request.path_params
+        found = client.get_artifact_version(params["name"], params["version"], True)
+        picture = render_svg(both_ways(found), highlight=version_node(found))
+        return Response(picture, media_type="image/svg+xml")
 
     def stores(request: Request) -> Response:
         active = client.active_stack.model.name
@@ -132,6 +142,7 @@ def make_app(client: Client, access: Access) -> Starlette:
             Route("/", artifacts),
             Route("/artifacts/{name}", versions),
             Route("/artifacts/{name}/{version:int}", version),
+            Route("/artifacts/{name}/{version:int}/lineage.svg", lineage_svg),
             Route("/stores", stores),
             Route("/runs", runs),
             Route("/runs/{run}", run),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from tests.core.test_cli_artifact_store import error_of
 from tests.core.test_pipelines import my_pipeline
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -60,6 +63,18 @@ def test_artifact_lineage_as_tree_mermaid_and_dot(cli, run_name: str) -> None:
     dot = cli("artifact", "lineage", "my_model", "--format", "dot").out
     assert dot.startswith("digraph lineage {") and dot.rstrip().endswith("}")
     assert 'label="output:2", shape=box' in dot and '[label="data"]' in dot
+
+
+def test_artifact_lineage_as_a_picture_both_ways(cli, run_name: str) -> None:
+    # output:2 was made by load_data, and training_step made my_model:2 from it.
+    drawn = cli("artifact", "lineage", "output:2", "--format", "svg").out
+    svg = ElementTree.fromstring(drawn)  # well-formed
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert {"output:2", "load_data", "training_step", "my_model:2", "data"} <= set(texts)
+    assert "output:1" not in texts and "my_model:1" not in texts  # run 1's, not linked
+    assert not list(svg.iter(f"{SVG}a"))  # the file stands alone: no links to follow
+    bold = [r for r in svg.iter(f"{SVG}rect") if r.get("stroke-width") == "2.5"]
+    assert len(bold) == 1  # the version asked about
 
 
 def test_pipeline_runs_and_describe(cli, run_name: str) -> None:

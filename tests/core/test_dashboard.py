@@ -128,6 +128,14 @@ def test_runs_with_their_steps_and_stores_with_their_secrets_masked() -> None:
         assert "<td>make_numbers</td>" in steps.body and "<td>total</td>" in steps.body
         assert 'numbers: <a href="/artifacts/numbers/1">numbers:1</a>' in steps.body
         assert get(served.url + "runs/no-such-run").status == 404
+        made = get(served.url + "artifacts/numbers/1")  # made by one step, used by the next
+        assert '<div id="lineage"><svg' in made.body
+        assert '<a href="/artifacts/total/1"' in made.body  # downstream, a link
+        assert f'<a href="/runs/{run.id}" class="step"' in made.body
+        assert f'step total (as numbers) of run <a href="/runs/{run.id}">' in made.body
+        alone = get(served.url + "artifacts/total/1/lineage.svg")
+        assert alone.headers["content-type"] == "image/svg+xml"
+        assert alone.body.startswith("<svg") and ">numbers:1<" in alone.body
 
 
 def test_any_address_but_loopback_needs_a_token_which_it_never_shows(tmp_path: Path) -> None:
