@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -53,7 +54,22 @@ def dashboard(host: str, port: int, token_file: Path | None) -> None:
             f"holdall dashboard: {address}; log in once at {address}login?code="
             f"{access.login_code} (or send the header Authorization: Bearer <token>)"
         )
+    logging.getLogger("uvicorn.error").addFilter(_one_line)
     uvicorn.Server(config).run(sockets=[listening])
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """A request that failed (a download cut off because the file was damaged, say) is one
+    line in the server's output, as every holdall error is; HOLDALL_DEBUG=1 keeps the
+    traceback."""
+    from holdall.errors import first_line
+    from holdall.settings import debug
+
+    if record.exc_info and record.exc_info[1] is not None and not debug():
+        record.msg = f"a request failed: {first_line(record.exc_info[1])}"
+        record.args = ()
+        record.exc_info, record.exc_text = None, None
+    return True
 
 
 def _listen(host: str, port: int) -> socket.socket:

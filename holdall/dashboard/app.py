@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -15,15 +16,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from holdall.artifacts.drawing import render_svg
 from holdall.artifacts.lineage import both_ways, version_node
+from holdall.artifacts.reading import stored_file, verified_pieces
 from holdall.cli.progress import size_text
 from holdall.client import Client
 from holdall.dashboard.access import SESSION_COOKIE, Access
+from holdall.dashboard.previews import previews
 from holdall.errors import HoldallError, NotFoundError
 from holdall.secrets import masked
 
@@ -93,7 +96,33 @@ def make_app(client: Client, access: Access) -> Starlette:
         params = request.path_params
         found = client.get_artifact_version(params["name"], params["version"], True)
         picture = render_svg(both_ways(found), highlight=version_node(found))
-        return page("version.html", version=found, lineage=Markup(picture), used=found.used_by)
+        shown, problem = [], ""
+        if not found.is_deleted and found.artifact_store_id:
+            try:
+                shown = previews(found, client.stores.by_id(found.artifact_store_id))
+            except HoldallError as exc:  # its store cannot be reached, or is not installed
+                problem = str(exc)
+        return page(
+            "version.html",
+            version=found,
+            lineage=Markup(picture),
+            used=found.used_by,
+            previews=shown,
+            problem=problem,
+        )
+
+    def download(request: Request) -> Response:
+        params = request.path_params
+        found = client.get_artifact_version(params["name"], params["version"])
+        path = params["path"]
+        stored_file(found, path)  # only the manifest's files, before anything is read
+        store = client.stores.by_id(found.artifact_store_id or "")
+        # No length announced: a file found damaged at its end is cut off, never complete.
+        return StreamingResponse(
+            verified_pieces(found, store, path),
+            media_type="application/octet-stream",
+            headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(path)}"},
+        )
 
     def lineage_svg(request: Request) -> Response:
         params = request.path_params
@@ -143,6 +172,7 @@ def make_app(client: Client, access: Access) -> Starlette:
             Route("/artifacts/{name}", versions),
             Route("/artifacts/{name}/{version:int}", version),
             Route("/artifacts/{name}/{version:int}/lineage.svg", lineage_svg),
+            Route("/artifacts/{name}/{version:int}/files/{path:path}", download),
             Route("/stores", stores),
             Route("/runs", runs),
             Route("/runs/{run}", run),

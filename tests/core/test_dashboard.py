@@ -3,14 +3,19 @@ pages show, what they escape, and who they refuse."""
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy
+import pytest
 
 from holdall import pipeline
 from holdall.client import Client
@@ -31,6 +36,7 @@ def numbers() -> None:
 class Served(NamedTuple):
     url: str  # as printed: http://HOST:PORT/
     said: str  # the line it printed on starting
+    errors: list[str]  # what it wrote to stderr, once it stopped
 
 
 @contextmanager
@@ -42,16 +48,18 @@ def dashboard(*args: str) -> Iterator[Served]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    errors: list[str] = []
     try:
         assert process.stdout is not None
         said = process.stdout.readline()
         assert said.startswith("holdall dashboard: http://"), said + process.communicate()[1]
         url = said.split()[2].rstrip(";")
-        yield Served(url.replace("0.0.0.0", "127.0.0.1"), said)
+        yield Served(url.replace("0.0.0.0", "127.0.0.1"), said, errors)
     finally:
         process.terminate()
         _, err = process.communicate(timeout=60)
         assert TOKEN not in err
+        errors.append(err)
 
 
 class Answer(NamedTuple):
@@ -166,3 +174,67 @@ def test_any_address_but_loopback_needs_a_token_which_it_never_shows(tmp_path: P
         assert get(served.url, {"Cookie": cookie}).status == 200
         assert get(login.replace("0.0.0.0", "127.0.0.1")).status == 401  # once only
         assert get(served.url, {"Cookie": "holdall_session=guessed"}).status == 401
+
+
+class Planted:
+    """Unpickling it creates a file: a preview that unpickled would leave that file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET `path` exactly as written (no client tidies `..` away)."""
+    address = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_previews_run_no_code_and_downloads_never_hand_out_a_damaged_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOLDALL_ALLOW_PICKLE", "1")  # to save the planted pickle
+    client = Client()
+    metrics = client.save_artifact({"accuracy": 0.9, "<b>": "x"}, "metrics")
+    client.save_artifact(numpy.arange(12).reshape(3, 4), "weights")
+    marker = tmp_path / "unpickled"
+    client.save_artifact(Planted(marker), "planted")
+    gone = client.save_artifact({"k": 1}, "gone")
+    (Path(gone.uri) / next(iter(gone.files))).unlink()
+    with dashboard() as served:
+        page = get(served.url + "artifacts/metrics/1").body
+        assert "&#34;accuracy&#34;: 0.9" in page and "&#34;&lt;b&gt;&#34;" in page
+        array = get(served.url + "artifacts/weights/1").body
+        assert "shape (3, 4), dtype int64" in array and "first values: [0, 1, 2, 3" in array
+        planted = get(served.url + "artifacts/planted/1").body
+        assert "no preview of this kind of file" in planted
+        assert "holdall.load_artifact(&#39;planted&#39;, version=1)" in planted
+        assert not marker.exists()
+        assert "the file is missing from the store" in get(served.url + "artifacts/gone/1").body
+
+        name = next(iter(metrics.files))
+        stored = (Path(metrics.uri) / name).read_bytes()
+        download = get(served.url + f"artifacts/metrics/1/files/{name}")
+        assert download.status == 200 and download.body == stored.decode()
+        assert "attachment" in download.headers["content-disposition"]
+        for path in ("../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "nothing.json"):
+            status, body = raw_get(served.url, f"/artifacts/metrics/1/files/{path}")
+            assert status == 404 and b"root:" not in body
+
+        (Path(metrics.uri) / name).write_bytes(stored.replace(b"0.9", b"0.1"))  # same size
+        try:
+            damaged = get(served.url + f"artifacts/metrics/1/files/{name}")
+        except (http.client.HTTPException, OSError):
+            pass  # cut off: the transfer never completes
+        else:
+            assert damaged.body != stored.replace(b"0.9", b"0.1").decode(), "arrived whole"
+    assert "Traceback" not in served.errors[0]
+    assert "a request failed: checksum mismatch" in served.errors[0]
