@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -32,6 +32,7 @@ from holdall.artifacts.tags import (
     delete_tag,
     holding,
     retried,
+    tags_of,
 )
 from holdall.artifacts.tiers import (
     RestoreState,
@@ -47,7 +48,7 @@ from holdall.artifacts.versions import (
     load_record,
     save_value,
 )
-from holdall.artifacts.views import ArtifactVersion, PipelineRun, StepRun, Usage
+from holdall.artifacts.views import ArtifactSummary, ArtifactVersion, PipelineRun, StepRun, Usage
 from holdall.errors import ConfigError, HoldallError, NotFoundError, error_text
 from holdall.metadata.tables import (
     ArtifactRow,
@@ -312,6 +313,76 @@ class ArtifactsAPI:
                 .order_by(ArtifactRow.name)
             ).all()
             return [(name, latest, count) for name, latest, count in rows]
+
+    def artifact_summaries(self, search: str = "") -> list[ArtifactSummary]:
+        """Each artifact with a committed version (whose name holds `search`), with its
+        latest version's size, date and tags: three queries, however many artifacts."""
+        latest = (
+            select(
+                ArtifactVersionRow.artifact_id,
+                func.max(ArtifactVersionRow.version).label("version"),
+                func.count(ArtifactVersionRow.id).label("versions"),
+            )
+            .where(ArtifactVersionRow.status == VersionStatus.COMMITTED)
+            .group_by(ArtifactVersionRow.artifact_id)
+            .subquery()
+        )
+        query = (
+            select(
+                ArtifactRow.name,
+                ArtifactVersionRow.id,
+                ArtifactVersionRow.version,
+                ArtifactVersionRow.size,
+                ArtifactVersionRow.committed,
+                latest.c.versions,
+            )
+            .join(latest, latest.c.artifact_id == ArtifactRow.id)
+            .join(
+                ArtifactVersionRow,
+                (ArtifactVersionRow.artifact_id == latest.c.artifact_id)
+                & (ArtifactVersionRow.version == latest.c.version),
+            )
+            .order_by(ArtifactRow.name)
+        )
+        if search:
+            query = query.where(ArtifactRow.name.contains(search, autoescape=True))
+        with self._reading() as session:
+            rows = session.execute(query).all()
+            tags = tags_of(session, [row.id for row in rows])
+        return [
+            ArtifactSummary(
+                r.name, r.version, r.versions, r.size, r.committed, tuple(tags.get(r.id, ()))
+            )
+            for r in rows
+        ]
+
+    def page_artifact_versions(
+        self,
+        name: str,
+        *,
+        tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        newest_first: bool = True,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[ArtifactVersion], int]:
+        """One page of the committed versions of `name` (holding `tag`, committed between
+        `since` and `until`), and how many there are in all."""
+        query = _committed(name)
+        if tag is not None:
+            query = query.where(holding(tag))
+        if since is not None:
+            query = query.where(ArtifactVersionRow.committed >= since)
+        if until is not None:
+            query = query.where(ArtifactVersionRow.committed < until)
+        order = ArtifactVersionRow.version.desc() if newest_first else ArtifactVersionRow.version
+        with self._reading() as session:
+            total = session.scalar(query.with_only_columns(func.count(ArtifactVersionRow.id)))
+            if not total and tag is None and since is None and until is None:
+                raise self._missing_version(session, name, None)
+            rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
+            return [ArtifactVersion.of(row, self) for row in rows], int(total or 0)
 
     # -- tags -----------------------------------------------------------------------------
 

@@ -183,6 +183,18 @@ class PipelineRun:
         return self.client.run_steps(self.id)
 
 
+@dataclass(frozen=True)
+class ArtifactSummary:
+    """An artifact as a list shows it: its latest committed version and how many it has."""
+
+    name: str
+    latest: int
+    versions: int
+    size: int  # the latest version's
+    committed: datetime | None
+    tags: tuple[str, ...]
+
+
 @dataclass
 class Usage:
     """One artifact's share of a store: its committed versions and their bytes, and how many

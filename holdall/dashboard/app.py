@@ -4,11 +4,12 @@ blocking reads (SQLAlchemy, files) in a thread pool without an async database dr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -43,6 +44,61 @@ def _templates() -> Environment:
     environment.filters["when"] = _when
     environment.filters["took"] = _took
     return environment
+
+
+PAGE = 50  # versions a page
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an artifact's versions page was asked for; what it cannot read is left out."""
+
+    tag: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    newest_first: bool = True
+    page: int = 1
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> Filters:
+        page = query.get("page", "1")
+        return cls(
+            tag=query.get("tag", "").strip(),
+            since=_day(query.get("since", "")),
+            until=_day(query.get("until", ""), after=True),
+            newest_first=query.get("order", "newest") != "oldest",
+            page=max(1, int(page)) if page.isdigit() else 1,
+        )
+
+    @property
+    def since_day(self) -> str:
+        return self.since.date().isoformat() if self.since else ""
+
+    @property
+    def until_day(self) -> str:
+        return (self.until - timedelta(days=1)).date().isoformat() if self.until else ""
+
+    def link(self, **changes: Any) -> str:
+        """This page's query string, with `changes`."""
+        values = {
+            "tag": self.tag,
+            "since": self.since_day,
+            "until": self.until_day,
+            "order": "newest" if self.newest_first else "oldest",
+            "page": str(self.page),
+        }
+        values.update({key: str(value) for key, value in changes.items()})
+        return "?" + urlencode({key: value for key, value in values.items() if value})
+
+
+def _day(text: str, after: bool = False) -> datetime | None:
+    """A YYYY-MM-DD date as the start of that day in UTC (of the next, `after`), as versions
+    record their times."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day + timedelta(days=1) if after else day
 
 
 def _when(moment: datetime | None) -> str:
@@ -82,15 +138,25 @@ def make_app(client: Client, access: Access) -> Starlette:
         return page("refused.html", 401)
 
     def artifacts(request: Request) -> Response:
-        rows = [
-            {"name": name, "latest": latest, "versions": count}
-            for name, latest, count in client.list_artifacts()
-        ]
-        return page("artifacts.html", artifacts=rows)
+        search = request.query_params.get("q", "")
+        return page("artifacts.html", artifacts=client.artifact_summaries(search), search=search)
 
     def versions(request: Request) -> Response:
         name = request.path_params["name"]
-        return page("versions.html", name=name, versions=client.list_artifact_versions(name))
+        asked = Filters.of(request.query_params)
+        found, total = client.page_artifact_versions(
+            name,
+            tag=asked.tag or None,
+            since=asked.since,
+            until=asked.until,
+            newest_first=asked.newest_first,
+            offset=(asked.page - 1) * PAGE,
+            limit=PAGE,
+        )
+        pages = max(1, -(-total // PAGE))
+        return page(
+            "versions.html", name=name, versions=found, total=total, asked=asked, pages=pages
+        )
 
     def version(request: Request) -> Response:
         params = request.path_params

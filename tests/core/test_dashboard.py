@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -108,6 +109,39 @@ def test_pages_show_artifacts_versions_and_files_escaping_what_they_show(tmp_pat
         missing = get(served.url + "artifacts/nothing")
         assert missing.status == 404 and "no artifact called &#39;nothing&#39;" in missing.body
         assert get(served.url + "artifacts/dataset/9").status == 404
+
+
+def _version_numbers(body: str) -> list[int]:
+    table = body.split('<table id="versions">')[1].split("</table>")[0]
+    cells = table.split('<td><a href="/artifacts/many/')[1:]
+    return [int(cell.split('"')[0]) for cell in cells]
+
+
+def test_versions_are_paged_sorted_and_filtered_and_artifacts_searched() -> None:
+    client = Client()
+    for i in range(1, 121):
+        client.save_artifact(i, "many", tags=["even"] if i % 2 == 0 else [])
+    client.save_artifact(0, "other")
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    with dashboard() as served:
+        first = get(served.url + "artifacts/many").body
+        assert "120 version(s), page 1 of 3" in first
+        assert _version_numbers(first) == list(range(120, 70, -1))
+        assert 'href="?order=newest&amp;page=2" rel="next"' in first
+        last = get(served.url + "artifacts/many?page=3").body
+        assert _version_numbers(last) == list(range(20, 0, -1)) and 'rel="next"' not in last
+        oldest = get(served.url + "artifacts/many?order=oldest").body
+        assert _version_numbers(oldest)[:3] == [1, 2, 3]
+        even = get(served.url + "artifacts/many?tag=even&page=2").body
+        assert "60 version(s), page 2 of 2" in even
+        assert _version_numbers(even) == list(range(20, 0, -2))
+        later = get(served.url + f"artifacts/many?since={tomorrow}").body
+        assert "0 version(s)" in later
+        assert _version_numbers(get(served.url + "artifacts/many?page=abc").body)[0] == 120
+        found = get(served.url + "?q=man").body
+        assert ">many</a>" in found and ">other</a>" not in found
+        assert "<td>even</td>" in found  # the latest version's tags
+        assert "No artifact" in get(served.url + "?q=%25").body  # a literal %, no wildcard
 
 
 def test_runs_with_their_steps_and_stores_with_their_secrets_masked() -> None:
