@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from holdall.artifacts.around import around
 from holdall.artifacts.deletion import (
     GONE,
     Deleted,
@@ -20,6 +21,7 @@ from holdall.artifacts.deletion import (
     delete_versions,
     deleted_error,
 )
+from holdall.artifacts.lineage import Graph
 from holdall.artifacts.prune import Plan as PrunePlan
 from holdall.artifacts.prune import Rules, prune
 from holdall.artifacts.prune import plan as plan_prune
@@ -669,6 +671,11 @@ class ArtifactsAPI:
                 .order_by(StepInputRow.name)
             ).all()
             return {name: ArtifactVersion.of(row, self) for name, row in pairs}
+
+    def lineage_graph(self, version: ArtifactVersion) -> Graph:
+        """What the version was made from and what was made from it, as nodes and edges
+        (holdall.artifacts.drawing.render_svg draws it)."""
+        return around(self._database(), version.id)
 
     def steps_using(self, version_id: str) -> list[tuple[str, StepRun]]:
         """The step runs that took a version as an input: (the parameter, the step run)."""

@@ -60,8 +60,12 @@ class GraphNode:
     page: str
 
 
-def version_node(version: ArtifactVersion) -> str:
-    return f"a_{version.id.replace('-', '')[:12]}"
+def version_node(version_id: str) -> str:
+    return f"a_{version_id.replace('-', '')[:12]}"
+
+
+def step_node(step_run_id: str) -> str:
+    return f"s_{step_run_id.replace('-', '')[:12]}"
 
 
 @dataclass
@@ -71,14 +75,14 @@ class Graph:
     nodes: dict[str, GraphNode] = field(default_factory=dict)
     edges: set[tuple[str, str, str]] = field(default_factory=set)
 
-    def add_version(self, version: ArtifactVersion) -> str:
-        node = version_node(version)
-        page = f"/artifacts/{quote(version.name, safe='')}/{version.version}"
-        self.nodes[node] = GraphNode(_label(version), False, page)
+    def add_version(self, version_id: str, name: str, number: int, deleted: bool) -> str:
+        node = version_node(version_id)
+        label = f"{name}:{number}" + (" (deleted)" if deleted else "")
+        self.nodes[node] = GraphNode(label, False, f"/artifacts/{quote(name, safe='')}/{number}")
         return node
 
     def add_step(self, step_run_id: str, name: str, run_id: str | None) -> str:
-        node = f"s_{step_run_id.replace('-', '')[:12]}"
+        node = step_node(step_run_id)
         self.nodes[node] = GraphNode(name, True, f"/runs/{run_id}" if run_id else "")
         return node
 
@@ -88,39 +92,17 @@ def upstream(root: LineageNode) -> Graph:
     graph = Graph()
 
     def visit(node: LineageNode) -> str:
-        artifact = graph.add_version(node.artifact)
-        producer = node.artifact.producer_step_run_id
-        if node.step is None or producer is None:
+        made = node.artifact
+        artifact = graph.add_version(made.id, made.name, made.version, made.is_deleted)
+        if node.step is None or made.producer_step_run_id is None:
             return artifact
-        step = graph.add_step(producer, node.step, node.artifact.pipeline_run_id)
+        step = graph.add_step(made.producer_step_run_id, node.step, made.pipeline_run_id)
         graph.edges.add((step, artifact, ""))
         for parameter, child in node.inputs.items():
             graph.edges.add((visit(child), step, parameter))
         return artifact
 
     visit(root)
-    return graph
-
-
-def both_ways(version: ArtifactVersion, depth: int = 50) -> Graph:
-    """What `version` was made from, and what was made from it (steps that took it, what
-    they made, and on), `depth` steps each way at most."""
-    graph = upstream(lineage(version, depth))
-    seen: set[str] = set()
-
-    def downstream(artifact: ArtifactVersion, left: int) -> None:
-        if artifact.id in seen or left == 0:
-            return
-        seen.add(artifact.id)
-        source = graph.add_version(artifact)
-        for parameter, step_run in artifact.used_by:
-            step = graph.add_step(step_run.id, step_run.name, step_run.pipeline_run_id)
-            graph.edges.add((source, step, parameter))
-            for made in step_run.outputs.values():
-                graph.edges.add((step, graph.add_version(made), ""))
-                downstream(made, left - 1)
-
-    downstream(version, depth)
     return graph
 
 

@@ -273,8 +273,8 @@ def lineage(spec: str, style: str) -> None:
     if style == "svg":
         from holdall.artifacts.drawing import render_svg
 
-        picture = graph.both_ways(version)
-        click.echo(render_svg(picture, highlight=graph.version_node(version), links=False))
+        picture = _client().lineage_graph(version)
+        click.echo(render_svg(picture, highlight=graph.version_node(version.id), links=False))
         return
     root = graph.lineage(version)
     render = {"tree": graph.render_tree, "mermaid": graph.render_mermaid, "dot": graph.render_dot}

@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from holdall.artifacts.drawing import render_svg
-from holdall.artifacts.lineage import both_ways, version_node
+from holdall.artifacts.lineage import version_node
 from holdall.artifacts.reading import stored_file, verified_pieces
 from holdall.cli.progress import size_text
 from holdall.client import Client
@@ -161,7 +161,7 @@ def make_app(client: Client, access: Access) -> Starlette:
     def version(request: Request) -> Response:
         params = request.path_params
         found = client.get_artifact_version(params["name"], params["version"], True)
-        picture = render_svg(both_ways(found), highlight=version_node(found))
+        picture = render_svg(client.lineage_graph(found), highlight=version_node(found.id))
         shown, problem = [], ""
         if not found.is_deleted and found.artifact_store_id:
             try:
@@ -193,7 +193,7 @@ def make_app(client: Client, access: Access) -> Starlette:
     def lineage_svg(request: Request) -> Response:
         params = request.path_params
         found = client.get_artifact_version(params["name"], params["version"], True)
-        picture = render_svg(both_ways(found), highlight=version_node(found))
+        picture = render_svg(client.lineage_graph(found), highlight=version_node(found.id))
         return Response(picture, media_type="image/svg+xml")
 
     def stores(request: Request) -> Response:
