@@ -104,11 +104,10 @@ def fill(client: Any, artifacts: int, versions: int, runs: int, ancestors: int) 
                 },
             ),
         )
-        for first in range(0, artifacts * versions, 20_000):
-            count = min(20_000, artifacts * versions - first)
-            connection.execute(
-                insert(ArtifactVersionRow), _rows(count, lambda i: version(first + i))
-            )
+        total = artifacts * versions
+        for first in range(0, total, 20_000):
+            batch = [version(i) for i in range(first, min(first + 20_000, total))]
+            connection.execute(insert(ArtifactVersionRow), batch)
 
     # A chain: each of `ancestors` steps took the version before and made the next; the
     # last is a real save, whose page is timed.
