@@ -318,43 +318,42 @@ class ArtifactsAPI:
 
     def artifact_summaries(self, search: str = "") -> list[ArtifactSummary]:
         """Each artifact with a committed version (whose name holds `search`), with its
-        latest version's size, date and tags: three queries, however many artifacts."""
+        latest version's size, date and tags. Two queries however many artifacts; each
+        latest version found through the (artifact, version) index, where grouping every
+        version took ten times as long at 100,000 of them."""
         latest = (
-            select(
-                ArtifactVersionRow.artifact_id,
-                func.max(ArtifactVersionRow.version).label("version"),
-                func.count(ArtifactVersionRow.id).label("versions"),
+            select(ArtifactVersionRow.id)
+            .where(
+                ArtifactVersionRow.artifact_id == ArtifactRow.id,
+                ArtifactVersionRow.status == VersionStatus.COMMITTED,
             )
-            .where(ArtifactVersionRow.status == VersionStatus.COMMITTED)
-            .group_by(ArtifactVersionRow.artifact_id)
-            .subquery()
+            .order_by(ArtifactVersionRow.version.desc())
+            .limit(1)
+            .correlate(ArtifactRow)
+            .scalar_subquery()
         )
+        # The latest id of each artifact first, then its row: as a join condition, PostgreSQL
+        # ran the subquery for every version (4.5 s at 100,000 of them).
+        named = select(ArtifactRow.name, latest.label("latest_id"))
+        if search:
+            named = named.where(ArtifactRow.name.contains(search, autoescape=True))
+        each = named.subquery()
         query = (
             select(
-                ArtifactRow.name,
+                each.c.name,
                 ArtifactVersionRow.id,
                 ArtifactVersionRow.version,
                 ArtifactVersionRow.size,
                 ArtifactVersionRow.committed,
-                latest.c.versions,
             )
-            .join(latest, latest.c.artifact_id == ArtifactRow.id)
-            .join(
-                ArtifactVersionRow,
-                (ArtifactVersionRow.artifact_id == latest.c.artifact_id)
-                & (ArtifactVersionRow.version == latest.c.version),
-            )
-            .order_by(ArtifactRow.name)
+            .join(ArtifactVersionRow, ArtifactVersionRow.id == each.c.latest_id)
+            .order_by(each.c.name)
         )
-        if search:
-            query = query.where(ArtifactRow.name.contains(search, autoescape=True))
         with self._reading() as session:
             rows = session.execute(query).all()
             tags = tags_of(session, [row.id for row in rows])
         return [
-            ArtifactSummary(
-                r.name, r.version, r.versions, r.size, r.committed, tuple(tags.get(r.id, ()))
-            )
+            ArtifactSummary(r.name, r.version, r.size, r.committed, tuple(tags.get(r.id, ())))
             for r in rows
         ]
 

@@ -5,7 +5,7 @@ dashboard."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from xml.sax.saxutils import escape, quoteattr
 
 from holdall.artifacts.lineage import Graph
@@ -19,21 +19,23 @@ LONGEST = 40  # characters shown of a label; the whole label is the node's toolt
 
 
 def _layers(graph: Graph) -> dict[str, int]:
-    """Each node's column: the longest path of edges that leads to it."""
-    incoming: dict[str, list[str]] = defaultdict(list)
-    for source, target, _ in graph.edges:
-        incoming[target].append(source)
-    column: dict[str, int] = {}
-
-    def depth(node: str, path: frozenset[str]) -> int:
-        if node not in column:
-            sources = [s for s in incoming[node] if s not in path]  # lineage has no cycles
-            column[node] = max((depth(s, path | {node}) + 1 for s in sources), default=0)
-        return column[node]
-
-    for node in sorted(graph.nodes):
-        depth(node, frozenset())
-    return column
+    """Each node's column: the longest path of edges that leads to it. Worked out in order
+    from the sources, not by recursion: a lineage 200 steps deep is 400 nodes in a row."""
+    outgoing: dict[str, list[str]] = defaultdict(list)
+    waiting = dict.fromkeys(graph.nodes, 0)  # edges into each node not yet followed
+    for source, target, _ in sorted(graph.edges):
+        outgoing[source].append(target)
+        waiting[target] += 1
+    column = dict.fromkeys(graph.nodes, 0)
+    ready = deque(sorted(node for node, count in waiting.items() if count == 0))
+    while ready:
+        node = ready.popleft()
+        for target in outgoing[node]:
+            column[target] = max(column[target], column[node] + 1)
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return column  # a node on a cycle (lineage has none) stays where it got to
 
 
 def _order(graph: Graph, column: dict[str, int]) -> list[list[str]]:

@@ -185,11 +185,10 @@ class PipelineRun:
 
 @dataclass(frozen=True)
 class ArtifactSummary:
-    """An artifact as a list shows it: its latest committed version and how many it has."""
+    """An artifact as a list shows it: its latest committed version."""
 
     name: str
     latest: int
-    versions: int
     size: int  # the latest version's
     committed: datetime | None
     tags: tuple[str, ...]

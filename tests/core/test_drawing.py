@@ -64,3 +64,17 @@ def test_fifty_nodes_none_over_another_each_a_link_each_label_escaped() -> None:
 def test_an_empty_graph_is_an_empty_picture() -> None:
     svg = ElementTree.fromstring(render_svg(Graph()))
     assert not _boxes(svg)
+
+
+def test_a_lineage_a_thousand_steps_deep_is_drawn_without_recursion() -> None:
+    graph = Graph()
+    previous = None
+    for i in range(1000):
+        node = f"n{1000 - i:04d}"  # the last first, in name order: the deepest walk first
+        graph.nodes[node] = GraphNode(f"n{i}", i % 2 == 1, "")
+        if previous is not None:
+            graph.edges.add((previous, node, ""))
+        previous = node
+    svg = ElementTree.fromstring(render_svg(graph))
+    x = [float(r.get("x", 0)) for r in svg.iter(f"{SVG}rect")]
+    assert len(set(x)) == 1000  # one column each, in a row
