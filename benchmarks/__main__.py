@@ -21,6 +21,7 @@ BENCHMARKS = (
     "prune",
     "compression",
     "cache",
+    "dashboard",
 )
 
 
