@@ -4,7 +4,7 @@ blocking reads (SQLAlchemy, files) in a thread pool without an async database dr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,6 +101,18 @@ def _day(text: str, after: bool = False) -> datetime | None:
     return day + timedelta(days=1) if after else day
 
 
+class DownloadCutOff(Exception):
+    """A download that failed once its response had begun: the connection is dropped (the
+    file never arrives whole) and the server's output says why, in one line."""
+
+
+def _cut_off_on_failure(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from pieces
+    except HoldallError as exc:  # not for the error page: the response has begun
+        raise DownloadCutOff(f"download cut off: {exc.message}") from None
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -185,7 +197,7 @@ def make_app(client: Client, access: Access) -> Starlette:
         store = client.stores.by_id(found.artifact_store_id or "")
         # No length announced: a file found damaged at its end is cut off, never complete.
         return StreamingResponse(
-            verified_pieces(found, store, path),
+            _cut_off_on_failure(verified_pieces(found, store, path)),
             media_type="application/octet-stream",
             headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(path)}"},
         )
@@ -232,6 +244,11 @@ def make_app(client: Client, access: Access) -> Starlette:
         message = str(exc) if isinstance(exc, HoldallError) else "no such page"
         return page("missing.html", 404, message=message)
 
+    async def failed(request: Request, exc: Exception) -> Response:
+        # What the CLI would say (the database busy or being upgraded, a store whose
+        # integration is not installed): the page says it, and the server goes on.
+        return page("failed.html", 503, message=str(exc))
+
     return Starlette(
         routes=[
             Route("/", artifacts),
@@ -246,5 +263,5 @@ def make_app(client: Client, access: Access) -> Starlette:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[Middleware(_Guard, access=access, refused=refused)],
-        exception_handlers={NotFoundError: not_found, 404: not_found},
+        exception_handlers={NotFoundError: not_found, 404: not_found, HoldallError: failed},
     )

@@ -4,8 +4,10 @@ pages show, what they escape, and who they refuse."""
 from __future__ import annotations
 
 import http.client
+import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,10 +24,28 @@ from holdall import pipeline
 from holdall.client import Client
 from tests.conftest import holdall_process
 from tests.core.test_cli_artifact_store import error_of
+from tests.core.test_metadata import HOLD_THE_LOCK
 from tests.fixtures.integrations import require
+from tests.fixtures.legacy import SECRETS_KEY, lay_out
 from tests.fixtures.pipelines import make_numbers, total
 
 TOKEN = "a-token-of-thirty-two-characters"
+# A pipeline that runs until it is stopped, saving all the while.
+SAVING = """
+from holdall import pipeline, step
+@step
+def make(i: int) -> dict:
+    return {"i": i}
+@pipeline
+def loop(i: int) -> None:
+    make(i)
+loop(0)
+print("saving", flush=True)
+i = 1
+while True:
+    loop(i)
+    i += 1
+"""
 SECRET = "wJalrXUtnFEMI-secret-access-key"
 
 
@@ -41,13 +61,16 @@ class Served(NamedTuple):
 
 
 @contextmanager
-def dashboard(*args: str) -> Iterator[Served]:
-    """The dashboard on a free port, once it has said where (it listens before it says)."""
+def dashboard(*args: str, env: dict[str, str] | None = None, before: str = "") -> Iterator[Served]:
+    """The dashboard on a free port, once it has said where (it listens before it says).
+    `before`: Python the server's process runs first (to make an integration unimportable)."""
+    command = f"{before}\nfrom holdall.cli.main import main\nmain()"
     process = subprocess.Popen(
-        [sys.executable, "-m", "holdall", "dashboard", "--port", "0", *args],
+        [sys.executable, "-c", command, "dashboard", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     errors: list[str] = []
     try:
@@ -271,4 +294,93 @@ def test_previews_run_no_code_and_downloads_never_hand_out_a_damaged_file(
         else:
             assert damaged.body != stored.replace(b"0.9", b"0.1").decode(), "arrived whole"
     assert "Traceback" not in served.errors[0]
-    assert "a request failed: checksum mismatch" in served.errors[0]
+    assert "a request failed: download cut off: checksum mismatch" in served.errors[0]
+
+
+def test_a_store_whose_integration_cannot_load_and_a_held_database_are_said_or_read(
+    tmp_path: Path, config_dir: Path
+) -> None:
+    require("holdall_s3")
+    client = Client()
+    client.register_artifact_store("cloud", "s3", path="s3://some-bucket/p")
+    moved = client.save_artifact({"k": 1}, "moved")
+    store_id = client.get_artifact_store("cloud").id
+    with client.database.transaction() as connection:  # its record says it is in the bucket
+        connection.exec_driver_sql(
+            f"UPDATE artifact_versions SET artifact_store_id = '{store_id}' WHERE id = '{moved.id}'"
+        )
+    Client.close_shared()
+    without_s3 = "import sys; sys.modules['holdall_s3'] = None"
+    with dashboard(before=without_s3, env={"HOLDALL_DB_BUSY_TIMEOUT": "1"}) as served:
+        page = get(served.url + "artifacts/moved/1")
+        assert page.status == 200  # the record is there; the value cannot be read
+        assert "flavor &#39;s3&#39; is unavailable" in page.body and "holdall-s3" in page.body
+        assert ">cloud<" in get(served.url + "stores").body
+        download = get(served.url + "artifacts/moved/1/files/value.json")
+        assert download.status == 503 and "holdall-s3" in download.body
+
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_THE_LOCK, str(config_dir / "holdall.db")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            assert get(served.url).status == 200  # reads never wait for a writer
+        finally:
+            holder.kill()
+            holder.wait()
+    assert "Traceback" not in served.errors[0]
+
+
+def test_fifty_requests_at_once_while_a_pipeline_saves() -> None:
+    Client().save_artifact({"k": 0}, "steady")
+    saver = subprocess.Popen(
+        [sys.executable, "-c", SAVING],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert saver.stdout is not None and saver.stdout.readline().strip() == "saving"
+        with dashboard() as served:
+            answers: list[int] = []
+
+            def ask(i: int) -> None:
+                path = ("", "artifacts/steady", "artifacts/steady/1", "runs", "stores")[i % 5]
+                answers.append(get(served.url + path).status)
+
+            askers = [threading.Thread(target=ask, args=(i,)) for i in range(50)]
+            for asker in askers:
+                asker.start()
+            for asker in askers:
+                asker.join(120)
+            assert answers == [200] * 50
+            assert saver.poll() is None  # all of that while the pipeline was still saving
+    finally:
+        saver.terminate()
+        saver.wait(60)
+
+
+def test_a_database_that_another_process_holds_while_it_needs_upgrading(
+    tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOLDALL_SECRETS_KEY", SECRETS_KEY)
+    database = config_dir / "holdall.db"
+    lay_out("v0.2.0", "sqlite", tmp_path / "legacy", config_dir, f"sqlite:///{database}")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(database)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with dashboard(env={"HOLDALL_DB_BUSY_TIMEOUT": "1"}) as served:
+            waiting = get(served.url)  # its schema is older: this upgrade waits for the lock
+            assert waiting.status == 503 and "is busy" in waiting.body
+            assert "HOLDALL_DB_BUSY_TIMEOUT=300" in waiting.body
+            holder.kill()
+            holder.wait()
+            upgraded = get(served.url)
+            assert upgraded.status == 200 and ">config</a>" in upgraded.body
+        assert "Traceback" not in served.errors[0]
+    finally:
+        holder.kill()
+        holder.wait()
