@@ -384,3 +384,23 @@ def test_a_database_that_another_process_holds_while_it_needs_upgrading(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_pages_on_sqlite_and_postgresql(database_url: str) -> None:
+    numbers()
+    run = Client().list_pipeline_runs()[0]
+    with dashboard(env={"HOLDALL_DATABASE_URL": database_url}) as served:
+        assert ">numbers</a>" in get(served.url).body
+        page = get(served.url + "artifacts/numbers/1").body
+        assert '<div id="lineage"><svg' in page and "&#34;values&#34;" in page
+        assert "<td>total</td>" in get(served.url + f"runs/{run.id}").body
+
+
+def test_a_search_of_html_and_ten_kib_is_text() -> None:
+    Client().save_artifact(1, "plain")
+    hostile = "<script>alert(1)</script>" + "x" * 10240
+    with dashboard() as served:
+        answer = get(served.url + "?" + urllib.parse.urlencode({"q": hostile}))
+        assert answer.status == 200
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.body
+        assert "<script>" not in answer.body and ">plain</a>" not in answer.body
