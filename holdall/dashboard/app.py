@@ -185,6 +185,7 @@ def make_app(client: Client, access: Access) -> Starlette:
             version=found,
             lineage=Markup(picture),
             used=found.used_by,
+            producer=found.producer_step,
             previews=shown,
             problem=problem,
         )

@@ -198,6 +198,7 @@ def test_runs_with_their_steps_and_stores_with_their_secrets_masked() -> None:
         assert '<a href="/artifacts/total/1"' in made.body  # downstream, a link
         assert f'<a href="/runs/{run.id}" class="step"' in made.body
         assert f'step total (as numbers) of run <a href="/runs/{run.id}">' in made.body
+        assert f'step make_numbers of run <a href="/runs/{run.id}">' in made.body
         alone = get(served.url + "artifacts/total/1/lineage.svg")
         assert alone.headers["content-type"] == "image/svg+xml"
         assert alone.body.startswith("<svg") and ">numbers:1<" in alone.body
