@@ -152,6 +152,21 @@ time.sleep(60)
 """
 
 
+@contextlib.contextmanager
+def holding_the_lock(database: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process in a write transaction on the SQLite `database`, once it has the lock,
+    until the block ends (or the holder is killed inside it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(database)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def _has_open(pid: int, path: str) -> bool:
     """Whether process `pid` has `path` open (Linux: its /proc/PID/fd links)."""
     folder = f"/proc/{pid}/fd"
@@ -208,13 +223,7 @@ def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(
 ) -> None:
     Client().save_artifact({"k": 1}, "thing")
     Client.close_shared()
-    writer = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_LOCK, str(config_dir / "holdall.db")],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+    with holding_the_lock(config_dir / "holdall.db") as writer:
         for command in (("artifact", "list"), ("stack", "list"), ("artifact-store", "list")):
             result = holdall_process(*command, "-o", "json")
             assert result.code == 0, result.err
@@ -231,7 +240,4 @@ def test_reads_never_wait_for_a_writer_and_a_stuck_write_says_busy(
         assert f"the metadata database {config_dir / 'holdall.db'} is busy" in err
         assert "HOLDALL_DB_BUSY_TIMEOUT=300" in err and "unreachable" not in err
         check_ctrl_c_stops_the_wait()
-    finally:
-        writer.kill()
-        writer.wait()
     assert holdall_process("artifact-store", "register", "x", "--flavor=local").code == 0
