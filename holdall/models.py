@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from holdall.secrets import masked
+
 if TYPE_CHECKING:
     from holdall.artifact_stores.base import BaseArtifactStore
 
@@ -24,6 +26,12 @@ class ArtifactStoreModel:
     @property
     def path(self) -> str:
         return str(self.config["path"])
+
+    @property
+    def shown_settings(self) -> dict[str, Any]:
+        """Its settings but the path, as `describe` and the dashboard show them: each secret
+        one masked."""
+        return {k: v for k, v in masked(self.config).items() if k != "path"}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from holdall.artifacts.around import around
 from holdall.artifacts.deletion import (
     GONE,
+    RECORDED,
     Deleted,
     DeletedError,
     RunDeleted,
@@ -289,11 +290,10 @@ class ArtifactsAPI:
                 query = _committed(name).where(holding(tag))
                 rows = session.scalars(query.order_by(ArtifactVersionRow.version)).all()
             elif include_deleted:
-                statuses = [VersionStatus.COMMITTED, *GONE]
                 rows = session.scalars(
                     select(ArtifactVersionRow)
                     .join(ArtifactRow)
-                    .where(ArtifactRow.name == name, ArtifactVersionRow.status.in_(statuses))
+                    .where(ArtifactRow.name == name, ArtifactVersionRow.status.in_(RECORDED))
                     .order_by(ArtifactVersionRow.version)
                 ).all()
                 if not rows:
@@ -445,7 +445,7 @@ class ArtifactsAPI:
                 .join(ArtifactRow)
                 .where(
                     ArtifactVersionRow.artifact_store_id == store_id,
-                    ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, *GONE]),
+                    ArtifactVersionRow.status.in_(RECORDED),
                 )
                 .group_by(
                     ArtifactRow.name, ArtifactVersionRow.status, ArtifactVersionRow.storage_class
@@ -692,7 +692,7 @@ class ArtifactsAPI:
             rows = session.scalars(
                 select(ArtifactVersionRow).where(
                     ArtifactVersionRow.producer_step_run_id == step_run_id,
-                    ArtifactVersionRow.status.in_([VersionStatus.COMMITTED, *GONE]),
+                    ArtifactVersionRow.status.in_(RECORDED),
                 )
             )
             return {row.artifact.name: ArtifactVersion.of(row, self) for row in rows}

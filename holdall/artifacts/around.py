@@ -6,12 +6,11 @@ that step's inputs among them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, literal, select
 
-from holdall.artifacts.deletion import GONE
+from holdall.artifacts.deletion import GONE, RECORDED, batches
 from holdall.artifacts.lineage import Graph, step_node, version_node
 from holdall.metadata.database import Database
 from holdall.metadata.tables import (
@@ -19,12 +18,9 @@ from holdall.metadata.tables import (
     ArtifactVersionRow,
     StepInputRow,
     StepRunRow,
-    VersionStatus,
 )
 
 DEPTH = 1000  # steps followed each way; lineage this deep is a loop somewhere else
-BATCH = 500  # ids per IN (...), under every database's limit on parameters
-SHOWN = (VersionStatus.COMMITTED, *GONE)
 
 
 def _ancestors(version_id: str, depth: int) -> Any:
@@ -50,13 +46,8 @@ def _descendants(version_id: str, depth: int) -> Any:
         .join(
             ArtifactVersionRow, ArtifactVersionRow.producer_step_run_id == StepInputRow.step_run_id
         )
-        .where(down.c.depth < depth, ArtifactVersionRow.status.in_(SHOWN))
+        .where(down.c.depth < depth, ArtifactVersionRow.status.in_(RECORDED))
     )
-
-
-def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
 
 
 def around(database: Database, version_id: str, depth: int = DEPTH) -> Graph:
@@ -71,7 +62,7 @@ def _graph(connection: Connection, ids: list[str]) -> Graph:
     graph = Graph()
     made: dict[str, list[str]] = {}  # step run -> the version nodes it made
     runs: dict[str, str | None] = {}  # step run -> its pipeline run
-    for batch in _batches(ids):
+    for batch in batches(ids):
         rows = connection.execute(
             select(
                 ArtifactVersionRow.id,
@@ -89,7 +80,7 @@ def _graph(connection: Connection, ids: list[str]) -> Graph:
             if step is not None:
                 made.setdefault(step, []).append(node)
                 runs.setdefault(step, run)
-    for batch in _batches(sorted(made)):
+    for batch in batches(sorted(made)):
         for step, name in connection.execute(
             select(StepRunRow.id, StepRunRow.name).where(StepRunRow.id.in_(batch))
         ):

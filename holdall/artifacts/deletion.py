@@ -11,7 +11,7 @@ verified before it is handed out, and a load that finds data missing reads the r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -39,8 +39,16 @@ if TYPE_CHECKING:
     from holdall.metadata.tables import PlainRow
 
 GONE = (VersionStatus.DELETING, VersionStatus.DELETED)
+# Versions with a record to show: committed ones, and the tombstones of deleted ones.
+RECORDED = (VersionStatus.COMMITTED, *GONE)
 # Ids per statement: well under every database's limit on bound parameters.
 BATCH = 500
+
+
+def batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`ids`, BATCH at a time."""
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
 
 
 class DeletedError(NotFoundError):
@@ -78,7 +86,7 @@ class Doomed:
 
 def by_ids(ids: Sequence[str]) -> list[ColumnElement[bool]]:
     """`ids` as conditions for `mark`, a batch (BATCH) each."""
-    return [ArtifactVersionRow.id.in_(ids[at : at + BATCH]) for at in range(0, len(ids), BATCH)]
+    return [ArtifactVersionRow.id.in_(batch) for batch in batches(ids)]
 
 
 def mark(

@@ -29,8 +29,12 @@ def lineage(artifact: ArtifactVersion, depth: int = 50) -> LineageNode:
     return node
 
 
+def version_label(name: str, number: int, deleted: bool) -> str:
+    return f"{name}:{number}" + (" (deleted)" if deleted else "")
+
+
 def _label(artifact: ArtifactVersion) -> str:
-    return f"{artifact.label} (deleted)" if artifact.is_deleted else artifact.label
+    return version_label(artifact.name, artifact.version, artifact.is_deleted)
 
 
 def _describe(node: LineageNode) -> str:
@@ -77,8 +81,8 @@ class Graph:
 
     def add_version(self, version_id: str, name: str, number: int, deleted: bool) -> str:
         node = version_node(version_id)
-        label = f"{name}:{number}" + (" (deleted)" if deleted else "")
-        self.nodes[node] = GraphNode(label, False, f"/artifacts/{quote(name, safe='')}/{number}")
+        page = f"/artifacts/{quote(name, safe='')}/{number}"
+        self.nodes[node] = GraphNode(version_label(name, number, deleted), False, page)
         return node
 
     def add_step(self, step_run_id: str, name: str, run_id: str | None) -> str:

@@ -76,8 +76,6 @@ def list_stores(output: str) -> None:
 @OUTPUT_OPTION
 def describe(name: str, output: str) -> None:
     """Show one store's settings (secrets masked) and the stacks that use it."""
-    from holdall.secrets import masked
-
     client = _client()
     model = client.get_artifact_store(name)
     record = {
@@ -87,7 +85,7 @@ def describe(name: str, output: str) -> None:
         "stacks": client.stacks_using(name),
         "connector": model.connector,
         "connector_resource_id": model.connector_resource_id,
-        "config": {k: v for k, v in masked(model.config).items() if k != "path"},
+        "config": model.shown_settings,
     }
     print_record(record, output)
 

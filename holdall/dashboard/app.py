@@ -24,12 +24,12 @@ from starlette.staticfiles import StaticFiles
 from holdall.artifacts.drawing import render_svg
 from holdall.artifacts.lineage import version_node
 from holdall.artifacts.reading import stored_file, verified_pieces
+from holdall.artifacts.views import ArtifactVersion
 from holdall.cli.progress import size_text
 from holdall.client import Client
 from holdall.dashboard.access import SESSION_COOKIE, Access
 from holdall.dashboard.previews import previews
 from holdall.errors import HoldallError, NotFoundError
-from holdall.secrets import masked
 
 HERE = Path(__file__).parent
 
@@ -170,10 +170,15 @@ def make_app(client: Client, access: Access) -> Starlette:
             "versions.html", name=name, versions=found, total=total, asked=asked, pages=pages
         )
 
-    def version(request: Request) -> Response:
+    def shown_version(request: Request) -> tuple[ArtifactVersion, str]:
+        """The version a page is about (a deleted one's tombstone too), and its lineage
+        drawn."""
         params = request.path_params
         found = client.get_artifact_version(params["name"], params["version"], True)
-        picture = render_svg(client.lineage_graph(found), highlight=version_node(found.id))
+        return found, render_svg(client.lineage_graph(found), highlight=version_node(found.id))
+
+    def version(request: Request) -> Response:
+        found, picture = shown_version(request)
         shown, problem = [], ""
         if not found.is_deleted and found.artifact_store_id:
             try:
@@ -204,10 +209,7 @@ def make_app(client: Client, access: Access) -> Starlette:
         )
 
     def lineage_svg(request: Request) -> Response:
-        params = request.path_params
-        found = client.get_artifact_version(params["name"], params["version"], True)
-        picture = render_svg(client.lineage_graph(found), highlight=version_node(found.id))
-        return Response(picture, media_type="image/svg+xml")
+        return Response(shown_version(request)[1], media_type="image/svg+xml")
 
     def stores(request: Request) -> Response:
         active = client.active_stack.model.name
@@ -217,8 +219,7 @@ def make_app(client: Client, access: Access) -> Starlette:
             rows.append(
                 {
                     "model": model,
-                    # Secret settings masked exactly as `artifact-store describe` masks them.
-                    "config": {k: v for k, v in masked(model.config).items() if k != "path"},
+                    "config": model.shown_settings,
                     "versions": sum(u.versions for u in usage),
                     "size": sum(u.size for u in usage),
                 }

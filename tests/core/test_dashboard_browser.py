@@ -14,16 +14,10 @@ from typing import Any
 
 import pytest
 
-from holdall import Client, pipeline
-from tests.core.test_dashboard import TOKEN, dashboard
-from tests.fixtures.pipelines import make_numbers, total
+from holdall import Client
+from tests.core.test_dashboard import TOKEN, dashboard, numbers
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-@pipeline
-def numbers() -> None:
-    total(make_numbers())
 
 
 @pytest.fixture
